@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import i18next from 'i18next';
+import type { MethodName } from '../shared/contract';
+import type { Envelope } from '../shared/errors';
+import { formatEuros, pickLanguage, resources } from '../shared/i18n';
+import { COMPARISON_ROWS, PHASES } from '../shared/phases';
+import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
+import { dispatch } from './ipc/dispatcher';
+import { createHandlers } from './services/handlers';
+
+// `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
+// Later issues add plan, deploy, status and detect.
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const language = pickLanguage(envLanguages());
+
+export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  await i18next.init({ resources, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false }, showSupportNotice: false });
+  const t = i18next.t.bind(i18next);
+  const handlers = createHandlers({
+    dataDir: defaultDataDir(),
+    appName: PRODUCT_NAME,
+    appVersion: pkg.version,
+    frontDoor: 'cli',
+    systemLanguages: () => envLanguages(),
+    openExternal: null,
+    emit: () => undefined,
+  });
+  let exitCode = 0;
+
+  /** Calls the contract; prints a translated error (message and remedy) and sets the exit code on failure. */
+  const call = async (method: MethodName, input: unknown): Promise<unknown> => {
+    const envelope: Envelope<unknown> = await dispatch(handlers, method, input);
+    if (envelope.ok) return envelope.value;
+    const e = envelope.error;
+    err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n`);
+    for (const f of e.fields ?? []) err(`  - ${f.path}: ${t(`validation.${f.issue}`, { ...f.params, defaultValue: t('validation.invalid') })}\n`);
+    err(`${t('cli.remedy')}: ${t(`remedies.${e.remedy}`, e.params)}\n`);
+    exitCode = 2;
+    return undefined;
+  };
+
+  const program = new Command()
+    .name('koprogo-deploy')
+    .description(t('cli.description'))
+    .version(pkg.version)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+
+  program
+    .command('phases')
+    .description(t('cli.phases'))
+    .option('--json', t('cli.json'))
+    .action(async (opts: { json?: boolean }) => {
+      const phases = (await call('phases.list', {})) as typeof PHASES | undefined;
+      if (!phases) return;
+      if (opts.json) return out(`${JSON.stringify(phases, null, 2)}\n`);
+      for (const p of phases) {
+        out(`${t(`phase.names.${p.id}`)}\n`);
+        for (const row of COMPARISON_ROWS) out(`  ${t(`phase.rows.${row}`)}: ${cliCell(row, p)}\n`);
+      }
+    });
+
+  program
+    .command('recommend')
+    .description(t('cli.recommend'))
+    .requiredOption('--copros <n>', t('recommender.copros'), toNumber)
+    .requiredOption('--lots <n>', t('recommender.lots'), toNumber)
+    .option('--json', t('cli.json'))
+    .action(async (opts: { copros: number; lots: number; json?: boolean }) => {
+      const result = (await call('phases.recommend', { copros: opts.copros, lotsPerCopro: opts.lots })) as
+        | { recommendation: { phase: number }; economics: { revenueMonthly: number; marginPercent: number | null } }
+        | undefined;
+      if (!result) return;
+      if (opts.json) return out(`${JSON.stringify(result, null, 2)}\n`);
+      out(`${t('recommender.recommended', { phase: t(`phase.names.${result.recommendation.phase}`) })}\n`);
+      out(`${t('economics.revenue', { copros: opts.copros, price: '' })}: ${formatEuros(language, result.economics.revenueMonthly)}\n`);
+    });
+
+  const profiles = program.command('profiles').description(t('cli.profiles'));
+  profiles
+    .command('list')
+    .option('--json', t('cli.json'))
+    .action(async (opts: { json?: boolean }) => {
+      const list = (await call('profiles.list', {})) as { profiles: { id: string; name: string; phase: number }[]; problems: unknown[] } | undefined;
+      if (!list) return;
+      if (opts.json) return out(`${JSON.stringify(list, null, 2)}\n`);
+      for (const p of list.profiles) out(`${p.id}\t${p.name}\t${t(`phase.names.${p.phase}`)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return typeof code === 'number' ? code : 1;
+  }
+  return exitCode;
+}
+
+function toNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError(i18next.t('validation.invalid_type'));
+  return n;
+}
+
+function cliCell(row: (typeof COMPARISON_ROWS)[number], p: (typeof PHASES)[number]): string {
+  const r = (x: { min: number; max: number | null }) => (x.max === null ? `${x.min}+` : x.max === x.min ? `${x.min}` : `${x.min}–${x.max}`);
+  switch (row) {
+    case 'cost': return p.costMonthly.max !== p.costMonthly.min ? `~${formatEuros(language, p.costMonthly.min)} – ${formatEuros(language, p.costMonthly.max ?? 0)}` : `~${formatEuros(language, p.costMonthly.min)}`;
+    case 'copros': return r(p.copros);
+    case 'vcpu': return r(p.vcpu);
+    case 'ram': return `${r(p.ramGb)} GB`;
+    case 'disk': return p.diskGb === null ? (p.objectStorageBackups ? i18next.t('phase.values.objectStorage') : '—') : `${p.diskGb} GB SSD`;
+    case 'highAvailability': return i18next.t(`phase.values.support.${p.highAvailability}`);
+    case 'autoscaling': return i18next.t(p.autoscaling ? 'phase.values.yes' : 'phase.values.no');
+    case 'sla': return p.slaPercent === null ? i18next.t('phase.values.bestEffort') : `${p.slaPercent} %`;
+    case 'complexity': return i18next.t(`phase.values.complexity.${p.complexity}`);
+    case 'team': return i18next.t(`phase.values.team.${p.team.kind}`, { count: p.team.max, range: p.team.min === p.team.max ? `${p.team.min}` : `${p.team.min}–${p.team.max}` });
+    case 'hosting': return p.hosting.join(i18next.t('phase.values.or'));
+    case 'stack': return p.stack.join(' · ');
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

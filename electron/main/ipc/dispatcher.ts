@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+import { contract, isMethodName, MAX_MESSAGE_BYTES, type MethodName } from '../../shared/contract';
+import { AppError, type Envelope, type FieldIssue } from '../../shared/errors';
+import type { Handlers } from '../services/handlers';
+import type { Logger } from '../log';
+
+/**
+ * The single entry point every front door uses: Electron IPC, the WebSocket of web mode, the CLI.
+ * Validates the method name and the input, runs the handler, validates the output, and always
+ * answers with an envelope. Never throws.
+ */
+export async function dispatch(handlers: Handlers, rawMethod: unknown, rawInput: unknown, log?: Logger): Promise<Envelope<unknown>> {
+  if (!isMethodName(rawMethod)) {
+    return fail(new AppError('ipc.unknown_method', { method: printable(rawMethod) }));
+  }
+  const method: MethodName = rawMethod;
+  const spec = contract[method];
+  const parsed = spec.input.safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    return fail(new AppError('ipc.invalid_input', { method }, 'ipc.invalid_input', zodIssues(parsed.error)));
+  }
+  let value: unknown;
+  try {
+    const handler = handlers[method] as (input: unknown) => Promise<unknown>;
+    value = await handler(parsed.data);
+  } catch (error) {
+    if (error instanceof AppError) return fail(error);
+    log?.error(`handler ${method} failed`, error);
+    return fail(new AppError('internal.unexpected', { method }));
+  }
+  const checked = (spec.output as z.ZodType).safeParse(value);
+  if (!checked.success) {
+    log?.error(`handler ${method} returned invalid output`, checked.error);
+    return fail(new AppError('ipc.invalid_output', { method }));
+  }
+  return { ok: true, value: checked.data };
+}
+
+function fail(error: AppError): Envelope<never> {
+  return { ok: false, error: error.toEnvelope() };
+}
+
+/** A method name coming from outside, made safe to show: short, printable. */
+function printable(value: unknown): string {
+  const text = typeof value === 'string' ? value : typeof value;
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+}
+
+export function zodIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.slice(0, 20).map((issue) => {
+    const params: Record<string, string | number> = {};
+    const anyIssue = issue as unknown as Record<string, unknown>;
+    for (const key of ['minimum', 'maximum', 'expected', 'format', 'origin'] as const) {
+      const v = anyIssue[key];
+      if (typeof v === 'number' || typeof v === 'string') params[key] = v;
+      if (typeof v === 'bigint') params[key] = Number(v);
+    }
+    if (issue.code === 'unrecognized_keys') params.keys = issue.keys.join(', ').slice(0, 100);
+    return { path: issue.path.map(String).join('.') || '(root)', issue: issue.code, params };
+  });
+}
+
+/** A request frame as it arrives over the WebSocket (or any text transport). */
+export interface RequestFrame {
+  id: number;
+  method: unknown;
+  input: unknown;
+}
+
+export type FrameParse = { ok: true; frame: RequestFrame } | { ok: false; id: number | null; error: AppError };
+
+export function parseRequestFrame(text: string): FrameParse {
+  if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
+    return { ok: false, id: null, error: new AppError('ipc.payload_too_large', { limit: MAX_MESSAGE_BYTES }) };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, id: null, error: new AppError('ipc.malformed') };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, id: null, error: new AppError('ipc.malformed') };
+  const record = raw as Record<string, unknown>;
+  const id = record.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return { ok: false, id: null, error: new AppError('ipc.malformed') };
+  return { ok: true, frame: { id, method: record.method, input: record.input } };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
+import { Logger } from './log';
+import { createHandlers } from './services/handlers';
+import { startWebServer } from './web-server';
+
+// `npm run web`: the app in a browser on this machine, same services, same contract.
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+async function main(): Promise<void> {
+  const dataDir = defaultDataDir();
+  const staticDir = process.env.KOPROGO_WEB_STATIC ?? join(root, 'out/renderer');
+  const log = new Logger(join(dataDir, 'logs', 'web.log'));
+  const server = await startWebServer({
+    staticDir,
+    log,
+    port: process.env.KOPROGO_WEB_PORT ? Number(process.env.KOPROGO_WEB_PORT) : 0,
+    handlers: (emit) =>
+      createHandlers({
+        dataDir,
+        appName: PRODUCT_NAME,
+        appVersion: pkg.version,
+        frontDoor: 'web',
+        systemLanguages: () => envLanguages(),
+        openExternal: null,
+        emit,
+      }),
+  });
+  // The token is printed once, here, and nowhere else (not in the log file).
+  process.stdout.write(`KoproGo Deploy is running for this computer only.\nOpen: ${server.loginUrl}\nPress Ctrl+C to stop.\n`);
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Could not start web mode: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

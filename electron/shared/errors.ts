@@ -1,0 +1,71 @@
+// Typed failures that cross every front door (IPC, WebSocket, CLI) as data, never as stack traces.
+// The renderer translates `errors.<code>.message` and `errors.<code>.remedy` with `params`.
+
+export const ERROR_CODES = [
+  'ipc.malformed',
+  'ipc.unknown_method',
+  'ipc.invalid_input',
+  'ipc.invalid_output',
+  'ipc.untrusted_sender',
+  'ipc.payload_too_large',
+  'internal.unexpected',
+  'profile.not_found',
+  'profile.corrupt',
+  'profile.future_version',
+  'profile.write_failed',
+  'shell.url_not_allowed',
+  'web.unauthorized',
+  'ipc.disconnected',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorParams = Record<string, string | number>;
+
+/** One field-level problem, as found by the input schema. `issue` is an i18n key under `validation.`. */
+export interface FieldIssue {
+  path: string;
+  issue: string;
+  params: ErrorParams;
+}
+
+export interface ErrorEnvelope {
+  code: ErrorCode;
+  params: ErrorParams;
+  /** i18n key of what the user can do next (under `remedies.`). */
+  remedy: string;
+  fields?: FieldIssue[];
+}
+
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorEnvelope };
+
+/** Thrown by services; the dispatcher turns it into an ErrorEnvelope. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly params: ErrorParams;
+  readonly remedy: string;
+  readonly fields: FieldIssue[] | undefined;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, remedy?: string, fields?: FieldIssue[]) {
+    super(code);
+    this.name = 'AppError';
+    this.code = code;
+    this.params = params;
+    this.remedy = remedy ?? code;
+    this.fields = fields;
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    const env: ErrorEnvelope = { code: this.code, params: this.params, remedy: this.remedy };
+    if (this.fields) env.fields = this.fields;
+    return env;
+  }
+
+  static fromEnvelope(e: ErrorEnvelope): AppError {
+    return new AppError(e.code, e.params, e.remedy, e.fields);
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
