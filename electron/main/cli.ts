@@ -3,10 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import i18next from 'i18next';
-import type { MethodName } from '../shared/contract';
+import type { Language, MethodName } from '../shared/contract';
 import type { Envelope } from '../shared/errors';
 import { formatEuros, pickLanguage, resources } from '../shared/i18n';
-import { COMPARISON_ROWS, PHASES } from '../shared/phases';
+import type { PHASES } from '../shared/phases';
+import { COMPARISON_ROWS } from '../shared/phases';
 import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
 import { dispatch } from './ipc/dispatcher';
 import { createHandlers } from './services/handlers';
@@ -16,9 +17,8 @@ import { createHandlers } from './services/handlers';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const language = pickLanguage(envLanguages());
-
 export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const language = pickLanguage(envLanguages());
   await i18next.init({ resources, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false }, showSupportNotice: false });
   const t = i18next.t.bind(i18next);
   const handlers = createHandlers({
@@ -61,7 +61,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       if (opts.json) return out(`${JSON.stringify(phases, null, 2)}\n`);
       for (const p of phases) {
         out(`${t(`phase.names.${p.id}`)}\n`);
-        for (const row of COMPARISON_ROWS) out(`  ${t(`phase.rows.${row}`)}: ${cliCell(row, p)}\n`);
+        for (const row of COMPARISON_ROWS) out(`  ${t(`phase.rows.${row}`)}: ${cliCell(row, p, language)}\n`);
       }
     });
 
@@ -107,7 +107,7 @@ function toNumber(value: string): number {
   return n;
 }
 
-function cliCell(row: (typeof COMPARISON_ROWS)[number], p: (typeof PHASES)[number]): string {
+function cliCell(row: (typeof COMPARISON_ROWS)[number], p: (typeof PHASES)[number], language: Language): string {
   const r = (x: { min: number; max: number | null }) => (x.max === null ? `${x.min}+` : x.max === x.min ? `${x.min}` : `${x.min}–${x.max}`);
   switch (row) {
     case 'cost': return p.costMonthly.max !== p.costMonthly.min ? `~${formatEuros(language, p.costMonthly.min)} – ${formatEuros(language, p.costMonthly.max ?? 0)}` : `~${formatEuros(language, p.costMonthly.min)}`;

@@ -126,7 +126,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     res.end(file.body);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // Frames a little over the limit get a typed answer (parseRequestFrame); far beyond it the socket
+  // is closed before buffering more, and the renderer reconnects.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket: Socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const bad = refusal(req, true) ?? (url.pathname !== '/ws' ? { status: 404, code: 'not_found' } : null) ?? (hasSession(req) ? null : { status: 401, code: 'session' });

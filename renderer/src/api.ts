@@ -1,4 +1,4 @@
-import type { Api, EventName, EventPayload, MethodInput, MethodName, MethodOutput } from '../../electron/shared/contract';
+import type { Api, EventName, EventPayload } from '../../electron/shared/contract';
 import { AppError, type Envelope } from '../../electron/shared/errors';
 
 // The renderer talks to the main side only through an `Api` typed by the contract. Two transports:

@@ -71,7 +71,9 @@ export type FrameParse = { ok: true; frame: RequestFrame } | { ok: false; id: nu
 
 export function parseRequestFrame(text: string): FrameParse {
   if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-    return { ok: false, id: null, error: new AppError('ipc.payload_too_large', { limit: MAX_MESSAGE_BYTES }) };
+    // Answer the request it belongs to when its id comes first, without parsing the whole frame.
+    const idMatch = /^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*,/.exec(text.slice(0, 64));
+    return { ok: false, id: idMatch ? Number(idMatch[1]) : null, error: new AppError('ipc.payload_too_large', { limit: MAX_MESSAGE_BYTES }) };
   }
   let raw: unknown;
   try {

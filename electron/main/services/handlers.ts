@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { contract, type MethodName, type MethodOutput, type EventName, type EventPayload } from '../../shared/contract';
+import type { contract} from '../../shared/contract';
+import { type MethodName, type MethodOutput, type EventName, type EventPayload } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';

@@ -36,18 +36,16 @@ export function PhaseStep() {
 
   const selected = state.phase;
 
+  const incomplete = coprosText.trim() === '' || lotsText.trim() === '';
+
   // Ask the main side as the user types; only valid answers are kept in the wizard state.
   useEffect(() => {
-    if (coprosText.trim() === '' || lotsText.trim() === '') {
-      setResult(null);
-      setFieldIssues([]);
-      return;
-    }
+    if (incomplete) return;
     let cancelled = false;
     const timer = setTimeout(() => {
       const input = { copros: toWire(coprosText), lotsPerCopro: toWire(lotsText), ...(selected ? { selected } : {}) };
-      api()
-        ['phases.recommend'](input as { copros: number; lotsPerCopro: number })
+      const recommend = api()['phases.recommend'];
+      recommend(input as { copros: number; lotsPerCopro: number })
         .then((value) => {
           if (cancelled) return;
           setResult(value);
@@ -72,15 +70,16 @@ export function PhaseStep() {
     };
     // state.copros/lotsPerCopro are written by this effect; listening to them would loop.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [coprosText, lotsText, selected]);
+  }, [coprosText, lotsText, selected, incomplete]);
 
-  const issueFor = (field: string) => fieldIssues.find((i) => i.path === field);
-  const recommended = result?.recommendation.phase ?? null;
+  const issueFor = (field: string) => (incomplete ? undefined : fieldIssues.find((i) => i.path === field));
+  const shown = incomplete ? null : result;
+  const recommended = shown?.recommendation.phase ?? null;
   const euros = (v: number) => formatEuros(lang, v);
 
   const reasonText = useMemo(() => {
-    if (!result) return '';
-    const r = result.recommendation.reason;
+    if (!shown) return '';
+    const r = shown.recommendation.reason;
     const num = (v: number) => formatNumber(lang, v);
     switch (r.kind) {
       case 'within':
@@ -90,7 +89,7 @@ export function PhaseStep() {
       case 'lots':
         return t('recommender.reason.lots', { lots: num(r.lots), limit: num(r.previousLotsLimit), previous: r.phase - 1, perCopro: num(r.lotsPerCopro) });
     }
-  }, [result, t, lang]);
+  }, [shown, t, lang]);
 
   const choose = (id: PhaseId) => void update({ phase: id });
 
@@ -105,22 +104,22 @@ export function PhaseStep() {
           <NumberField id="copros" label={t('recommender.copros')} help={t('recommender.coprosHelp')} value={coprosText} onChange={setCoprosText} issue={issueFor('copros')} />
           <NumberField id="lotsPerCopro" label={t('recommender.lots')} help={t('recommender.lotsHelp')} value={lotsText} onChange={setLotsText} issue={issueFor('lotsPerCopro')} />
         </div>
-        {failure && <ErrorNotice error={failure} />}
-        {result && (
+        {failure && !incomplete && <ErrorNotice error={failure} />}
+        {shown && (
           <div className="result" data-testid="recommendation" data-phase={recommended}>
             <p className="result-phase">
-              {t('recommender.recommended', { phase: t(`phase.names.${result.recommendation.phase}`) })}
+              {t('recommender.recommended', { phase: t(`phase.names.${shown.recommendation.phase}`) })}
             </p>
             <p data-testid="recommendation-reason">{reasonText}</p>
-            {result.recommendation.nearNextSignal && (
+            {shown.recommendation.nearNextSignal && (
               <p className="notice notice-warn">
-                {t('recommender.nearSignal', { next: result.recommendation.nearNextSignal.nextPhase, at: formatNumber(lang, result.recommendation.nearNextSignal.at) })}
+                {t('recommender.nearSignal', { next: shown.recommendation.nearNextSignal.nextPhase, at: formatNumber(lang, shown.recommendation.nearNextSignal.at) })}
               </p>
             )}
-            <Economics result={result} euros={euros} lang={lang} />
+            <Economics result={shown} euros={euros} lang={lang} />
           </div>
         )}
-        {!result && fieldIssues.length === 0 && !failure && <p className="muted">{t('recommender.empty')}</p>}
+        {incomplete && <p className="muted">{t('recommender.empty')}</p>}
       </div>
 
       <div className="table-wrap">

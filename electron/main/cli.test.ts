@@ -1,0 +1,66 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PHASES } from '../shared/phases';
+import { runCli } from './cli';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+beforeAll(() => {
+  process.env.KOPROGO_DATA_DIR = mkdtempSync(join(tmpdir(), 'koprogo-cli-'));
+  process.env.LC_ALL = 'en_GB.UTF-8';
+});
+
+describe('cli', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(0);
+    expect(out).toContain('phases');
+    expect(out).toContain('recommend');
+  });
+
+  it('phases --json prints the phase table', async () => {
+    const { code, out } = await run('phases', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(PHASES)));
+  });
+
+  it('phases prints every row for every phase', async () => {
+    const { out } = await run('phases');
+    expect(out).toContain('Phase 4 · K3s Prod HA');
+    expect(out.match(/Cost per month/g)).toHaveLength(4);
+  });
+
+  it('recommend validates through the contract and explains errors', async () => {
+    const ok = await run('recommend', '--copros', '60', '--lots', '8', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out).recommendation.phase).toBe(1);
+    const bad = await run('recommend', '--copros=-5', '--lots', '8');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('copros: Enter at least 0.');
+    expect(bad.err).toContain('Correct the highlighted fields');
+    const nan = await run('recommend', '--copros', 'many', '--lots', '8');
+    expect(nan.code).not.toBe(0);
+    expect(nan.err).toContain('Enter a number.');
+  });
+
+  it('speaks the language of the environment', async () => {
+    process.env.LC_ALL = 'nl_BE.UTF-8';
+    const { out } = await run('phases');
+    process.env.LC_ALL = 'en_GB.UTF-8';
+    expect(out).toContain('Fase 2 · Groei');
+    expect(out).toContain('Kost per maand');
+  });
+
+  it('an unknown command is an error', async () => {
+    const { code, err } = await run('deploy-everything');
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/unknown command/i);
+  });
+});

@@ -1,0 +1,293 @@
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { contract, IPC_CALL_CHANNEL, METHOD_NAMES, MAX_MESSAGE_BYTES, type EventName } from '../../shared/contract';
+import type { Envelope } from '../../shared/errors';
+import { createHandlers, type ServiceDeps } from '../services/handlers';
+import { startWebServer, SESSION_COOKIE, type WebServer } from '../web-server';
+import { registerIpc } from './register-ipc';
+
+// One suite, two front doors: Electron IPC (through the registered handler, with Electron's
+// structured clone in between) and the WebSocket of web mode (a real server and socket).
+
+interface Door {
+  name: string;
+  dataDir: string;
+  events: { event: EventName; payload: unknown }[];
+  call(method: unknown, input: unknown): Promise<Envelope<unknown>>;
+  sendRaw?(text: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function deps(dataDir: string, emit: ServiceDeps['emit'], frontDoor: ServiceDeps['frontDoor']): ServiceDeps {
+  return { dataDir, appName: 'KoproGo Deploy', appVersion: '0.0.0-test', frontDoor, systemLanguages: () => ['nl-BE'], openExternal: null, emit };
+}
+
+async function ipcDoor(): Promise<Door> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'koprogo-ipc-'));
+  const events: Door['events'] = [];
+  const registered = new Map<string, (...args: unknown[]) => unknown>();
+  const fakeIpc = {
+    handle: (channel: string, fn: (...args: unknown[]) => unknown) => registered.set(channel, fn),
+    removeHandler: (channel: string) => registered.delete(channel),
+  };
+  registerIpc(fakeIpc as never, createHandlers(deps(dataDir, (event, payload) => events.push({ event, payload }), 'electron')), {
+    origins: ['app://koprogo'],
+    trustedWebContentsIds: () => [7],
+  });
+  const handler = registered.get(IPC_CALL_CHANNEL)!;
+  const event = { senderFrame: { url: 'app://koprogo/index.html', parent: null }, sender: { id: 7 } };
+  return {
+    name: 'electron-ipc',
+    dataDir,
+    events,
+    // Electron serialises arguments with the structured clone algorithm.
+    call: async (method, input) => structuredClone((await handler(event, structuredClone(method), structuredClone(input))) as Envelope<unknown>),
+    close: async () => undefined,
+  };
+}
+
+async function wsDoor(): Promise<Door> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'koprogo-ws-'));
+  const staticDir = mkdtempSync(join(tmpdir(), 'koprogo-static-'));
+  const events: Door['events'] = [];
+  const server: WebServer = await startWebServer({ staticDir, handlers: (emit) => createHandlers(deps(dataDir, emit, 'web')) });
+  const token = new URL(server.loginUrl).hash.replace('#token=', '');
+  const res = await fetch(`${server.url}session`, { method: 'POST', headers: { Origin: server.url.slice(0, -1), 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { Cookie: cookie, Origin: server.url.slice(0, -1) } });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let nextId = 1;
+  const pending = new Map<number, (v: unknown) => void>();
+  const orphans: ((v: unknown) => void)[] = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString()) as { id: number | null; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown };
+    if (msg.event) events.push({ event: msg.event, payload: msg.payload });
+    else if (msg.id === null) orphans.shift()?.(msg);
+    else pending.get(msg.id)?.(msg.envelope);
+  });
+  return {
+    name: 'web-socket',
+    dataDir,
+    events,
+    call: (method, input) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        pending.set(id, resolve as (v: unknown) => void);
+        ws.send(JSON.stringify({ id, method, input }));
+      }),
+    sendRaw: (text) =>
+      new Promise((resolve) => {
+        orphans.push(resolve);
+        ws.send(text);
+      }),
+    close: async () => {
+      ws.close();
+      await server.close();
+    },
+  };
+}
+
+const validProfile = {
+  id: 'acme',
+  name: 'ACME',
+  phase: 1,
+  provider: { kind: 'existing' },
+  server: { host: '203.0.113.10', port: 22, user: 'deploy' },
+  repo: { url: 'https://github.com/acme/koprogo', ref: 'main' },
+  settings: {},
+  secrets: {},
+};
+
+/** Good input and the check of its answer, for every method of the contract. */
+const good: Record<string, { input: unknown; check: (value: any) => void }> = {
+  'app.info': { input: {}, check: (v) => expect(v).toMatchObject({ name: 'KoproGo Deploy', systemLanguages: ['nl-BE'] }) },
+  'phases.list': { input: {}, check: (v) => expect(v.map((p: { id: number }) => p.id)).toEqual([1, 2, 3, 4]) },
+  'phases.recommend': {
+    input: { copros: 60, lotsPerCopro: 8 },
+    check: (v) => {
+      expect(v.recommendation.phase).toBe(1);
+      expect(v.economics).toMatchObject({ phase: 1, revenueMonthly: 900, costMonthly: { min: 5, max: 5 } });
+    },
+  },
+  'settings.get': { input: {}, check: (v) => expect(v).toEqual({ language: null }) },
+  'settings.set': { input: { language: 'fr' }, check: (v) => expect(v).toEqual({ language: 'fr' }) },
+  'wizard.load': { input: {}, check: (v) => expect(v).toEqual({ state: { step: 'phase', phase: null, copros: null, lotsPerCopro: null }, problem: null }) },
+  'wizard.save': { input: { step: 'phase', phase: 3, copros: 60, lotsPerCopro: 8 }, check: (v) => expect(v).toEqual({ saved: true }) },
+  'wizard.reset': { input: {}, check: (v) => expect(v.state.phase).toBeNull() },
+  'profiles.list': { input: {}, check: (v) => expect(v).toEqual({ profiles: [], problems: [] }) },
+  'profiles.save': { input: validProfile, check: (v) => expect(v).toMatchObject({ id: 'acme', version: 1 }) },
+  'profiles.get': { input: { id: 'acme' }, check: (v) => expect(v).toMatchObject({ id: 'acme', name: 'ACME' }) },
+  'profiles.delete': { input: { id: 'acme' }, check: (v) => expect(v).toEqual({ deleted: true }) },
+  'shell.openExternal': { input: { url: 'https://console.hetzner.cloud/projects' }, check: (v) => expect(v).toEqual({ url: 'https://console.hetzner.cloud/projects', openedBy: 'client' }) },
+};
+
+/** Bad input for every method, and the field the error must point at ('' for no particular field). */
+const bad: Record<string, { input: unknown; field: string }[]> = {
+  'app.info': [{ input: { extra: 1 }, field: '(root)' }],
+  'phases.list': [{ input: 'list', field: '(root)' }],
+  'phases.recommend': [
+    { input: { copros: -1, lotsPerCopro: 8 }, field: 'copros' },
+    { input: { copros: 'abc', lotsPerCopro: 8 }, field: 'copros' },
+    { input: { copros: 1e12, lotsPerCopro: 8 }, field: 'copros' },
+    { input: { copros: 2.5, lotsPerCopro: 8 }, field: 'copros' },
+    { input: { copros: 60, lotsPerCopro: 0 }, field: 'lotsPerCopro' },
+    { input: { copros: 60 }, field: 'lotsPerCopro' },
+    { input: { copros: 60, lotsPerCopro: 8, selected: 5 }, field: 'selected' },
+  ],
+  'settings.get': [{ input: [], field: '(root)' }],
+  'settings.set': [{ input: { language: 'de' }, field: 'language' }],
+  'wizard.load': [{ input: { x: 1 }, field: '(root)' }],
+  'wizard.save': [
+    { input: { step: 'phase', phase: 9, copros: 1, lotsPerCopro: 1 }, field: 'phase' },
+    { input: { step: 'phase', phase: 1, copros: -3, lotsPerCopro: 1 }, field: 'copros' },
+    { input: { step: 'nowhere', phase: 1, copros: 1, lotsPerCopro: 1 }, field: 'step' },
+  ],
+  'wizard.reset': [{ input: { force: true }, field: '(root)' }],
+  'profiles.list': [{ input: 7, field: '(root)' }],
+  'profiles.get': [
+    { input: { id: '../../etc/passwd' }, field: 'id' },
+    { input: { id: 'x'.repeat(300) }, field: 'id' },
+  ],
+  'profiles.save': [
+    { input: { ...validProfile, id: 'Bad Id' }, field: 'id' },
+    { input: { ...validProfile, phase: 0 }, field: 'phase' },
+    { input: { ...validProfile, server: { host: 'a b', port: 22, user: 'deploy' } }, field: 'server.host' },
+    { input: { ...validProfile, server: { host: 'h', port: 70000, user: 'deploy' } }, field: 'server.port' },
+    { input: { ...validProfile, secrets: { token: { ref: 'plain-secret-value' } } }, field: 'secrets.token.ref' },
+    { input: { ...validProfile, name: 'x'.repeat(500) }, field: 'name' },
+  ],
+  'profiles.delete': [{ input: {}, field: 'id' }],
+  'shell.openExternal': [{ input: { url: 42 }, field: 'url' }],
+};
+
+describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
+  let door: Door;
+  beforeAll(async () => {
+    door = await makeDoor();
+  });
+  afterAll(async () => {
+    await door.close();
+  });
+
+  it('covers every method of the contract in this suite', () => {
+    expect(Object.keys(good).sort()).toEqual([...METHOD_NAMES].sort());
+    expect(Object.keys(bad).sort()).toEqual([...METHOD_NAMES].sort());
+  });
+
+  // Order matters for the profile methods: save, then get, then delete.
+  const sequence = [...Object.keys(contract).filter((m) => !m.startsWith('profiles.')), 'profiles.list', 'profiles.save', 'profiles.get', 'profiles.delete'];
+  it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
+  it.each(sequence)('%s answers good input', async (method) => {
+    const envelope = await door.call(method, good[method]!.input);
+    expect(envelope.ok, JSON.stringify(envelope)).toBe(true);
+    if (envelope.ok) good[method]!.check(envelope.value);
+  });
+
+  it.each(Object.entries(bad).flatMap(([m, cases]) => cases.map((c) => [m, c.field, c] as const)))('%s refuses a bad %s', async (method, _field, c) => {
+    const before = snapshot(door.dataDir);
+    const envelope = await door.call(method, c.input);
+    expect(envelope.ok).toBe(false);
+    if (envelope.ok) return;
+    expect(envelope.error.code).toBe('ipc.invalid_input');
+    expect(envelope.error.remedy).toBe('ipc.invalid_input');
+    expect(envelope.error.fields?.map((f) => f.path)).toContain(c.field);
+    expect(snapshot(door.dataDir)).toEqual(before); // nothing saved
+  });
+
+  it('refuses an unknown method, naming it safely', async () => {
+    const envelope = await door.call('system.exec\u0000<script>', {});
+    expect(envelope).toEqual({ ok: false, error: { code: 'ipc.unknown_method', params: { method: 'system.exec?<script>' }, remedy: 'ipc.unknown_method' } });
+    expect(await door.call(42, {})).toMatchObject({ ok: false, error: { code: 'ipc.unknown_method', params: { method: 'number' } } });
+    expect(await door.call('__proto__', {})).toMatchObject({ ok: false, error: { code: 'ipc.unknown_method' } });
+    expect(await door.call('constructor', {})).toMatchObject({ ok: false, error: { code: 'ipc.unknown_method' } });
+  });
+
+  it('refuses a payload over the size limit', async () => {
+    const envelope = await door.call('profiles.save', { ...validProfile, name: 'x'.repeat(MAX_MESSAGE_BYTES + 10) });
+    expect(envelope.ok).toBe(false);
+    if (!envelope.ok) expect(envelope.error).toEqual({ code: 'ipc.payload_too_large', params: { limit: MAX_MESSAGE_BYTES }, remedy: 'ipc.payload_too_large' });
+    expect((await door.call('app.info', {})).ok).toBe(true); // still usable
+  });
+
+  it('a URL outside the allowed list is refused with a typed error', async () => {
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'https://evil.example/phish', 'https://user:pw@github.com/']) {
+      expect(await door.call('shell.openExternal', { url })).toMatchObject({ ok: false, error: { code: 'shell.url_not_allowed' } });
+    }
+  });
+
+  it('pushes events to the front door', async () => {
+    door.events.length = 0;
+    await door.call('profiles.save', { ...validProfile, id: 'evented' });
+    await waitFor(() => door.events.length > 0);
+    expect(door.events).toContainEqual({ event: 'profiles.changed', payload: { ids: ['evented'] } });
+  });
+});
+
+describe('web socket frames', () => {
+  let door: Door;
+  beforeAll(async () => {
+    door = await wsDoor();
+  });
+  afterAll(async () => {
+    await door.close();
+  });
+
+  it('a malformed frame gets a typed error and the socket stays usable', async () => {
+    for (const text of ['not json', '[1,2]', '{"method":"app.info"}', '{"id":"7","method":"app.info"}', 'null']) {
+      expect(await door.sendRaw!(text)).toEqual({ id: null, envelope: { ok: false, error: { code: 'ipc.malformed', params: {}, remedy: 'ipc.malformed' } } });
+    }
+    expect((await door.call('app.info', {})).ok).toBe(true);
+  });
+});
+
+describe('electron IPC sender check', () => {
+  it('refuses calls from another frame, another page or another window', async () => {
+    const registered = new Map<string, (...args: unknown[]) => Promise<Envelope<unknown>>>();
+    const dataDir = mkdtempSync(join(tmpdir(), 'koprogo-ipc-'));
+    registerIpc({ handle: (c: string, f: never) => registered.set(c, f), removeHandler: () => undefined } as never, createHandlers(deps(dataDir, () => undefined, 'electron')), {
+      origins: ['app://koprogo'],
+      trustedWebContentsIds: () => [7],
+    });
+    const handler = registered.get(IPC_CALL_CHANNEL)!;
+    const attempts = [
+      { senderFrame: { url: 'app://koprogo/index.html', parent: {} }, sender: { id: 7 } }, // iframe
+      { senderFrame: { url: 'https://evil.example/', parent: null }, sender: { id: 7 } }, // navigated away
+      { senderFrame: { url: 'file:///tmp/x.html', parent: null }, sender: { id: 7 } },
+      { senderFrame: { url: 'app://koprogo/index.html', parent: null }, sender: { id: 8 } }, // other window
+      { senderFrame: null, sender: { id: 7 } }, // frame gone
+    ];
+    for (const event of attempts) {
+      expect(await handler(event, 'settings.set', { language: 'fr' })).toMatchObject({ ok: false, error: { code: 'ipc.untrusted_sender' } });
+    }
+    expect(existsSync(join(dataDir, 'settings.json'))).toBe(false);
+  });
+});
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (!p.includes(`${join('logs')}`)) out[p] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export { SESSION_COOKIE };
