@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium (browser downloads are not possible on our machines), flags from DESIGN.md.
 export default defineConfig({
   testDir: 'e2e',
+  testIgnore: 'electron/**',
   outputDir: 'test-results/e2e',
   timeout: 60_000,
   fullyParallel: false,

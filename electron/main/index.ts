@@ -16,6 +16,9 @@ const devServerUrl = !app.isPackaged ? (process.env.ELECTRON_RENDERER_URL ?? nul
 const origins = appOrigins(devServerUrl);
 let mainWindow: BrowserWindow | null = null;
 
+// Same override as web mode and the CLI (tests, portable use); must happen before `ready`.
+if (process.env.KOPROGO_DATA_DIR) app.setPath('userData', process.env.KOPROGO_DATA_DIR);
+
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);

@@ -200,6 +200,14 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     expect(snapshot(door.dataDir)).toEqual(before); // nothing saved
   });
 
+  it('names the problem of each field so it can be translated', async () => {
+    const envelope = await door.call('phases.recommend', { copros: 2.5, lotsPerCopro: 0 });
+    expect(envelope.ok === false && envelope.error.fields).toEqual([
+      { path: 'copros', issue: 'not_integer', params: { expected: 'int', format: 'safeint' } },
+      { path: 'lotsPerCopro', issue: 'too_small', params: { minimum: 1, origin: 'number' } },
+    ]);
+  });
+
   it('refuses an unknown method, naming it safely', async () => {
     const envelope = await door.call('system.exec\u0000<script>', {});
     expect(envelope).toEqual({ ok: false, error: { code: 'ipc.unknown_method', params: { method: 'system.exec?<script>' }, remedy: 'ipc.unknown_method' } });

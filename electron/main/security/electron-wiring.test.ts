@@ -58,6 +58,7 @@ vi.mock('electron', () => {
     on: (name: string, fn: any) => rec.appEvents.set(name, fn),
     whenReady: () => new Promise<void>((resolve) => (rec.readyResolve = resolve)),
     getPath: (name: string) => `/nonexistent-test-path/${name}`,
+    setPath: vi.fn(),
     getName: () => 'KoproGo Deploy',
     getVersion: () => '0.0.0',
     getPreferredSystemLanguages: () => ['fr-BE'],

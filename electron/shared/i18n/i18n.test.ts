@@ -56,7 +56,7 @@ describe('translations', () => {
       ...WIZARD_STEPS.flatMap((s) => [`steps.${s}.title`, `steps.${s}.hint`]),
       ...COMPARISON_ROWS.map((r) => `phase.rows.${r}`),
       ...PHASE_IDS.map((p) => `phase.names.${p}`),
-      ...['invalid_type', 'too_small', 'too_big', 'unrecognized_keys', 'invalid_value', 'invalid_format'].map((c) => `validation.${c}`),
+      ...['invalid_type', 'not_integer', 'too_small', 'too_big', 'unrecognized_keys', 'invalid_value', 'invalid_format'].map((c) => `validation.${c}`),
     ];
     for (const lang of LANGUAGES) for (const key of keys) expect(has(lang, key), `${lang} ${key}`).toBe(true);
   });

@@ -174,6 +174,8 @@ export function PhaseStep() {
 
 function NumberField(props: { id: string; label: string; help: string; value: string; onChange: (v: string) => void; issue: FieldIssue | undefined }) {
   const { t } = useTranslation();
+  const lang = useSettings((s) => s.language);
+  const params = Object.fromEntries(Object.entries(props.issue?.params ?? {}).map(([k, v]) => [k, typeof v === 'number' ? formatNumber(lang, v) : v]));
   const errorId = `${props.id}-error`;
   return (
     <label className="field" htmlFor={props.id}>
@@ -191,7 +193,7 @@ function NumberField(props: { id: string; label: string; help: string; value: st
       />
       {props.issue ? (
         <span className="field-error" id={errorId} role="alert" data-testid={`${props.id}-error`}>
-          {t(`validation.${props.issue.issue}`, { ...props.issue.params, defaultValue: t('validation.invalid') })}
+          {t(`validation.${props.issue.issue}`, { ...params, defaultValue: t('validation.invalid') })}
         </span>
       ) : (
         <span className="field-help">{props.help}</span>

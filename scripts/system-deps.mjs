@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The system components the tests need, in one list. On Debian as root they are installed with
+// apt-get; elsewhere the script says exactly what to install. Runs before `npm ci` in CI (no deps).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Debian packages the tests use, with the file that proves each is installed. */
+const SYSTEM_PACKAGES = [{ pkg: 'chromium', proof: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', why: 'end-to-end tests (Playwright drives Chromium)' }];
+
+function sh(cmd, args, opts = {}) {
+  process.stdout.write(`\n$ ${[cmd, ...args].join(' ')}\n`);
+  const res = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (res.status !== 0) {
+    process.stderr.write(`\nFailed: ${[cmd, ...args].join(' ')} (exit ${res.status ?? res.signal})\n`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+function isDebian() {
+  try {
+    return /^ID(_LIKE)?=.*debian/m.test(readFileSync('/etc/os-release', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function ensureSystemPackages() {
+  const missing = SYSTEM_PACKAGES.filter((p) => !existsSync(p.proof));
+  if (missing.length === 0) return;
+  const names = missing.map((p) => p.pkg);
+  if (process.platform === 'linux' && isDebian() && process.getuid?.() === 0) {
+    sh('apt-get', ['update', '-qq']);
+    sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
+  }
+  process.stderr.write('The tests need these system components, which are missing:\n');
+  for (const p of missing) process.stderr.write(`  - ${p.pkg} (${p.why}); expected at ${p.proof}\n`);
+  process.stderr.write(
+    `\nOn Debian or Ubuntu: sudo apt-get install ${names.join(' ')}\n` +
+      'Elsewhere: install Chromium and set CHROMIUM_PATH to its executable, then run npm test again.\n',
+  );
+  process.exit(1);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) ensureSystemPackages();
+
