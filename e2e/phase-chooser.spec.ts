@@ -57,7 +57,7 @@ test('a newcomer chooses a phase, and finds it again after a restart', async ({ 
   await expect(page.getByTestId('choose-phase-3')).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('recommendation')).toHaveAttribute('data-phase', '1');
   const saved = JSON.parse(readFileSync(join(dataDir, 'wizard.json'), 'utf8'));
-  expect(saved).toEqual({ version: 1, step: 'phase', phase: 3, copros: 60, lotsPerCopro: 8 });
+  expect(saved).toEqual({ version: 1, step: 'phase', phase: 3, copros: 60, lotsPerCopro: 8, profileId: null });
 
   // Next goes on to the following step; the rail shows where we are.
   await page.getByTestId('nav-next').click();

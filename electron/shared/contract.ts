@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { LANGUAGES } from './contract-languages';
 import { COPROS_MAX, LOTS_PER_COPRO_MAX, PHASE_IDS } from './phases';
-import { phaseIdSchema, profileIdSchema, profileInputSchema, profileSchema, profileSummarySchema } from './profile';
+import { phaseIdSchema, profileIdSchema, profileInputSchema, profileSchema, profileSummarySchema, serverSchema } from './profile';
 import { WIZARD_STEPS } from './wizard-steps';
+import { logEventSchema, planEntrySchema, runFinishedSchema, runStatusSchema, stepEventSchema } from './deploy';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -82,6 +83,8 @@ export const wizardStateSchema = z.object({
   phase: phaseIdSchema.nullable(),
   copros: z.number().int().min(0).max(COPROS_MAX).nullable(),
   lotsPerCopro: z.number().min(1).max(LOTS_PER_COPRO_MAX).nullable(),
+  /** The deployment profile the wizard is filling in (created at the "Where" step). */
+  profileId: profileIdSchema.nullable().default(null),
 });
 export type WizardState = z.infer<typeof wizardStateSchema>;
 
@@ -130,6 +133,26 @@ export const contract = {
     z.object({ url: z.string().max(2000) }).strict(),
     z.object({ url: z.string(), openedBy: z.enum(['system', 'client']) }),
   ),
+  // ---- server access (a server I already have) ----
+  'server.generateKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string() }), true),
+  'server.importKey': method(z.object({ profileId: profileIdSchema, path: z.string().min(1).max(1000) }).strict(), z.object({ publicKey: z.string() }), true),
+  'server.publicKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string().nullable() })),
+  'server.probe': method(
+    z.object({ host: serverSchema.shape.host, port: serverSchema.shape.port, user: serverSchema.shape.user }).strict(),
+    z.object({ fingerprint: z.string() }),
+  ),
+  'server.check': method(
+    z.object({ profileId: profileIdSchema }).strict(),
+    z.object({ privilege: z.enum(['root', 'sudo']), os: z.string(), memoryMb: z.number(), diskFreeGb: z.number() }),
+  ),
+  // ---- deployment ----
+  'deploy.setEnv': method(z.object({ profileId: profileIdSchema, content: z.string().max(200_000) }).strict(), z.object({ saved: z.literal(true), persistent: z.boolean() }), true),
+  'deploy.hasEnv': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ present: z.boolean(), keys: z.array(z.string()) })),
+  'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema) })),
+  'deploy.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),
+  'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),
+  'deploy.status': method(z.object({ profileId: profileIdSchema }).strict(), runStatusSchema),
+  'deploy.breakLock': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ broken: z.literal(true) }), true),
 } as const;
 
 export type Contract = typeof contract;
@@ -147,6 +170,9 @@ export function isMethodName(value: unknown): value is MethodName {
 export const events = {
   'profiles.changed': z.object({ ids: z.array(profileIdSchema) }),
   'settings.changed': settingsSchema,
+  'deploy.step': stepEventSchema,
+  'deploy.log': logEventSchema,
+  'deploy.finished': runFinishedSchema,
 } as const;
 
 export type Events = typeof events;

@@ -117,7 +117,7 @@ const good: Record<string, { input: unknown; check: (value: any) => void }> = {
   },
   'settings.get': { input: {}, check: (v) => expect(v).toEqual({ language: null }) },
   'settings.set': { input: { language: 'fr' }, check: (v) => expect(v).toEqual({ language: 'fr' }) },
-  'wizard.load': { input: {}, check: (v) => expect(v).toEqual({ state: { step: 'phase', phase: null, copros: null, lotsPerCopro: null }, problem: null }) },
+  'wizard.load': { input: {}, check: (v) => expect(v).toEqual({ state: { step: 'phase', phase: null, copros: null, lotsPerCopro: null, profileId: null }, problem: null }) },
   'wizard.save': { input: { step: 'phase', phase: 3, copros: 60, lotsPerCopro: 8 }, check: (v) => expect(v).toEqual({ saved: true }) },
   'wizard.reset': { input: {}, check: (v) => expect(v.state.phase).toBeNull() },
   'profiles.list': { input: {}, check: (v) => expect(v).toEqual({ profiles: [], problems: [] }) },

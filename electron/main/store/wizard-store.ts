@@ -6,7 +6,7 @@ import { readVersionedJson, writeJsonAtomic } from './json-file';
 const WIZARD_VERSION = 1;
 const fileSchema = wizardStateSchema.extend({ version: z.literal(WIZARD_VERSION) });
 
-export const INITIAL_WIZARD_STATE: WizardState = { step: 'phase', phase: null, copros: null, lotsPerCopro: null };
+export const INITIAL_WIZARD_STATE: WizardState = { step: 'phase', phase: null, copros: null, lotsPerCopro: null, profileId: null };
 
 /** The wizard in progress, so a restart (or a crash) brings the user back where they were. */
 export class WizardStore {

@@ -7,7 +7,7 @@ import { api } from '../app-api';
 // The wizard's progress, kept on the main side (wizard.json) after every change so a restart or a
 // crash brings the user back to the same step with the same answers.
 
-export const INITIAL_STATE: WizardState = { step: 'phase', phase: null, copros: null, lotsPerCopro: null };
+export const INITIAL_STATE: WizardState = { step: 'phase', phase: null, copros: null, lotsPerCopro: null, profileId: null };
 
 /** Steps built so far; later ones are shown in the rail but not reachable yet. */
 export const AVAILABLE_STEPS: readonly WizardStepId[] = ['phase'];
