@@ -6,7 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Debian packages the tests use, with the file that proves each is installed. */
-const SYSTEM_PACKAGES = [{ pkg: 'chromium', proof: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', why: 'end-to-end tests (Playwright drives Chromium)' }];
+const SYSTEM_PACKAGES = [
+  { pkg: 'chromium', proof: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', why: 'end-to-end tests (Playwright drives Chromium)' },
+  { pkg: 'openssh-server', proof: '/usr/sbin/sshd', why: 'integration tests (a real OpenSSH server on 127.0.0.1)' },
+  { pkg: 'openssh-client', proof: '/usr/bin/ssh', why: 'integration tests and benchmarks (ssh client)' },
+  { pkg: 'openssh-client', proof: '/usr/bin/ssh-keygen', why: 'integration tests (temporary host and user keys)' },
+  { pkg: 'docker.io', proof: '/usr/sbin/dockerd', why: 'integration tests (a real Docker engine with its own data root)' },
+  { pkg: 'docker-compose', proof: '/usr/bin/docker-compose', why: 'integration tests (Compose, behind a `docker compose` shim)' },
+  { pkg: 'busybox-static', proof: '/bin/busybox', why: 'integration tests (the locally imported container image)' },
+  { pkg: 'sudo', proof: '/usr/bin/sudo', why: 'integration tests (deploying as a non-root user through sudo)' },
+  { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
+];
 
 function sh(cmd, args, opts = {}) {
   process.stdout.write(`\n$ ${[cmd, ...args].join(' ')}\n`);
@@ -28,7 +38,7 @@ function isDebian() {
 export function ensureSystemPackages() {
   const missing = SYSTEM_PACKAGES.filter((p) => !existsSync(p.proof));
   if (missing.length === 0) return;
-  const names = missing.map((p) => p.pkg);
+  const names = [...new Set(missing.map((p) => p.pkg))];
   if (process.platform === 'linux' && isDebian() && process.getuid?.() === 0) {
     sh('apt-get', ['update', '-qq']);
     sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
@@ -38,7 +48,7 @@ export function ensureSystemPackages() {
   for (const p of missing) process.stderr.write(`  - ${p.pkg} (${p.why}); expected at ${p.proof}\n`);
   process.stderr.write(
     `\nOn Debian or Ubuntu: sudo apt-get install ${names.join(' ')}\n` +
-      'Elsewhere: install Chromium and set CHROMIUM_PATH to its executable, then run npm test again.\n',
+      'Elsewhere: install the equivalent packages (for Chromium, set CHROMIUM_PATH to its executable), then run npm test again.\n',
   );
   process.exit(1);
 }

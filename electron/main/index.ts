@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell, type WebContents } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC_EVENT_CHANNEL } from '../shared/contract';
@@ -47,6 +47,15 @@ async function start(): Promise<void> {
     frontDoor: 'electron',
     systemLanguages: () => app.getPreferredSystemLanguages(),
     openExternal: (url) => shell.openExternal(url),
+    log,
+    // The OS keychain. On Linux without one, safeStorage falls back to 'basic_text' and the secret
+    // store keeps secrets for this session only (see secrets/secret-store.ts).
+    encryptor: {
+      isEncryptionAvailable: () => safeStorage.isEncryptionAvailable(),
+      backend: () => (process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : 'os_keychain'),
+      encryptString: (value) => safeStorage.encryptString(value),
+      decryptString: (data) => safeStorage.decryptString(data),
+    },
     emit: (event, payload) => {
       for (const win of BrowserWindow.getAllWindows()) win.webContents.send(IPC_EVENT_CHANNEL, event, payload);
     },

@@ -83,7 +83,8 @@ export const DEPLOY_SETTING_KEYS = [
   'layout.fail2banDir',
   'layout.backupDir',
   'layout.binDir',
+  'layout.hostsFile',
 ] as const;
 
 /** Secret references a deployment uses: the SSH private key and the `.env` content. */
-export const DEPLOY_SECRETS = { sshKey: 'sshKey', env: 'env' } as const;
+export const DEPLOY_SECRETS = { sshKey: 'ssh-key', env: 'env' } as const;

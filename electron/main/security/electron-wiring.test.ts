@@ -78,6 +78,12 @@ vi.mock('electron', () => {
         webRequest: { onHeadersReceived: (fn: any) => (rec.headers = fn) },
       },
     },
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      getSelectedStorageBackend: () => 'basic_text',
+      encryptString: (v: string) => Buffer.from(v),
+      decryptString: (b: Buffer) => b.toString(),
+    },
     shell: { openExternal: (url: string) => (rec.opened.push(url), Promise.resolve()) },
     contextBridge: { exposeInMainWorld: (key: string, value: any) => rec.exposed.set(key, value) },
     ipcRenderer: {

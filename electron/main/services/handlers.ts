@@ -4,7 +4,13 @@ import { type MethodName, type MethodOutput, type EventName, type EventPayload }
 import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';
+import { join } from 'node:path';
+import { Logger } from '../log';
+import { createSecretStore, type Encryptor, type SecretStore } from '../secrets/secret-store';
+import type { ConnectOptions } from '../ssh/connection';
 import { ProfileStore } from '../store/profile-store';
+import { DEPLOY_SECRETS } from '../../shared/deploy';
+import { DeployService, secretName } from './deploy-service';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 
@@ -25,12 +31,21 @@ export interface ServiceDeps {
   /** Opens an allowed URL in the system browser; null when the client opens it itself (web mode). */
   openExternal: ((url: string) => Promise<void>) | null;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+  /** Electron's safeStorage; null in web mode and the CLI (secrets then live for the session only). */
+  encryptor?: Encryptor | null;
+  /** A ready secret store (tests); otherwise one is made from `encryptor`. */
+  secrets?: SecretStore;
+  log?: Logger;
+  connectOptions?: Partial<ConnectOptions>;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {
   const profiles = new ProfileStore(deps.dataDir);
   const settings = new SettingsStore(deps.dataDir);
   const wizard = new WizardStore(deps.dataDir);
+  const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
+  const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
+  const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
 
   return {
     'app.info': async () => ({
@@ -77,5 +92,30 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       }
       return { url, openedBy: 'client' as const };
     },
+    'server.generateKey': async ({ profileId }) => deploy.generateKey(profileId),
+    'server.importKey': async ({ profileId, path }) => deploy.importKeyFile(profileId, path),
+    'server.publicKey': async ({ profileId }) => ({ publicKey: await deploy.publicKey(profileId) }),
+    'server.probe': async ({ host, port, user }) => ({ fingerprint: await deploy.probeHostKey(host, port, user) }),
+    'server.check': async ({ profileId }) => deploy.checkServer(profileId),
+    'deploy.setEnv': async ({ profileId, content }) => {
+      await secrets.set(secretName(profileId, DEPLOY_SECRETS.env), content);
+      return { saved: true as const, persistent: secrets.persistent };
+    },
+    'deploy.hasEnv': async ({ profileId }) => {
+      const content = await secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
+      const keys = (content ?? '').split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1]).filter((k): k is string => !!k);
+      return { present: !!content, keys };
+    },
+    'deploy.plan': async ({ profileId }) => ({ entries: await deploy.plan(profileId) }),
+    'deploy.start': async ({ profileId, fresh }) => deploy.start(profileId, { fresh }),
+    'deploy.cancel': async () => deploy.cancel(),
+    'deploy.status': async ({ profileId }) => deploy.status(profileId),
+    'deploy.breakLock': async ({ profileId }) => {
+      await deploy.breakLock(profileId);
+      return { broken: true as const };
+    },
   };
 }
+
+/** For the CLI and tests: the same deploy service the handlers use. */
+export type { DeployService };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { AppError } from '../../shared/errors';
 import { startSshd, startTcpProxy, type SshdHandle, type TcpProxy } from '../testing';
 import { SshConnection, type SshTarget } from './connection';
@@ -48,7 +48,7 @@ describe('host keys', () => {
 
 describe('failures are typed', () => {
   it('wrong key, wrong user, closed port, bad key', async () => {
-    const other = utils.generateKeyPairSync('ed25519');
+    const other = ssh2.utils.generateKeyPairSync('ed25519');
     await expectCode(SshConnection.connect({ ...target, privateKey: other.private }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.auth_failed');
     await expectCode(SshConnection.connect({ ...target, user: 'nobody-here' }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.auth_failed');
     await expectCode(SshConnection.connect({ ...target, port: 1 }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.connection_refused');

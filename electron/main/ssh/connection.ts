@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { AppError } from '../../shared/errors';
 import { sha256Fingerprint } from './fingerprint';
 import { shQuote } from './quote';
+
+// ssh2 is CommonJS: Node's ESM loader only sees its default export.
+const { Client } = ssh2;
+type Client = InstanceType<typeof ssh2.Client>;
 
 // One SSH connection per server, reused for a whole run (and for health sampling later). Every
 // command gets a structured result; stderr never throws; the caller decides what a failure means.

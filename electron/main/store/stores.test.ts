@@ -192,7 +192,7 @@ describe('wizard store', () => {
   it('starts fresh, then restores what was saved', async () => {
     const store = new WizardStore(dir);
     expect(await store.load()).toEqual({ state: { step: 'phase', phase: null, copros: null, lotsPerCopro: null, profileId: null }, problem: null });
-    await store.save({ step: 'where', phase: 3, copros: 60, lotsPerCopro: 8 });
+    await store.save({ step: 'where', phase: 3, copros: 60, lotsPerCopro: 8, profileId: null });
     expect((await new WizardStore(dir).load()).state).toEqual({ step: 'where', phase: 3, copros: 60, lotsPerCopro: 8, profileId: null });
   });
 

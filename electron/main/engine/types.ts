@@ -1,0 +1,113 @@
+// The step engine's vocabulary. A deployment is an ordered list of steps; each step says how to see
+// whether it is already done (check), how to do it (apply), and how to confirm it worked (verify).
+// Steps are built by pure functions from settings: the commands and files they list ARE the plan.
+
+/** A shell script run with `sh -s` (the script travels on stdin, never on the command line). */
+export interface RemoteCommand {
+  script: string;
+  /** 'root': as root (through `sudo -n` when the login user is not root). 'login': as the SSH user. */
+  as: 'root' | 'login';
+  timeoutMs?: number;
+  /**
+   * Long work (package installs, image pulls, compose up): run detached from the SSH session with
+   * its output in a log file on the server; a lost connection does not stop it and the engine
+   * re-attaches to it.
+   */
+  detached?: boolean;
+}
+
+/** A file the engine writes on the server (SFTP to a private temp file, then installed atomically). */
+export interface RemoteFile {
+  path: string;
+  content: string;
+  /** Octal mode, e.g. 0o600. */
+  mode: number;
+  owner: string;
+  group: string;
+  /** Content masked in the plan and in logs (e.g. `.env`). */
+  secret: boolean;
+}
+
+export type Action = { kind: 'run'; command: RemoteCommand } | { kind: 'file'; file: RemoteFile };
+
+export interface Step {
+  /** Stable id, used in the journal and as the i18n key `deploy.steps.<id>`. */
+  id: string;
+  titleParams?: Record<string, string | number>;
+  /** Exit 0 means the step is already done and apply is skipped. null: always apply. */
+  check: RemoteCommand | null;
+  apply: Action[];
+  /** Exit 0 confirms the step. null: apply's success is enough. */
+  verify: RemoteCommand | null;
+}
+
+/** Where things live on the server. Defaults are the real paths; tests point them at a temp folder. */
+export interface HostLayout {
+  /** The app's own state on the server: journal, lock, run logs, stamps. */
+  stateDir: string;
+  /** Parent folder of the repository checkout. */
+  appRoot: string;
+  cronDir: string;
+  aptConfDir: string;
+  fail2banDir: string;
+  backupDir: string;
+  binDir: string;
+  /** The hosts file the hostname step maps 127.0.1.1 in. */
+  hostsFile: string;
+}
+
+export const DEFAULT_LAYOUT: HostLayout = {
+  stateDir: '/var/lib/koprogo-deploy',
+  appRoot: '/opt/koprogo',
+  cronDir: '/etc/cron.d',
+  aptConfDir: '/etc/apt/apt.conf.d',
+  fail2banDir: '/etc/fail2ban',
+  backupDir: '/var/backups/koprogo',
+  binDir: '/usr/local/bin',
+  hostsFile: '/etc/hosts',
+};
+
+/** Everything the phase 1–2 steps need, resolved from the profile and the recipe. */
+export interface ComposeDeploySettings {
+  phase: 1 | 2;
+  layout: HostLayout;
+  /** Server hostname to set (e.g. `koprogo-prod`). */
+  hostname: string;
+  /** IANA zone, default Europe/Brussels. */
+  timezone: string;
+  /** The deploy user the app creates (default `koprogo`) and its authorized public key (the app's). */
+  deployUser: string;
+  deployUserPublicKey: string;
+  /** SSH port to keep open in the firewall. */
+  sshPort: number;
+  repo: {
+    /** https URL (public) or ssh URL (private, with a read-only deploy key). */
+    url: string;
+    /** Branch, tag or commit. */
+    ref: string;
+    /** Path on the server of the read-only deploy key for a private repository (written by its own step). */
+    deployKeyPath?: string;
+  };
+  /** Folder name of the checkout under layout.appRoot (default `app`). */
+  checkoutName: string;
+  /** Compose files relative to the checkout, in order (roadmap: docker-compose.yml + docker-compose.prod.yml). */
+  composeFiles: string[];
+  /** Compose project name; containers carry the label com.docker.compose.project=<this>. */
+  composeProject: string;
+  /** Where `.env` goes, relative to the checkout (default `.env`). */
+  envFile: string;
+  /** The `.env` content, ready for Compose (issue 6 builds it from the env example; secret). */
+  envContent: string;
+  /** The health endpoint as seen from the server (from the compose healthcheck), e.g. http://127.0.0.1:8080/health. */
+  healthUrl: string;
+  /** Seconds to wait for every service to be healthy. */
+  healthTimeoutSec: number;
+  /** PostgreSQL service, user and database, for the daily dump; null when the recipe has none. */
+  postgres: { service: string; user: string; database: string } | null;
+  /** Monitoring scripts relative to the checkout; null when absent. */
+  monitoring: { metrics: string | null; postgresMetrics: string | null };
+  /** Service names that get the phase-2 tuning (null: not present). */
+  tuning: { postgresService: string | null; backendService: string | null };
+}
+
+export type StepState = 'pending' | 'checking' | 'skipped' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -1,0 +1,228 @@
+import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import ssh2 from 'ssh2';
+import type { EventName, EventPayload } from '../../shared/contract';
+import { DEPLOY_SECRETS, type PlanEntry } from '../../shared/deploy';
+import { AppError } from '../../shared/errors';
+import type { Profile } from '../../shared/profile';
+import { LocalJournalStore } from '../engine/journal';
+import { renderPlan } from '../engine/plan';
+import { Remote } from '../engine/remote';
+import { StepRunner, type RunResult } from '../engine/runner';
+import { buildComposeSteps } from '../engine/steps/compose-plan';
+import type { Step } from '../engine/types';
+import type { Logger } from '../log';
+import type { SecretStore } from '../secrets/secret-store';
+import { SshConnection, type ConnectOptions } from '../ssh/connection';
+import type { ProfileStore } from '../store/profile-store';
+import { composeSettingsFrom } from './deploy-settings';
+
+// The deployment use cases: server access (key, host key, checks), plan, run, cancel, status.
+// Plain Node: the same service runs in the desktop app, web mode, the CLI and the tests.
+
+export interface DeployServiceDeps {
+  dataDir: string;
+  profiles: ProfileStore;
+  secrets: SecretStore;
+  log: Logger;
+  emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+  /** For tests: connect through a proxy that can cut the connection. */
+  connectOptions?: Partial<ConnectOptions>;
+}
+
+const sshUtils = ssh2.utils;
+
+export function secretName(profileId: string, key: string): string {
+  return `${profileId}.${key}`;
+}
+
+export interface ServerCheck {
+  privilege: 'root' | 'sudo';
+  os: string;
+  memoryMb: number;
+  diskFreeGb: number;
+}
+
+export class DeployService {
+  private readonly journals: LocalJournalStore;
+  private active: { profileId: string; runId: string | null; controller: AbortController; done: Promise<RunResult | null> } | null = null;
+
+  constructor(private readonly deps: DeployServiceDeps) {
+    this.journals = new LocalJournalStore(deps.dataDir);
+  }
+
+  // ---- server access -----------------------------------------------------------------------------
+
+  /** A new ed25519 key for this profile; the private half goes to the secret store only. */
+  async generateKey(profileId: string): Promise<{ publicKey: string }> {
+    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: `koprogo-deploy@${profileId}` });
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), pair.private);
+    this.deps.log.registerSecret(pair.private);
+    return { publicKey: pair.public.trim() };
+  }
+
+  /** Imports an existing private key file (read once, kept in the secret store). */
+  async importKeyFile(profileId: string, path: string): Promise<{ publicKey: string }> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      throw new AppError('deploy.key_file_unreadable', { path: path.slice(0, 200) });
+    }
+    const publicKey = publicKeyOf(text);
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), text);
+    this.deps.log.registerSecret(text);
+    return { publicKey };
+  }
+
+  async publicKey(profileId: string): Promise<string | null> {
+    const key = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.sshKey));
+    return key ? publicKeyOf(key) : null;
+  }
+
+  async probeHostKey(host: string, port: number, user: string): Promise<string> {
+    return SshConnection.probeHostKey({ host, port, user }, { readyTimeoutMs: this.deps.connectOptions?.readyTimeoutMs });
+  }
+
+  async connect(profile: Profile): Promise<SshConnection> {
+    if (!profile.server) throw new AppError('deploy.not_ready', { missing: 'server' });
+    const key = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.sshKey));
+    if (!key) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
+    this.deps.log.registerSecret(key);
+    return SshConnection.connect(
+      { host: profile.server.host, port: profile.server.port, user: profile.server.user, privateKey: key },
+      { hostKeySha256: profile.server.hostKeySha256 ?? null, keepaliveIntervalMs: 5000, ...this.deps.connectOptions },
+    );
+  }
+
+  /** Reachability, sudo, OS, memory and disk, before anything changes on the server. */
+  async checkServer(profileId: string): Promise<ServerCheck> {
+    const profile = await this.deps.profiles.get(profileId);
+    const conn = await this.connect(profile);
+    try {
+      const privilege = await conn.privilege();
+      const r = await conn.exec(". /etc/os-release 2>/dev/null; printf '%s\\n' \"${PRETTY_NAME:-unknown}\"; awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo; df -Pk / | awk 'NR==2 {print int($4/1048576)}'");
+      const [os, mem, disk] = r.stdout.trim().split('\n');
+      return { privilege, os: (os ?? 'unknown').slice(0, 80), memoryMb: Number(mem) || 0, diskFreeGb: Number(disk) || 0 };
+    } finally {
+      conn.close();
+    }
+  }
+
+  // ---- plan and run ------------------------------------------------------------------------------
+
+  private async steps(profile: Profile): Promise<Step[]> {
+    const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
+    if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
+    const publicKey = await this.publicKey(profile.id);
+    if (!publicKey) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
+    this.registerEnvSecrets(envContent);
+    return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey }));
+  }
+
+  /** Every value of the .env is a potential secret for redaction purposes. */
+  private registerEnvSecrets(envContent: string): void {
+    this.deps.log.registerSecret(envContent);
+    for (const line of envContent.split('\n')) {
+      const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
+      const value = m?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
+      if (value && value.length >= 6) this.deps.log.registerSecret(value);
+    }
+  }
+
+  async plan(profileId: string): Promise<PlanEntry[]> {
+    const profile = await this.deps.profiles.get(profileId);
+    return renderPlan(await this.steps(profile), (t) => this.deps.log.redact(t));
+  }
+
+  /** Starts (or resumes) a run in the background; progress arrives as events. */
+  async start(profileId: string, opts: { fresh?: boolean } = {}): Promise<{ started: true }> {
+    if (this.active) throw new AppError('deploy.busy');
+    const profile = await this.deps.profiles.get(profileId);
+    const steps = await this.steps(profile);
+    const controller = new AbortController();
+    const slot = { profileId, runId: null as string | null, controller, done: Promise.resolve<RunResult | null>(null) };
+    this.active = slot;
+    slot.done = this.runInBackground(profile, steps, controller, opts.fresh ?? false).finally(() => {
+      this.active = null;
+    });
+    return { started: true };
+  }
+
+  /** Runs to the end and returns the result (CLI and tests). */
+  async runToEnd(profileId: string, opts: { fresh?: boolean } = {}): Promise<RunResult | null> {
+    await this.start(profileId, opts);
+    return this.active!.done;
+  }
+
+  private async runInBackground(profile: Profile, steps: Step[], controller: AbortController, fresh: boolean): Promise<RunResult | null> {
+    let conn: SshConnection | null = null;
+    const emitFinished = (result: Omit<EventPayload<'deploy.finished'>, 'profileId'>) => this.deps.emit('deploy.finished', { profileId: profile.id, ...result });
+    try {
+      conn = await this.connect(profile);
+      const privilege = await conn.privilege();
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      const runner = new StepRunner({
+        remote: new Remote(conn, privilege, layout),
+        journals: this.journals,
+        profileId: profile.id,
+        owner: { owner: userInfo().username, machine: hostname() },
+        redact: (t) => this.deps.log.redact(t),
+        onStep: (e) => {
+          if (this.active) this.active.runId = e.runId;
+          this.deps.emit('deploy.step', { profileId: profile.id, ...e });
+          this.deps.log.info(`deploy ${profile.id} step ${e.stepId} ${e.state}`);
+        },
+        onLog: (e) => {
+          this.deps.emit('deploy.log', { profileId: profile.id, ...e });
+          this.deps.log.info(`[${e.stepId}] ${e.line}`);
+        },
+      });
+      const result = await runner.run(steps, { signal: controller.signal, fresh });
+      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips });
+      return result;
+    } catch (error) {
+      const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'deploy.start' });
+      if (!(error instanceof AppError)) this.deps.log.error('deploy failed', error);
+      emitFinished({ runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e.toEnvelope(), roundTrips: conn?.roundTrips ?? 0 });
+      return { runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e, roundTrips: conn?.roundTrips ?? 0 };
+    } finally {
+      conn?.close();
+    }
+  }
+
+  cancel(): { cancelled: boolean } {
+    if (!this.active) return { cancelled: false };
+    this.active.controller.abort();
+    return { cancelled: true };
+  }
+
+  /** What the app knows about the last run of this profile: enough to show progress or offer to resume. */
+  async status(profileId: string) {
+    const journal = await this.journals.read(profileId);
+    return {
+      active: this.active?.profileId === profileId,
+      runId: journal?.runId ?? null,
+      outcome: journal?.outcome ?? null,
+      steps: Object.entries(journal?.steps ?? {}).map(([stepId, r]) => ({ stepId, state: r.state, startedAt: r.startedAt, endedAt: r.endedAt })),
+    };
+  }
+
+  async breakLock(profileId: string): Promise<void> {
+    const profile = await this.deps.profiles.get(profileId);
+    const conn = await this.connect(profile);
+    try {
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      await new Remote(conn, await conn.privilege(), layout).breakLock();
+    } finally {
+      conn.close();
+    }
+  }
+}
+
+export function publicKeyOf(privateKey: string): string {
+  const parsed = sshUtils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error) throw new AppError('ssh.key_invalid', {});
+  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
+}

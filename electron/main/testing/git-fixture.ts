@@ -1,0 +1,133 @@
+// A small KoproGo-like repository (Compose files, env example, monitoring scripts) as a bare repo
+// behind a file:// URL that any local user can clone. Tag v1.0.0, then one more commit on main.
+import { rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { guardCleanup } from './cleanup';
+import { BUSYBOX_IMAGE } from './docker-host';
+import { freePort } from './free-port';
+import { requireFiles, runOk } from './proc';
+
+export interface FixtureRepoOptions {
+  /** Host port published on 127.0.0.1 for the backend's 8080; default: a free port. */
+  port?: number;
+  /** Image of the backend service; default local/busybox:1 (see importBusyboxImage). */
+  image?: string;
+}
+
+export interface FixtureRepo {
+  /**
+   * file:// URL of the bare repository (owned by root). Root clones it as is; another user needs it in
+   * git's safe.directory, e.g. `startSshd({ gitSafeDirectories: [repo.path] })`.
+   */
+  url: string;
+  /** Path of the bare repository. */
+  path: string;
+  tags: string[];
+  defaultBranch: 'main';
+  /** The host port the prod override publishes (127.0.0.1:port → backend:8080). */
+  port: number;
+  /** Health URL once deployed: http://127.0.0.1:<port>/health, answers `ok`. */
+  healthUrl: string;
+  /** Commit ids: `tag` is v1.0.0 (VERSION 1.0.0), `head` is main (VERSION 1.1.0-dev). */
+  commits: { tag: string; head: string };
+  stop(): Promise<void>;
+}
+
+export function fixtureFiles(port: number, image = BUSYBOX_IMAGE): Record<string, string> {
+  return {
+    'README.md': '# KoproGo (test fixture)\n\nA tiny stand-in for the KoproGo repository used by the deployment tests.\n',
+    VERSION: '1.0.0\n',
+    'docker-compose.yml': `version: '3.8'
+
+services:
+  backend:
+    image: ${image}
+    init: true
+    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8080 -h /www"]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"]
+      interval: 1s
+      timeout: 2s
+      retries: 30
+`,
+    'docker-compose.prod.yml': `version: '3.8'
+
+services:
+  backend:
+    restart: unless-stopped
+    environment:
+      - DOMAIN=\${DOMAIN}
+      - ACME_EMAIL=\${ACME_EMAIL}
+    ports:
+      - "127.0.0.1:${port}:8080"
+`,
+    '.env.vps.example': `# KoproGo production settings (copy to .env and fill in)
+
+# Public domain name of the application
+DOMAIN=koprogo.example.com
+# E-mail address for Let's Encrypt certificates
+ACME_EMAIL=admin@example.com
+
+# Database password (generate a strong one)
+POSTGRES_PASSWORD=CHANGE_THIS_PASSWORD
+# Secret used to sign session tokens (at least 32 characters)
+JWT_SECRET=CHANGE_THIS_SECRET
+`,
+    'monitoring/scripts/vps_metrics.sh': '#!/bin/sh\necho "vps_metrics cpu=1 ram=2 disk=3"\n',
+    'monitoring/scripts/postgres_metrics.sh': '#!/bin/sh\necho "postgres_metrics size=1 connections=2"\n',
+  };
+}
+
+export async function createFixtureRepo(opts: FixtureRepoOptions = {}): Promise<FixtureRepo> {
+  requireFiles({ git: '/usr/bin/git' });
+  const port = opts.port ?? (await freePort());
+  const dir = await mkdtemp(join(tmpdir(), 'kgt-git-'));
+  const guard = guardCleanup(`git fixture ${dir}`, { sync: () => rmSync(dir, { recursive: true, force: true }) });
+  try {
+    const work = join(dir, 'work');
+    const bare = join(dir, 'koprogo.git');
+    // Isolated from the machine's git configuration (signing, hooks, default branch…).
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+    const git = (cwd: string, ...args: string[]): Promise<string> => runOk('git', args, { cwd, env });
+
+    await mkdir(work);
+    await git(work, 'init', '-q', '-b', 'main');
+    await git(work, 'config', 'user.name', 'KoproGo Test');
+    await git(work, 'config', 'user.email', 'test@koprogo.invalid');
+    await git(work, 'config', 'commit.gpgsign', 'false');
+    for (const [name, content] of Object.entries(fixtureFiles(port, opts.image))) {
+      const file = join(work, name);
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, content, { mode: name.endsWith('.sh') ? 0o755 : 0o644 });
+    }
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-q', '-m', 'KoproGo 1.0.0');
+    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'Release 1.0.0');
+    const tag = (await git(work, 'rev-parse', 'HEAD')).trim();
+    await writeFile(join(work, 'VERSION'), '1.1.0-dev\n');
+    await git(work, 'commit', '-q', '-am', 'Start 1.1.0 development');
+    const head = (await git(work, 'rev-parse', 'HEAD')).trim();
+    await git(dir, 'clone', '-q', '--bare', work, bare);
+    await git(bare, 'symbolic-ref', 'HEAD', 'refs/heads/main');
+    await rm(work, { recursive: true, force: true });
+    // Readable by every user (the SSH test user clones it), including the mkdtemp folder itself.
+    await chmod(dir, 0o755);
+    await runOk('chmod', ['-R', 'a+rX', dir]);
+    return {
+      url: pathToFileURL(bare).href,
+      path: bare,
+      tags: ['v1.0.0'],
+      defaultBranch: 'main',
+      port,
+      healthUrl: `http://127.0.0.1:${port}/health`,
+      commits: { tag, head },
+      stop: () => guard.run(),
+    };
+  } catch (e) {
+    await guard.run();
+    throw e;
+  }
+}

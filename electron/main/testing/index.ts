@@ -1,0 +1,24 @@
+// Test-support fixtures (imported only by tests and benches): real sshd, Docker engine, git repo, TCP proxy.
+export { startSshd, sshKeygenFingerprint, type SshdHandle, type SshdOptions, type SudoMode } from './sshd';
+export {
+  startDocker,
+  importBusyboxImage,
+  installComposeShim,
+  installComposeShimSystemWide,
+  composeContainers,
+  waitForComposeHealthy,
+  docker,
+  BUSYBOX_IMAGE,
+  COMPOSE_SHIM,
+  SYSTEM_PLUGIN_DIR,
+  type DockerEnv,
+  type DockerHandle,
+  type DockerOptions,
+  type SystemShimHandle,
+} from './docker-host';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';
+export { createFixtureRepo, fixtureFiles, type FixtureRepo, type FixtureRepoOptions } from './git-fixture';
+export { freePort } from './free-port';
+export { run, runOk, shq, requireRoot, type RunResult, type RunOptions } from './proc';
+export { installSystemShims, type SystemShims } from './system-shims';
+export { startDeployHost, type DeployHost } from './deploy-host';
