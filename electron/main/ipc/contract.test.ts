@@ -7,6 +7,7 @@ import { contract, IPC_CALL_CHANNEL, METHOD_NAMES, MAX_MESSAGE_BYTES, type Event
 import type { Envelope } from '../../shared/errors';
 import { createHandlers, type ServiceDeps } from '../services/handlers';
 import { startWebServer, SESSION_COOKIE, type WebServer } from '../web-server';
+import { startSshd, type SshdHandle } from '../testing';
 import { registerIpc } from './register-ipc';
 
 // One suite, two front doors: Electron IPC (through the registered handler, with Electron's
@@ -93,6 +94,16 @@ async function wsDoor(): Promise<Door> {
   };
 }
 
+// A real SSH server for the server.* methods (no deployment runs in this suite).
+let sshd: SshdHandle;
+const stateDir = mkdtempSync(join(tmpdir(), 'koprogo-state-'));
+beforeAll(async () => {
+  sshd = await startSshd();
+}, 60_000);
+afterAll(async () => {
+  await sshd?.stop();
+});
+
 const validProfile = {
   id: 'acme',
   name: 'ACME',
@@ -103,9 +114,17 @@ const validProfile = {
   settings: {},
   secrets: {},
 };
+const liveProfile = () => ({
+  ...validProfile,
+  server: { host: sshd.host, port: sshd.port, user: sshd.user, hostKeySha256: sshd.hostKeySha256 },
+  settings: { 'layout.stateDir': stateDir },
+});
 
-/** Good input and the check of its answer, for every method of the contract. */
-const good: Record<string, { input: unknown; check: (value: any) => void }> = {
+/**
+ * Good input and the check of its answer, for every method of the contract. `error`: the input is
+ * valid but the answer is a typed failure the method owns (never an `ipc.*` one).
+ */
+const good: Record<string, { input: unknown; check: (value: any) => void; error?: string }> = {
   'app.info': { input: {}, check: (v) => expect(v).toMatchObject({ name: 'KoproGo Deploy', systemLanguages: ['nl-BE'] }) },
   'phases.list': { input: {}, check: (v) => expect(v.map((p: { id: number }) => p.id)).toEqual([1, 2, 3, 4]) },
   'phases.recommend': {
@@ -121,10 +140,29 @@ const good: Record<string, { input: unknown; check: (value: any) => void }> = {
   'wizard.save': { input: { step: 'phase', phase: 3, copros: 60, lotsPerCopro: 8 }, check: (v) => expect(v).toEqual({ saved: true }) },
   'wizard.reset': { input: {}, check: (v) => expect(v.state.phase).toBeNull() },
   'profiles.list': { input: {}, check: (v) => expect(v).toEqual({ profiles: [], problems: [] }) },
-  'profiles.save': { input: validProfile, check: (v) => expect(v).toMatchObject({ id: 'acme', version: 1 }) },
+  'profiles.save': { input: () => liveProfile(), check: (v) => expect(v).toMatchObject({ id: 'acme', version: 1 }) },
   'profiles.get': { input: { id: 'acme' }, check: (v) => expect(v).toMatchObject({ id: 'acme', name: 'ACME' }) },
   'profiles.delete': { input: { id: 'acme' }, check: (v) => expect(v).toEqual({ deleted: true }) },
   'shell.openExternal': { input: { url: 'https://console.hetzner.cloud/projects' }, check: (v) => expect(v).toEqual({ url: 'https://console.hetzner.cloud/projects', openedBy: 'client' }) },
+  'server.generateKey': { input: { profileId: 'acme' }, check: (v) => expect(v.publicKey).toMatch(/^ssh-ed25519 AAAA\S+ koprogo-deploy@acme$/) },
+  'server.importKey': { input: () => ({ profileId: 'acme', path: sshd.userKeyPath }), check: (v) => expect(v.publicKey).toBe(sshd.userPublicKey.split(' ').slice(0, 2).join(' ')) },
+  'server.publicKey': { input: { profileId: 'acme' }, check: (v) => expect(v.publicKey).toMatch(/^ssh-ed25519 /) },
+  'server.probe': { input: () => ({ host: sshd.host, port: sshd.port, user: sshd.user }), check: (v) => expect(v).toEqual({ fingerprint: sshd.hostKeySha256 }) },
+  'server.check': { input: { profileId: 'acme' }, check: (v) => expect(v).toMatchObject({ privilege: 'sudo' }) },
+  'deploy.setEnv': { input: { profileId: 'acme', content: 'DOMAIN=x.example\nSECRET=CANARY-123456\n' }, check: (v) => expect(v).toEqual({ saved: true, persistent: false }) },
+  'deploy.hasEnv': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ present: true, keys: ['DOMAIN', 'SECRET'] }) },
+  'deploy.plan': {
+    input: { profileId: 'acme' },
+    check: (v) => {
+      expect(v.entries.map((e: { stepId: string }) => e.stepId)).toContain('compose-up');
+      expect(JSON.stringify(v)).not.toContain('CANARY-123456');
+    },
+  },
+  'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [] }) },
+  'deploy.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
+  // Starting a real deployment is the integration tests' job: here a profile that does not exist.
+  'deploy.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -164,6 +202,22 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   ],
   'profiles.delete': [{ input: {}, field: 'id' }],
   'shell.openExternal': [{ input: { url: 42 }, field: 'url' }],
+  'server.generateKey': [{ input: { profileId: '../x' }, field: 'profileId' }],
+  'server.importKey': [{ input: { profileId: 'acme', path: '' }, field: 'path' }],
+  'server.publicKey': [{ input: {}, field: 'profileId' }],
+  'server.probe': [
+    { input: { host: 'a;b', port: 22, user: 'root' }, field: 'host' },
+    { input: { host: 'h', port: 0, user: 'root' }, field: 'port' },
+    { input: { host: 'h', port: 22, user: 'root; rm -rf /' }, field: 'user' },
+  ],
+  'server.check': [{ input: { profileId: 7 }, field: 'profileId' }],
+  'deploy.setEnv': [{ input: { profileId: 'acme', content: 'x'.repeat(200_001) }, field: 'content' }],
+  'deploy.hasEnv': [{ input: { profileId: 'A' }, field: 'profileId' }],
+  'deploy.plan': [{ input: { profileId: '' }, field: 'profileId' }],
+  'deploy.start': [{ input: { profileId: 'acme', fresh: 'yes' }, field: 'fresh' }],
+  'deploy.cancel': [{ input: { all: true }, field: '(root)' }],
+  'deploy.status': [{ input: {}, field: 'profileId' }],
+  'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -181,12 +235,24 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const sequence = [...Object.keys(contract).filter((m) => !m.startsWith('profiles.')), 'profiles.list', 'profiles.save', 'profiles.get', 'profiles.delete'];
+  const later = ['profiles.', 'server.', 'deploy.'];
+  const sequence = [
+    ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
+    'profiles.list', 'profiles.save', 'profiles.get',
+    'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
+    'deploy.setEnv', 'deploy.hasEnv', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
+    'profiles.delete',
+  ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
   it.each(sequence)('%s answers good input', async (method) => {
-    const envelope = await door.call(method, good[method]!.input);
+    const spec = good[method]!;
+    const envelope = await door.call(method, typeof spec.input === 'function' ? (spec.input as () => unknown)() : spec.input);
+    if (spec.error) {
+      expect(envelope).toMatchObject({ ok: false, error: { code: spec.error } });
+      return;
+    }
     expect(envelope.ok, JSON.stringify(envelope)).toBe(true);
-    if (envelope.ok) good[method]!.check(envelope.value);
+    if (envelope.ok) spec.check(envelope.value);
   });
 
   it.each(Object.entries(bad).flatMap(([m, cases]) => cases.map((c) => [m, c.field, c] as const)))('%s refuses a bad %s', async (method, _field, c) => {
