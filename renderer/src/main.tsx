@@ -5,9 +5,10 @@ import { pickLanguage } from '../../electron/shared/i18n';
 import { createApi, electronTransport, webSocketTransport } from './api';
 import { setApi, api } from './app-api';
 import { App } from './App';
-import i18n from './i18n';
+import i18n, { loadLanguage } from './i18n';
 import { useSettings } from './stores/settings-store';
-import { useWizard } from './stores/wizard-store';
+import { connectDeployEvents } from './stores/deploy-store';
+import { loadProgress, useWizard } from './stores/wizard-store';
 import { establishWebSession, webSocketUrl, type SessionState } from './web-session';
 import './styles.css';
 
@@ -35,7 +36,7 @@ async function start(): Promise<void> {
   } else {
     const session = await establishWebSession();
     if (session !== 'authenticated') {
-      await i18n.changeLanguage(pickLanguage(navigator.languages));
+      await loadLanguage(pickLanguage(navigator.languages));
       render(<SessionRefused state={session} />);
       return;
     }
@@ -44,12 +45,14 @@ async function start(): Promise<void> {
   const info = await api()['app.info']({});
   // In a browser tab the browser's languages are the user's; in Electron the OS's.
   const system = info.frontDoor === 'web' ? [...navigator.languages] : info.systemLanguages;
-  await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate()]);
+  connectDeployEvents();
+  await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate().then(loadProgress)]);
   render(<App />);
 }
 
-start().catch((error: unknown) => {
+start().catch(async (error: unknown) => {
   console.error(error);
+  await loadLanguage(pickLanguage(navigator.languages)).catch(() => undefined);
   render(
     <div className="panel centered" role="alert" data-testid="startup-failed">
       <h1>{i18n.t('startup.failed')}</h1>

@@ -98,14 +98,27 @@ export class StepRunner {
       outcome = error.code === 'deploy.cancelled' ? 'cancelled' : 'failed';
       failedStep = Object.entries(this.journal.steps).find(([, r]) => r.state === 'running' || r.state === 'failed' || r.state === 'cancelled')?.[0] ?? null;
     }
+    // The server must learn the outcome and get its lock back. If the connection is gone, even after
+    // the last step, the run is not finished: it stays resumable, and the next run completes it.
+    let finalized = false;
+    if (!remote.conn.isClosed) {
+      this.journal.outcome = outcome;
+      this.journal.finishedAt = this.now().toISOString();
+      try {
+        await this.saveRemote();
+        if (error?.code !== 'ssh.disconnected') await remote.releaseLock(runId);
+        finalized = true;
+      } catch {
+        /* handled below */
+      }
+    }
+    if (!finalized && error === null) {
+      error = new AppError('ssh.disconnected', { host: remote.conn.target.host });
+      outcome = 'failed';
+    }
     this.journal.outcome = outcome;
     this.journal.finishedAt = this.now().toISOString();
     await this.saveLocal();
-    // A lost connection leaves the lock and the server journal as they are: the next run resumes.
-    if (!remote.conn.isClosed) {
-      await this.saveRemote().catch(() => undefined);
-      if (outcome !== 'failed' || error?.code !== 'ssh.disconnected') await remote.releaseLock(runId).catch(() => undefined);
-    }
     return { runId, outcome, failedStep, error, roundTrips: remote.conn.roundTrips - startTrips };
   }
 

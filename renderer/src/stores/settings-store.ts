@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { Language } from '../../../electron/shared/contract-languages';
 import { pickLanguage } from '../../../electron/shared/i18n';
 import { api } from '../app-api';
-import i18n from '../i18n';
+import { loadLanguage } from '../i18n';
 
 interface SettingsStore {
   /** The user's explicit choice; null follows the system. */
@@ -33,5 +33,5 @@ export const useSettings = create<SettingsStore>((set, get) => ({
 
 async function applyLanguage(language: Language): Promise<void> {
   document.documentElement.lang = language;
-  await i18n.changeLanguage(language);
+  await loadLanguage(language);
 }

@@ -1,16 +1,91 @@
+import { useMemo } from 'react';
 import { create } from 'zustand';
 import type { StoreProblem, WizardState } from '../../../electron/shared/contract';
 import { AppError, type ErrorEnvelope } from '../../../electron/shared/errors';
 import { WIZARD_STEPS, type WizardStepId } from '../../../electron/shared/wizard-steps';
 import { api } from '../app-api';
+import { useDeploy } from './deploy-store';
+import { DEFAULT_PROFILE_ID, savedServerCheck, useProfile } from './profile-store';
 
 // The wizard's progress, kept on the main side (wizard.json) after every change so a restart or a
-// crash brings the user back to the same step with the same answers.
+// crash brings the user back to the same step with the same answers. What each step produced lives
+// in the profile (server, repository, settings), the secret store (key, .env) and the deployment
+// journal: `Progress` reads it from the profile and deploy stores.
 
 export const INITIAL_STATE: WizardState = { step: 'phase', phase: null, copros: null, lotsPerCopro: null, profileId: null };
 
-/** Steps built so far; later ones are shown in the rail but not reachable yet. */
-export const AVAILABLE_STEPS: readonly WizardStepId[] = ['phase'];
+/** Steps built so far; all of them now (the rail still only lets you in once the previous ones are done). */
+export const AVAILABLE_STEPS: readonly WizardStepId[] = WIZARD_STEPS;
+
+/** What the steps after "Phase" have produced, read from the profile and deploy stores. */
+export interface Progress {
+  /** Where: a key, a trusted (pinned) server, and a successful check of that server. */
+  serverReady: boolean;
+  /** Code: a repository and a ref. */
+  codeReady: boolean;
+  /** Configuration: hostname and timezone saved, and a `.env`. */
+  configReady: boolean;
+  /** Plan: confirmed, i.e. a deployment was started at least once. */
+  runExists: boolean;
+  /** Deploy: the last run succeeded. */
+  deployed: boolean;
+}
+
+type ProfileSlice = Pick<ReturnType<typeof useProfile.getState>, 'profile' | 'publicKey' | 'env'>;
+type DeploySlice = Pick<ReturnType<typeof useDeploy.getState>, 'runId' | 'outcome' | 'active'>;
+
+export function progressOf(p: ProfileSlice, d: DeploySlice): Progress {
+  const profile = p.profile;
+  return {
+    serverReady: !!profile?.server?.hostKeySha256 && !!p.publicKey && savedServerCheck(profile) !== null,
+    codeReady: !!profile?.repo,
+    configReady: !!p.env?.present && !!profile?.settings.hostname && !!profile.settings.timezone,
+    runExists: d.active || d.outcome !== null || !!d.runId,
+    deployed: d.outcome === 'succeeded',
+  };
+}
+
+export function currentProgress(): Progress {
+  return progressOf(useProfile.getState(), useDeploy.getState());
+}
+
+/** The same, as a React hook (re-renders when any of it changes). */
+export function useProgress(): Progress {
+  const profile = useProfile((s) => s.profile);
+  const publicKey = useProfile((s) => s.publicKey);
+  const env = useProfile((s) => s.env);
+  const runId = useDeploy((s) => s.runId);
+  const outcome = useDeploy((s) => s.outcome);
+  const active = useDeploy((s) => s.active);
+  return useMemo(() => progressOf({ profile, publicKey, env }, { runId, outcome, active }), [profile, publicKey, env, runId, outcome, active]);
+}
+
+/** Whether the step's own work is done (the next step may be entered). */
+export function isComplete(step: WizardStepId, state: WizardState, progress: Progress): boolean {
+  switch (step) {
+    case 'phase':
+      return state.phase !== null;
+    case 'where':
+      return state.profileId !== null && progress.serverReady;
+    case 'code':
+      return progress.codeReady;
+    case 'configuration':
+      return progress.configReady;
+    case 'plan':
+      return progress.runExists;
+    case 'deploy':
+      return progress.deployed;
+    case 'health':
+      return true;
+  }
+}
+
+/** A step can be entered once every step before it is complete. */
+export function canEnter(step: WizardStepId, state: WizardState, progress: Progress = currentProgress()): boolean {
+  const index = WIZARD_STEPS.indexOf(step);
+  if (index <= 0) return true;
+  return WIZARD_STEPS.slice(0, index).every((s) => isComplete(s, state, progress));
+}
 
 interface WizardStore {
   hydrated: boolean;
@@ -22,6 +97,8 @@ interface WizardStore {
   goTo(step: WizardStepId): Promise<void>;
   next(): Promise<void>;
   back(): Promise<void>;
+  /** Creates (or finds) the deployment profile when the user reaches "Where". */
+  ensureProfile(): Promise<void>;
   dismissLoadProblem(): void;
 }
 
@@ -35,7 +112,8 @@ export const useWizard = create<WizardStore>((set, get) => ({
     set({ state, loadProblem: problem, hydrated: true });
   },
   async update(patch) {
-    const state = { ...get().state, ...patch };
+    const previous = get().state;
+    const state = { ...previous, ...patch };
     set({ state });
     try {
       await api()['wizard.save'](state);
@@ -43,9 +121,19 @@ export const useWizard = create<WizardStore>((set, get) => ({
     } catch (error) {
       set({ saveError: error instanceof AppError ? error.toEnvelope() : new AppError('internal.unexpected').toEnvelope() });
     }
+    // The profile follows the phase chosen in the wizard.
+    const profile = useProfile.getState().profile;
+    if (patch.phase != null && profile && profile.id === state.profileId && profile.phase !== patch.phase) {
+      await useProfile
+        .getState()
+        .save({ phase: patch.phase })
+        .catch((error: unknown) => set({ saveError: error instanceof AppError ? error.toEnvelope() : new AppError('internal.unexpected').toEnvelope() }));
+    }
   },
   async goTo(step) {
-    if (AVAILABLE_STEPS.includes(step) || canEnter(step, get().state)) await get().update({ step });
+    const { state } = get();
+    // Going back is always allowed; going forward needs every earlier step done.
+    if (WIZARD_STEPS.indexOf(step) <= WIZARD_STEPS.indexOf(state.step) || canEnter(step, state)) await get().update({ step });
   },
   async next() {
     const index = WIZARD_STEPS.indexOf(get().state.step);
@@ -57,15 +145,21 @@ export const useWizard = create<WizardStore>((set, get) => ({
     const target = WIZARD_STEPS[index - 1];
     if (target) await get().update({ step: target });
   },
+  async ensureProfile() {
+    const { state } = get();
+    if (state.phase === null) return;
+    const id = state.profileId ?? DEFAULT_PROFILE_ID;
+    const profile = await useProfile.getState().ensure(id, state.phase);
+    if (profile && state.profileId !== profile.id) await get().update({ profileId: profile.id });
+  },
   dismissLoadProblem() {
     set({ loadProblem: null });
   },
 }));
 
-/** A step can be entered once every step before it is complete. */
-export function canEnter(step: WizardStepId, state: WizardState): boolean {
-  const index = WIZARD_STEPS.indexOf(step);
-  if (index <= 0) return true;
-  // Only the phase step exists so far: the next step is reachable once a phase is chosen.
-  return index === 1 && state.phase !== null;
+/** After a restart: what the profile and the last deployment already hold, so the rail knows. */
+export async function loadProgress(): Promise<void> {
+  const id = useWizard.getState().state.profileId;
+  if (!id) return;
+  await Promise.all([useProfile.getState().load(id), useDeploy.getState().loadStatus(id)]);
 }

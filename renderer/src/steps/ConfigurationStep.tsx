@@ -1,0 +1,200 @@
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
+import { formatNumber } from '../../../electron/shared/i18n';
+import type { Profile } from '../../../electron/shared/profile';
+import { api } from '../app-api';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Busy } from '../components/Spinner';
+import { TextField } from '../components/TextField';
+import { CONFIG_DEFAULTS } from '../defaults';
+import { useSettings } from '../stores/settings-store';
+import { toEnvelope, useProfile } from '../stores/profile-store';
+import { useWizard } from '../stores/wizard-store';
+
+// "Configuration": the server's name and time zone (profile settings) and the `.env` of KoproGo.
+// The `.env` holds secrets: it goes straight to the main side's secret store with `deploy.setEnv`
+// and lives only in this component's state while the user types it; it is never put in the
+// profile, the wizard state or a store.
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const TIMEZONE = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/;
+const ENV_LINE = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
+
+function timeZones(): string[] {
+  try {
+    return Intl.supportedValuesOf('timeZone');
+  } catch {
+    return [CONFIG_DEFAULTS.timezone];
+  }
+}
+
+/** Lines that are neither `KEY=value`, a comment nor empty (1-based), to warn about. */
+export function oddEnvLines(content: string): number[] {
+  return content
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter(({ line }) => line !== '' && !line.startsWith('#') && !ENV_LINE.test(line))
+    .map(({ n }) => n);
+}
+
+export function ConfigurationStep() {
+  const { t } = useTranslation();
+  const profile = useProfile((s) => s.profile);
+  const error = useProfile((s) => s.error);
+  return (
+    <section className="panel" data-testid="step-configuration">
+      <h1>{t('configuration.title')}</h1>
+      <p className="lead">{t('configuration.intro')}</p>
+      {error && <ErrorNotice error={error} />}
+      {profile ? <ConfigurationForm key={profile.id} profile={profile} /> : !error && <Busy text={t('common.loading')} />}
+    </section>
+  );
+}
+
+function ConfigurationForm({ profile }: { profile: Profile }) {
+  const { t } = useTranslation();
+  const lang = useSettings((s) => s.language);
+  const save = useProfile((s) => s.save);
+  const env = useProfile((s) => s.env);
+  const setEnv = useProfile((s) => s.setEnv);
+  const next = useWizard((s) => s.next);
+  const zones = useMemo(() => timeZones(), []);
+
+  const [hostname, setHostname] = useState(profile.settings.hostname ?? CONFIG_DEFAULTS.hostname);
+  const [timezone, setTimezone] = useState(profile.settings.timezone ?? CONFIG_DEFAULTS.timezone);
+  // The secret: local state only.
+  const [envText, setEnvText] = useState('');
+  const [replacing, setReplacing] = useState(false);
+  const [problems, setProblems] = useState<{ hostname?: string; timezone?: string; env?: string }>({});
+  const [issues, setIssues] = useState<FieldIssue[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
+  const [sessionOnly, setSessionOnly] = useState(false);
+
+  const envPresent = !!env?.present;
+  const editingEnv = !envPresent || replacing;
+  const odd = useMemo(() => oddEnvLines(envText), [envText]);
+
+  const submit = async () => {
+    const found: typeof problems = {};
+    if (!HOSTNAME.test(hostname.trim())) found.hostname = t('configuration.problems.hostname');
+    if (!TIMEZONE.test(timezone.trim())) found.timezone = t('configuration.problems.timezone');
+    if (editingEnv && envText.trim() === '' && !envPresent) found.env = t('configuration.problems.envMissing');
+    setProblems(found);
+    setIssues([]);
+    setFailure(null);
+    if (Object.keys(found).length > 0) return;
+    setSaving(true);
+    try {
+      await save((p) => ({ settings: { ...p.settings, hostname: hostname.trim(), timezone: timezone.trim() } }));
+      if (editingEnv && envText.trim() !== '') {
+        const { persistent } = await api()['deploy.setEnv']({ profileId: profile.id, content: envText });
+        setSessionOnly(!persistent);
+        setEnv(await api()['deploy.hasEnv']({ profileId: profile.id }));
+        setEnvText('');
+        setReplacing(false);
+        // Say it once, where the user can read it, before moving on.
+        if (!persistent) return;
+      }
+      await next();
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'ipc.invalid_input' && error.fields?.some((f) => /(hostname|timezone)$/.test(f.path))) setIssues(error.fields);
+      else setFailure(toEnvelope(error, 'deploy.setEnv'));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const keysText = (keys: string[]) => (keys.length > 8 ? `${keys.slice(0, 8).join(', ')}…` : keys.join(', '));
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <div className="card">
+        <h2>{t('configuration.server.title')}</h2>
+        <div className="fields">
+          <TextField id="hostname" label={t('configuration.server.hostname')} help={t('configuration.server.hostnameHelp')} value={hostname} onChange={(v) => { setHostname(v); setProblems((p) => ({ ...p, hostname: undefined })); }} issue={problems.hostname ?? issues.find((i) => i.path.endsWith('hostname'))} mono maxLength={63} />
+          <TextField id="timezone" label={t('configuration.server.timezone')} help={t('configuration.server.timezoneHelp')} value={timezone} onChange={(v) => { setTimezone(v); setProblems((p) => ({ ...p, timezone: undefined })); }} issue={problems.timezone ?? issues.find((i) => i.path.endsWith('timezone'))} list="timezones" mono maxLength={64} />
+          <datalist id="timezones">
+            {zones.map((z) => (
+              <option key={z} value={z} />
+            ))}
+          </datalist>
+        </div>
+      </div>
+
+      <div className="card" data-testid="env-card">
+        <h2>{t('configuration.env.title')}</h2>
+        <p className="muted">{t('configuration.env.intro')}</p>
+        {envPresent && env && (
+          <div className="notice notice-ok" data-testid="env-summary" data-keys={env.keys.length}>
+            <span>{t('configuration.env.saved', { count: env.keys.length, n: formatNumber(lang, env.keys.length), keys: keysText(env.keys) })}</span>
+            {!replacing && (
+              <button type="button" className="link" onClick={() => setReplacing(true)} data-testid="env-replace">
+                {t('configuration.env.replace')}
+              </button>
+            )}
+          </div>
+        )}
+        {sessionOnly && (
+          <div className="notice notice-warn" role="alert" data-testid="env-session-only">
+            <span>{t('configuration.env.sessionOnly')}</span>
+          </div>
+        )}
+        {editingEnv && (
+          <label className="field field-block" htmlFor="envContent">
+            <span className="field-label">{envPresent ? t('configuration.env.newLabel') : t('configuration.env.label')}</span>
+            <textarea
+              id="envContent"
+              className="mono env-text"
+              rows={12}
+              spellCheck={false}
+              autoComplete="off"
+              value={envText}
+              placeholder={'DATABASE_URL=postgres://…\nJWT_SECRET=…\nDOMAIN=koprogo.example.be'}
+              onChange={(e) => {
+                setEnvText(e.target.value);
+                setProblems((p) => ({ ...p, env: undefined }));
+              }}
+              aria-invalid={problems.env ? true : undefined}
+              aria-describedby={problems.env ? 'envContent-error' : 'envContent-help'}
+              data-testid="env-input"
+            />
+            {problems.env ? (
+              <span className="field-error" id="envContent-error" role="alert" data-testid="env-error">
+                {problems.env}
+              </span>
+            ) : (
+              <span className="field-help" id="envContent-help">
+                {t('configuration.env.help')}
+              </span>
+            )}
+            {odd.length > 0 && (
+              <span className="field-warn" data-testid="env-odd-lines">
+                {t('configuration.env.oddLines', { count: odd.length, lines: odd.slice(0, 10).join(', ') })}
+              </span>
+            )}
+            {replacing && (
+              <button type="button" className="link" onClick={() => { setReplacing(false); setEnvText(''); }} data-testid="env-keep">
+                {t('configuration.env.keep')}
+              </button>
+            )}
+          </label>
+        )}
+      </div>
+
+      {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={saving} data-testid="configuration-save">
+          {t('common.saveContinue')}
+        </button>
+        {saving && <Busy text={t('common.saving')} />}
+      </div>
+    </form>
+  );
+}

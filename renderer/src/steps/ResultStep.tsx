@@ -1,0 +1,148 @@
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CopyButton } from '../components/CopyButton';
+import { Busy } from '../components/Spinner';
+import { CODE_DEFAULTS, LAYOUT_DEFAULTS } from '../defaults';
+import { useDeploy } from '../stores/deploy-store';
+import { useProfile } from '../stores/profile-store';
+import { useWizard } from '../stores/wizard-store';
+
+// "Health" (for now, the result): what was deployed where, and what the user does next. The live
+// dashboard comes in a later version.
+
+export function ResultStep() {
+  const { t } = useTranslation();
+  const profileId = useWizard((s) => s.state.profileId);
+  const goTo = useWizard((s) => s.goTo);
+  const profile = useProfile((s) => s.profile);
+  const outcome = useDeploy((s) => s.outcome);
+  const active = useDeploy((s) => s.active);
+  const statusLoaded = useDeploy((s) => s.statusLoaded);
+  const loadStatus = useDeploy((s) => s.loadStatus);
+  const order = useDeploy((s) => s.order);
+
+  useEffect(() => {
+    if (profileId && !useDeploy.getState().statusLoaded && !useDeploy.getState().active) void loadStatus(profileId);
+  }, [profileId, loadStatus]);
+
+  const server = profile?.server ?? null;
+  const healthUrl = profile?.settings.healthUrl ?? CODE_DEFAULTS.healthUrl;
+  const cronDir = profile?.settings['layout.cronDir'] ?? LAYOUT_DEFAULTS.cronDir;
+  const backupDir = profile?.settings['layout.backupDir'] ?? LAYOUT_DEFAULTS.backupDir;
+  const succeeded = outcome === 'succeeded' && !active;
+  const tunnel = tunnelCommand(healthUrl, server);
+
+  if (!statusLoaded && !active && outcome === null) {
+    return (
+      <section className="panel" data-testid="step-health">
+        <Busy text={t('common.loading')} />
+      </section>
+    );
+  }
+
+  if (!succeeded) {
+    return (
+      <section className="panel" data-testid="step-health" data-outcome={active ? 'running' : (outcome ?? 'none')}>
+        <h1>{t('result.notYetTitle')}</h1>
+        <div className="notice notice-warn" data-testid="result-not-succeeded">
+          <span>{active ? t('result.stillRunning') : t('result.notSucceeded')}</span>
+          <button type="button" className="btn" onClick={() => void goTo('deploy')} data-testid="result-to-deploy">
+            {t('result.toDeploy')}
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section className="panel" data-testid="step-health" data-outcome="succeeded">
+      <div className="hero" data-testid="result-running">
+        <span className="hero-icon" aria-hidden>
+          ✓
+        </span>
+        <div>
+          <h1>{t('result.title')}</h1>
+          <p className="lead">{t('result.intro')}</p>
+        </div>
+      </div>
+
+      <div className="card">
+        <dl className="facts">
+          <div>
+            <dt>{t('result.server')}</dt>
+            <dd className="mono" data-testid="result-server">
+              {server ? `${server.user}@${server.host}${server.port !== 22 ? `:${server.port}` : ''}` : '—'}
+            </dd>
+          </div>
+          <div>
+            <dt>{t('result.health')}</dt>
+            <dd className="mono" data-testid="result-health-url">
+              {healthUrl}
+            </dd>
+          </div>
+          {profile?.repo && (
+            <div>
+              <dt>{t('result.version')}</dt>
+              <dd className="mono" data-testid="result-repo">
+                {profile.repo.url} @ {profile.repo.ref}
+              </dd>
+            </div>
+          )}
+        </dl>
+        {tunnel && (
+          <div className="tunnel">
+            <p className="small">{t('result.tunnel')}</p>
+            <div className="keybox">
+              <code className="mono" data-testid="result-tunnel">
+                {tunnel}
+              </code>
+              <CopyButton text={tunnel} testId="result-tunnel-copy" />
+            </div>
+          </div>
+        )}
+      </div>
+
+      <div className="card">
+        <h2>{t('result.next.title')}</h2>
+        <ol className="next-steps" data-testid="result-next">
+          <li>
+            <strong>{t('result.next.dnsTitle')}</strong>
+            <p>{t('result.next.dns', { host: server?.host ?? '—' })}</p>
+          </li>
+          <li>
+            <strong>{t('result.next.monitoringTitle')}</strong>
+            <p data-testid="result-monitoring">
+              {order.includes('monitoring-cron') ? t('result.next.monitoringOn', { cronDir }) : t('result.next.monitoringOff')}{' '}
+              {order.includes('backup-cron') ? t('result.next.backupOn', { backupDir }) : t('result.next.backupOff')}
+            </p>
+          </li>
+          <li>
+            <strong>{t('result.next.dashboardTitle')}</strong>
+            <p>{t('result.next.dashboard')}</p>
+          </li>
+        </ol>
+      </div>
+
+      <div className="actions">
+        <button type="button" className="btn" onClick={() => void goTo('plan')} data-testid="result-rerun">
+          {t('result.rerun')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** `ssh -L` command that makes a health URL on the server's loopback reachable from this computer. */
+function tunnelCommand(healthUrl: string, server: { host: string; port: number; user: string } | null): string | null {
+  if (!server) return null;
+  let url: URL;
+  try {
+    url = new URL(healthUrl);
+  } catch {
+    return null;
+  }
+  if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') return null;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const portFlag = server.port !== 22 ? ` -p ${server.port}` : '';
+  return `ssh -N -L ${port}:127.0.0.1:${port}${portFlag} ${server.user}@${server.host}`;
+}
