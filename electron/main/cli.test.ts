@@ -2,7 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
 import { PHASES } from '../shared/phases';
+import { ProfileStore } from './store/profile-store';
 import { runCli } from './cli';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -56,6 +59,40 @@ describe('cli', () => {
     process.env.LC_ALL = 'en_GB.UTF-8';
     expect(out).toContain('Fase 2 · Groei');
     expect(out).toContain('Kost per maand');
+  });
+
+  it('plan prints every step with secrets masked, from a key file and an .env file', async () => {
+    const dir = process.env.KOPROGO_DATA_DIR!;
+    await new ProfileStore(dir).save({
+      id: 'clip',
+      name: 'CLI plan',
+      phase: 2,
+      provider: { kind: 'existing' },
+      server: { host: '203.0.113.7', port: 22, user: 'root', hostKeySha256: 'SHA256:abc' },
+      repo: { url: 'https://github.com/acme/koprogo.git', ref: 'v1.2.0' },
+      settings: { 'tuning.postgres': 'postgres', 'tuning.backend': 'backend' },
+      secrets: {},
+    });
+    const key = join(dir, 'id_ed25519');
+    writeFileSync(key, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    const env = join(dir, 'prod.env');
+    writeFileSync(env, 'DOMAIN=acme.example\nJWT_SECRET=CANARY-cli-55aa\n');
+    const json = await run('plan', 'clip', '--key', key, '--env-file', env, '--json');
+    expect(json.err).toBe('');
+    expect(json.code).toBe(0);
+    const entries = JSON.parse(json.out) as { stepId: string }[];
+    expect(entries.map((e) => e.stepId)).toContain('compose-override');
+    expect(json.out).not.toContain('CANARY-cli-55aa');
+    const text = await run('plan', 'clip', '--key', key, '--env-file', env);
+    expect(text.out).toContain('JWT_SECRET=••••••');
+    expect(text.out).toContain('shared_buffers=1GB');
+    expect(text.out).not.toContain('CANARY-cli-55aa');
+  });
+
+  it('plan of a profile without its .env says what is missing', async () => {
+    const { code, err } = await run('plan', 'nope');
+    expect(code).toBe(2);
+    expect(err).toContain('does not exist');
   });
 
   it('an unknown command is an error', async () => {

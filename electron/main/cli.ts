@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import i18next from 'i18next';
-import type { Language, MethodName } from '../shared/contract';
+import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
+import type { PlanEntry } from '../shared/deploy';
 import type { Envelope } from '../shared/errors';
 import { formatEuros, pickLanguage, resources } from '../shared/i18n';
 import type { PHASES } from '../shared/phases';
@@ -21,6 +22,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
   const language = pickLanguage(envLanguages());
   await i18next.init({ resources, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false }, showSupportNotice: false });
   const t = i18next.t.bind(i18next);
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const handlers = createHandlers({
     dataDir: defaultDataDir(),
     appName: PRODUCT_NAME,
@@ -28,7 +30,9 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     frontDoor: 'cli',
     systemLanguages: () => envLanguages(),
     openExternal: null,
-    emit: () => undefined,
+    emit: (event, payload) => {
+      for (const l of listeners) l(event, payload);
+    },
   });
   let exitCode = 0;
 
@@ -81,6 +85,79 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       out(`${t('economics.revenue', { copros: opts.copros, price: '' })}: ${formatEuros(language, result.economics.revenueMonthly)}\n`);
     });
 
+  /**
+   * The CLI has no OS keychain: the SSH key and the .env come from files named on the command line,
+   * read once into this process's memory (never printed, never written elsewhere).
+   */
+  const loadSecrets = async (profileId: string, opts: { key?: string; envFile?: string }): Promise<boolean> => {
+    if (opts.key && !(await call('server.importKey', { profileId, path: resolve(opts.key) }))) return false;
+    if (opts.envFile) {
+      let content: string;
+      try {
+        content = readFileSync(resolve(opts.envFile), 'utf8');
+      } catch {
+        err(`${t('cli.error')}: ${t('errors.deploy.key_file_unreadable.message', { path: opts.envFile })}\n`);
+        exitCode = 2;
+        return false;
+      }
+      if (!(await call('deploy.setEnv', { profileId, content }))) return false;
+    }
+    return true;
+  };
+
+  program
+    .command('plan')
+    .description(t('cli.plan'))
+    .argument('<profile>', t('cli.profileArg'))
+    .option('--key <path>', t('cli.keyOption'))
+    .option('--env-file <path>', t('cli.envOption'))
+    .option('--json', t('cli.json'))
+    .action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
+      if (!(await loadSecrets(profileId, opts))) return;
+      const plan = (await call('deploy.plan', { profileId })) as { entries: PlanEntry[] } | undefined;
+      if (!plan) return;
+      if (opts.json) return out(`${JSON.stringify(plan.entries, null, 2)}\n`);
+      plan.entries.forEach((entry, i) => {
+        out(`\n${i + 1}. ${t(`deploy.steps.${entry.stepId}`, { defaultValue: entry.stepId, ...entry.titleParams })}\n`);
+        if (entry.check) out(`   ${t('cli.planCheck')}:\n${indent(entry.check, 6)}\n`);
+        for (const a of entry.actions) {
+          if (a.kind === 'run') out(`   ${t('cli.planRun', { as: a.as })}${a.detached ? ` (${t('cli.planDetached')})` : ''}:\n${indent(a.script, 6)}\n`);
+          else out(`   ${t('cli.planFile', { path: a.path, mode: a.mode, owner: a.owner })}:\n${indent(a.content, 6)}\n`);
+        }
+      });
+    });
+
+  program
+    .command('deploy')
+    .description(t('cli.deploy'))
+    .argument('<profile>', t('cli.profileArg'))
+    .option('--key <path>', t('cli.keyOption'))
+    .option('--env-file <path>', t('cli.envOption'))
+    .option('--fresh', t('cli.freshOption'))
+    .option('--json', t('cli.json'))
+    .action(async (profileId: string, opts: { key?: string; envFile?: string; fresh?: boolean; json?: boolean }) => {
+      if (!(await loadSecrets(profileId, opts))) return;
+      const finished = new Promise<EventPayload<'deploy.finished'>>((resolveFinished) => {
+        listeners.add((event, payload) => {
+          if (opts.json) out(`${JSON.stringify({ event, payload })}\n`);
+          else if (event === 'deploy.step') {
+            const p = payload as EventPayload<'deploy.step'>;
+            if (p.state !== 'checking') out(`[${t(`deploy.state.${p.state}`, { defaultValue: p.state })}] ${t(`deploy.steps.${p.stepId}`, { defaultValue: p.stepId })}\n`);
+          } else if (event === 'deploy.log') {
+            const p = payload as EventPayload<'deploy.log'>;
+            out(`    ${p.line}\n`);
+          }
+          if (event === 'deploy.finished') resolveFinished(payload as EventPayload<'deploy.finished'>);
+        });
+      });
+      if (!(await call('deploy.start', { profileId, fresh: opts.fresh ?? false }))) return;
+      const result = await finished;
+      if (result.outcome !== 'succeeded') {
+        if (result.error) err(`${t('cli.error')}: ${t(`errors.${result.error.code}.message`, result.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${result.error.remedy}`, result.error.params)}\n`);
+        exitCode = 3;
+      } else if (!opts.json) out(`${t('cli.deployed')}\n`);
+    });
+
   const profiles = program.command('profiles').description(t('cli.profiles'));
   profiles
     .command('list')
@@ -99,6 +176,13 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     return typeof code === 'number' ? code : 1;
   }
   return exitCode;
+}
+
+function indent(text: string, n: number): string {
+  return text
+    .split('\n')
+    .map((l) => `${' '.repeat(n)}${l}`)
+    .join('\n');
 }
 
 function toNumber(value: string): number {
