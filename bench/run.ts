@@ -5,6 +5,8 @@ import type { Bench } from './lib/bench';
 const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'renderer-size': () => import('./renderer-size'),
   'main-load': () => import('./main-load'),
+  'engine-vs-controlmaster': () => import('./engine-vs-controlmaster'),
+  'rerun-roundtrips': () => import('./rerun-roundtrips'),
 };
 
 async function main(args: string[]): Promise<number> {

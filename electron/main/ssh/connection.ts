@@ -112,6 +112,9 @@ export class SshConnection {
         tryKeyboard: false,
         sock: opts.sock,
       };
+      // Nagle's algorithm plus the server's delayed ACK stalls every short command by ~40 ms (ssh2
+      // leaves TCP_NODELAY off); interactive request/response traffic wants it on, as OpenSSH does.
+      client.once('connect', () => client.setNoDelay(true));
       try {
         client.connect(config);
       } catch (error) {

@@ -1,0 +1,105 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { startDeployHost, type DeployHost } from '../electron/main/testing';
+import { newDataDir, startWebApp, type WebApp } from './web-app';
+
+// The whole wizard in web mode against a real test server (sshd + sudo, Docker engine, Compose,
+// fixture repository): server access with trust on first use → code → configuration → plan →
+// live deployment → result, and the app answers healthy.
+
+const SHOTS = join('test-results', 'screenshots');
+let host: DeployHost;
+let app: WebApp;
+let dataDir: string;
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  host = await startDeployHost();
+  dataDir = newDataDir();
+  // Where things go on the test server (temp folders instead of /etc, /opt, /var), and a unique
+  // deploy user and Compose project: settings the wizard keeps, as a profile made earlier would.
+  const seed = host.profile();
+  mkdirSync(join(dataDir, 'profiles'), { recursive: true });
+  const now = new Date().toISOString();
+  writeFileSync(
+    join(dataDir, 'profiles', 'koprogo.json'),
+    JSON.stringify({ ...seed, version: 1, id: 'koprogo', name: 'KoproGo', server: null, repo: null, createdAt: now, updatedAt: now }),
+  );
+  writeFileSync(join(dataDir, 'wizard.json'), JSON.stringify({ version: 1, step: 'where', phase: 1, copros: 40, lotsPerCopro: 10, profileId: 'koprogo' }));
+  app = await startWebApp(dataDir);
+});
+
+test.afterAll(async () => {
+  await app?.stop();
+  await host?.stop();
+});
+
+test('the wizard deploys to the test server and shows it healthy', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const context = await browser.newContext({ locale: 'fr-BE' });
+  const page = await context.newPage();
+  await page.goto(app.loginUrl);
+  await expect(page.getByTestId('step-where')).toBeVisible();
+
+  // Where: a server I already have, my own key file, trust on first use.
+  await page.getByTestId('provider-existing').click();
+  await page.getByTestId('host-input').fill(host.sshd.host);
+  await page.getByTestId('port-input').fill(String(host.sshd.port));
+  await page.getByTestId('user-input').fill(host.sshd.user);
+  await page.getByTestId('key-mode-import').check();
+  await page.getByTestId('keyPath-input').fill(host.sshd.userKeyPath);
+  await page.getByTestId('key-import').click();
+  await expect(page.getByTestId('public-key')).toHaveValue(/^ssh-ed25519 /);
+  await page.getByTestId('where-connect').first().click();
+  await expect(page.getByTestId('where-fingerprint')).toContainText(host.sshd.hostKeySha256);
+  await page.screenshot({ path: join(SHOTS, 'deploy-where-trust-fr.png'), fullPage: true });
+  await page.getByTestId('where-trust-accept').click();
+  await expect(page.getByTestId('check-privilege')).toHaveAttribute('data-ok', 'true', { timeout: 30_000 });
+  await page.screenshot({ path: join(SHOTS, 'deploy-where-checked-fr.png'), fullPage: true });
+  await page.getByTestId('nav-next').click();
+
+  // Code: the fixture repository at its release tag.
+  await expect(page.getByTestId('step-code')).toBeVisible();
+  await page.getByTestId('repoUrl-input').fill(host.repo.url);
+  await page.getByTestId('repoRef-input').fill('v1.0.0');
+  await page.getByTestId('code-advanced').evaluate((el) => ((el as HTMLDetailsElement).open = true));
+  await page.getByTestId('composeProject-input').fill(host.composeProject);
+  await page.getByTestId('healthUrl-input').fill(host.repo.healthUrl);
+  await page.getByTestId('code-save').click(); // saves and goes on
+
+  // Configuration: the .env stays secret (kept in memory for the session in web mode).
+  await expect(page.getByTestId('step-configuration')).toBeVisible();
+  await page.getByTestId('hostname-input').fill('kgtest');
+  await page.getByTestId('env-input').fill('DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=CANARY-e2e-41ff\n');
+  await page.getByTestId('configuration-save').click();
+  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-keys', '2');
+  // In web mode there is no OS keychain: the step stays to say the .env lives for this session only.
+  await expect(page.getByTestId('env-session-only')).toBeVisible();
+  await page.screenshot({ path: join(SHOTS, 'deploy-configuration-fr.png'), fullPage: true });
+  await page.getByTestId('nav-next').click();
+
+  // Plan: every step, secrets masked, nothing changed yet.
+  await expect(page.getByTestId('step-plan')).toBeVisible();
+  await expect(page.getByTestId('plan-step-compose-up')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('plan-list')).not.toContainText('CANARY-e2e-41ff');
+  await page.screenshot({ path: join(SHOTS, 'deploy-plan-fr.png'), fullPage: true });
+  await page.getByTestId('plan-deploy').click();
+
+  // Deploy: live steps and log, until it succeeds.
+  await expect(page.getByTestId('step-deploy')).toBeVisible();
+  await expect(page.getByTestId('deploy-log')).not.toBeEmpty({ timeout: 60_000 });
+  await expect(page.getByTestId('deploy-succeeded')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('run-step-compose-up')).toHaveAttribute('data-state', 'done');
+  // Healthy already when checked (skipped) or after waiting (done).
+  await expect(page.getByTestId('run-step-health')).toHaveAttribute('data-state', /^(done|skipped)$/);
+  await expect(page.getByTestId('deploy-log')).not.toContainText('CANARY-e2e-41ff');
+  await page.screenshot({ path: join(SHOTS, 'deploy-run-fr.png'), fullPage: true });
+  await page.getByTestId('deploy-to-result').click();
+
+  // Result: running, and the health endpoint really answers.
+  await expect(page.getByTestId('result-running')).toBeVisible();
+  await page.screenshot({ path: join(SHOTS, 'deploy-result-fr.png'), fullPage: true });
+  expect(await (await fetch(host.repo.healthUrl)).text()).toBe('ok\n');
+  await context.close();
+});
