@@ -44,6 +44,8 @@ test('a newcomer chooses a phase, and finds it again after a restart', async ({ 
   await expect(page.getByTestId('row-sla')).toContainText('99,5 %');
   await expect(page.getByTestId('nav-next')).toBeEnabled();
 
+  // The choice is on disk before the app is stopped.
+  await expect.poll(() => JSON.parse(readFileSync(join(dataDir, 'wizard.json'), 'utf8')).phase).toBe(3);
   // Restart: stop the server, start it again on the same data folder, open the new link.
   await context.close();
   await app.stop();

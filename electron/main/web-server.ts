@@ -40,6 +40,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   let tokenUsed = false;
   const sessions = new Set<string>();
   const sockets = new Set<WebSocket>();
+  /** Calls being handled: stopping waits for them, so a save in progress is never cut short. */
+  const inFlight = new Set<Promise<unknown>>();
   let port = 0;
 
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
@@ -148,8 +150,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
             ws.send(JSON.stringify({ id: parsed.id, envelope: { ok: false, error: parsed.error.toEnvelope() } }));
             return;
           }
-          const envelope = await dispatch(handlers, parsed.frame.method, parsed.frame.input, opts.log);
-          ws.send(JSON.stringify({ id: parsed.frame.id, envelope }));
+          const work = dispatch(handlers, parsed.frame.method, parsed.frame.input, opts.log);
+          inFlight.add(work);
+          const envelope = await work.finally(() => inFlight.delete(work));
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: parsed.frame.id, envelope }));
         })();
       });
     });
@@ -168,6 +172,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     loginUrl: `${url}#token=${token}`,
     emit,
     close: async () => {
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 5000))]);
       for (const ws of sockets) ws.terminate();
       wss.close();
       server.closeAllConnections();
