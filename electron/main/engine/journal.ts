@@ -12,7 +12,9 @@ const stepRecordSchema = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   /** Id of the detached job applying this step, when its apply is long. */
-  job: z.string().regex(/^[a-z0-9-]{1,80}$/).optional(),
+  job: z.string().regex(/^[a-z0-9-]{1,100}$/).optional(),
+  /** How many times apply was started (a retried step gets new job ids). */
+  attempt: z.number().int().min(0).max(1000).optional(),
   error: z.string().max(200).optional(),
 });
 

@@ -176,7 +176,7 @@ export class Remote {
     const d = shQuote(this.jobDir(job));
     const script = [
       `while [ ! -f ${d}/pid ]; do sleep 0.1; done`,
-      `tail -c +${offset + 1} -f --pid="$(cat ${d}/pid)" ${d}/log 2>/dev/null || true`,
+      `tail -c +${offset + 1} -s 0.2 -f --pid="$(cat ${d}/pid)" ${d}/log 2>/dev/null || true`,
       `while [ ! -f ${d}/exit ]; do sleep 0.1; done`,
       `cat ${d}/exit >&2`,
     ].join('\n');
@@ -189,7 +189,9 @@ export class Remote {
   /** Stops a detached job and everything it started (its whole process group). */
   async cancelJob(job: string, as: RemoteCommand['as']): Promise<void> {
     const d = shQuote(this.jobDir(job));
-    await this.run({ script: `if [ -f ${d}/pid ] && [ ! -f ${d}/exit ]; then kill -TERM -- "-$(cat ${d}/pid)" 2>/dev/null || true; fi`, as });
+    // `kill -TERM -PGID` (dash's kill takes no `--`): the job runs in its own session, so its pid is
+    // its process group and this reaches everything it started.
+    await this.run({ script: `if [ -f ${d}/pid ] && [ ! -f ${d}/exit ]; then kill -TERM -"$(cat ${d}/pid)" 2>/dev/null || true; fi`, as });
   }
 }
 

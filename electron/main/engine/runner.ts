@@ -204,7 +204,7 @@ export class StepRunner {
         return;
       }
     }
-    await this.setState(step, 'running', { job: undefined }, true, started);
+    await this.setState(step, 'running', { job: undefined, attempt: (rec.attempt ?? 0) + 1 }, true, started);
     for (const [index, action] of step.apply.entries()) {
       if (signal?.aborted) {
         await this.setState(step, 'cancelled', {}, true, started);
@@ -222,7 +222,9 @@ export class StepRunner {
       return;
     }
     if (action.command.detached) {
-      const job = `${this.journal!.runId}-${step.id}-${index}`;
+      // Unique per attempt: a retried (or cancelled then resumed) step starts a new job, while a
+      // resumed attempt finds its own job and follows it instead of starting it twice.
+      const job = `${this.journal!.runId}-${step.id}-${index}-${this.record(step.id).attempt ?? 1}`;
       // Journal first, then start: a crash in between finds the job id and starts it exactly once.
       await this.setState(step, 'running', { job }, true, started);
       await this.deps.remote.launch(job, action.command);
@@ -245,8 +247,10 @@ export class StepRunner {
     }
     let pending = '';
     const onAbort = () => void remote.cancelJob(job, 'root').catch(() => undefined);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let code: number;
+    // Cancelled before we got here (e.g. while the job was being started): stop it now.
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    let code = -1;
     try {
       code = await remote.attach(job, 'root', 0, {
         signal,
@@ -257,6 +261,9 @@ export class StepRunner {
           if (lines.length) this.log(step.id, 'stdout', lines.join('\n'));
         },
       });
+    } catch (error) {
+      // Cancelling closes the channel that follows the job: that is not a lost connection.
+      if (!signal?.aborted) throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -106,6 +106,44 @@ describe('a deployment cut at every step boundary and inside a long step', () =>
   }, 300_000);
 });
 
+describe('cancel', () => {
+  it('stops the long step on the server, releases the lock, and a later run finishes the job', async () => {
+    // A new .env: the env file and the compose services must be applied again.
+    const newEnv = `${ENV}EXTRA=after-cancel\n`;
+    await secrets.set(secretName('testhost', DEPLOY_SECRETS.env), newEnv);
+    const states: string[] = [];
+    onEvent = (event, payload) => {
+      if (event !== 'deploy.step') return;
+      const p = payload as { stepId: string; state: string };
+      states.push(`${p.stepId}:${p.state}`);
+      // The second 'running' event of the step comes with its job id, just before the job starts.
+      if (p.stepId === 'compose-up' && p.state === 'running' && states.filter((x) => x === 'compose-up:running').length === 2) service.cancel();
+    };
+    const cancelled = await service.runToEnd('testhost');
+    onEvent = () => undefined;
+    expect(cancelled?.error?.toEnvelope() ?? null).toMatchObject({ code: 'deploy.cancelled' });
+    expect(cancelled?.outcome).toBe('cancelled');
+    expect(cancelled?.error?.code).toBe('deploy.cancelled');
+    expect(states).toContain('compose-up:cancelled');
+    expect(existsSync(join(host.root, 'state', 'lock'))).toBe(false);
+    const journal = JSON.parse(readFileSync(join(host.root, 'state', 'journal.json'), 'utf8'));
+    expect(journal.outcome).toBe('cancelled');
+
+    // The cancelled job was stopped on the server: Compose was interrupted before its container was up
+    // (it was started a moment before the cancel; creating a container takes it about a second).
+    const jobs = readdirSync(join(host.root, 'state', 'runs')).filter((j) => j.startsWith(`${cancelled!.runId}-compose-up-`));
+    expect(jobs).toHaveLength(1);
+    expect(readFileSync(join(host.root, 'state', 'runs', jobs[0]!, 'log'), 'utf8')).not.toMatch(/_backend_1 \.\.\. done/);
+
+    const resumed = await service.runToEnd('testhost');
+    expect(resumed?.outcome).toBe('succeeded');
+    // The retry started its own job (next attempt) rather than waiting on the stopped one.
+    expect(readdirSync(join(host.root, 'state', 'runs')).filter((j) => j.startsWith(`${cancelled!.runId}-compose-up-`))).toHaveLength(2);
+    expect(readFileSync(join(host.root, 'opt', 'app', '.env'), 'utf8')).toBe(newEnv);
+    expect(await (await fetch(host.repo.healthUrl)).text()).toBe('ok\n');
+  }, 120_000);
+});
+
 describe('failing to reach the server changes nothing', () => {
   const stateDir = () => join(host.root, 'state-untouched');
 

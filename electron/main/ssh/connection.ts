@@ -170,8 +170,10 @@ export class SshConnection {
         const onAbort = () => {
           channel.signal('TERM');
           channel.close();
+          finish(null, 'TERM');
         };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted) queueMicrotask(onAbort);
+        else opts.signal?.addEventListener('abort', onAbort, { once: true });
         const onConnClose = () => finish(null, null, true);
         this.onClose.add(onConnClose);
         const finish = (code: number | null, signal: string | null, lost = false) => {
