@@ -105,14 +105,17 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     return true;
   };
 
-  program
-    .command('plan')
-    .description(t('cli.plan'))
-    .argument('<profile>', t('cli.profileArg'))
-    .option('--key <path>', t('cli.keyOption'))
-    .option('--env-file <path>', t('cli.envOption'))
-    .option('--json', t('cli.json'))
-    .action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
+  /** A command about one profile, taking its SSH key and .env from files. */
+  const profileCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<profile>', t('cli.profileArg'))
+      .option('--key <path>', t('cli.keyOption'))
+      .option('--env-file <path>', t('cli.envOption'))
+      .option('--json', t('cli.json'));
+
+  profileCommand('plan', t('cli.plan')).action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
       if (!(await loadSecrets(profileId, opts))) return;
       const plan = (await call('deploy.plan', { profileId })) as { entries: PlanEntry[] } | undefined;
       if (!plan) return;
@@ -127,14 +130,8 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       });
     });
 
-  program
-    .command('deploy')
-    .description(t('cli.deploy'))
-    .argument('<profile>', t('cli.profileArg'))
-    .option('--key <path>', t('cli.keyOption'))
-    .option('--env-file <path>', t('cli.envOption'))
+  profileCommand('deploy', t('cli.deploy'))
     .option('--fresh', t('cli.freshOption'))
-    .option('--json', t('cli.json'))
     .action(async (profileId: string, opts: { key?: string; envFile?: string; fresh?: boolean; json?: boolean }) => {
       if (!(await loadSecrets(profileId, opts))) return;
       const finished = new Promise<EventPayload<'deploy.finished'>>((resolveFinished) => {

@@ -48,10 +48,8 @@ export async function runOk(cmd: string, args: readonly string[], opts: RunOptio
   return res.stdout;
 }
 
-/** Quotes one word for a POSIX shell. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+/** Test fixtures quote with the app's own tested function. */
+export { shQuote as shq } from '../ssh/quote';
 
 /** Fails with a clear message unless the process runs as root (the fixtures create users, sudoers files, daemons). */
 export function requireRoot(what: string): void {

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import type { Profile } from '../../../electron/shared/profile';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { ProfileStepFrame } from '../components/ProfileStepFrame';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { CODE_DEFAULTS } from '../defaults';
@@ -38,16 +39,10 @@ function localProblems(v: Record<Field, string>): Partial<Record<Field, string>>
 }
 
 export function CodeStep() {
-  const { t } = useTranslation();
-  const profile = useProfile((s) => s.profile);
-  const error = useProfile((s) => s.error);
   return (
-    <section className="panel" data-testid="step-code">
-      <h1>{t('code.title')}</h1>
-      <p className="lead">{t('code.intro')}</p>
-      {error && <ErrorNotice error={error} />}
-      {profile ? <CodeForm key={profile.id} profile={profile} /> : !error && <Busy text={t('common.loading')} />}
-    </section>
+    <ProfileStepFrame testId="step-code" titleKey="code.title" introKey="code.intro">
+      {(profile) => <CodeForm key={profile.id} profile={profile} />}
+    </ProfileStepFrame>
   );
 }
 

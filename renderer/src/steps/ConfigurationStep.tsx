@@ -5,6 +5,7 @@ import { formatNumber } from '../../../electron/shared/i18n';
 import type { Profile } from '../../../electron/shared/profile';
 import { api } from '../app-api';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { ProfileStepFrame } from '../components/ProfileStepFrame';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { CONFIG_DEFAULTS } from '../defaults';
@@ -39,16 +40,10 @@ export function oddEnvLines(content: string): number[] {
 }
 
 export function ConfigurationStep() {
-  const { t } = useTranslation();
-  const profile = useProfile((s) => s.profile);
-  const error = useProfile((s) => s.error);
   return (
-    <section className="panel" data-testid="step-configuration">
-      <h1>{t('configuration.title')}</h1>
-      <p className="lead">{t('configuration.intro')}</p>
-      {error && <ErrorNotice error={error} />}
-      {profile ? <ConfigurationForm key={profile.id} profile={profile} /> : !error && <Busy text={t('common.loading')} />}
-    </section>
+    <ProfileStepFrame testId="step-configuration" titleKey="configuration.title" introKey="configuration.intro">
+      {(profile) => <ConfigurationForm key={profile.id} profile={profile} />}
+    </ProfileStepFrame>
   );
 }
 
