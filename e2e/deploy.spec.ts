@@ -19,7 +19,9 @@ test.beforeAll(async () => {
   dataDir = newDataDir();
   // Where things go on the test server (temp folders instead of /etc, /opt, /var), and a unique
   // deploy user and Compose project: settings the wizard keeps, as a profile made earlier would.
-  const seed = host.profile();
+  const base = host.profile();
+  // The public domain, seen from this computer: `localhost`, which points at the test server.
+  const seed = { ...base, settings: { ...base.settings, publicHealthUrl: host.repo.healthUrl.replace('127.0.0.1', 'localhost') } };
   mkdirSync(join(dataDir, 'profiles'), { recursive: true });
   const now = new Date().toISOString();
   writeFileSync(
@@ -99,6 +101,7 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
 
   // Result: running, and the health endpoint really answers.
   await expect(page.getByTestId('result-running')).toBeVisible();
+  await expect(page.getByTestId('result-public-health')).toHaveAttribute('data-status', 'ok');
   await page.screenshot({ path: join(SHOTS, 'deploy-result-fr.png'), fullPage: true });
   expect(await (await fetch(host.repo.healthUrl)).text()).toBe('ok\n');
   await context.close();

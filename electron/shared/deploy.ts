@@ -49,6 +49,17 @@ export const runFinishedSchema = z.object({
   failedStep: z.string().nullable(),
   error: envelopeSchema.nullable(),
   roundTrips: z.number(),
+  /** The health endpoint seen from this computer through the public domain (when one is set). */
+  publicHealth: z
+    .object({
+      url: z.string(),
+      status: z.enum(['ok', 'dns_not_ready', 'unreachable', 'http_error']),
+      addresses: z.array(z.string()),
+      httpStatus: z.number().nullable(),
+      latencyMs: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const runStatusSchema = z.object({
@@ -68,6 +79,7 @@ export const DEPLOY_SETTING_KEYS = [
   'envFile',
   'checkoutName',
   'healthUrl',
+  'publicHealthUrl',
   'healthTimeoutSec',
   'postgres.service',
   'postgres.user',

@@ -15,7 +15,8 @@ import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
 import { SshConnection, type ConnectOptions } from '../ssh/connection';
 import type { ProfileStore } from '../store/profile-store';
-import { composeSettingsFrom } from './deploy-settings';
+import { composeSettingsFrom, deploySettingsSchema } from './deploy-settings';
+import { checkPublicHealth, type PublicHealth } from './public-health';
 
 // The deployment use cases: server access (key, host key, checks), plan, run, cancel, status.
 // Plain Node: the same service runs in the desktop app, web mode, the CLI and the tests.
@@ -179,7 +180,8 @@ export class DeployService {
         },
       });
       const result = await runner.run(steps, { signal: controller.signal, fresh });
-      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips });
+      const publicHealth = result.outcome === 'succeeded' ? await this.publicHealth(profile, result.runId) : null;
+      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth });
       return result;
     } catch (error) {
       const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'deploy.start' });
@@ -189,6 +191,16 @@ export class DeployService {
     } finally {
       conn?.close();
     }
+  }
+
+  /** The health endpoint through the public domain, from this computer, when the profile names one. */
+  private async publicHealth(profile: Profile, runId: string): Promise<PublicHealth | null> {
+    const url = deploySettingsSchema.shape.publicHealthUrl.safeParse(profile.settings.publicHealthUrl);
+    if (!url.success || !url.data || !profile.server) return null;
+    const result = await checkPublicHealth(url.data, profile.server.host);
+    const detail = result.status === 'ok' ? `${result.httpStatus} in ${result.latencyMs} ms` : result.status === 'http_error' ? `HTTP ${result.httpStatus}` : result.addresses.join(', ') || 'no address';
+    this.deps.emit('deploy.log', { profileId: profile.id, runId, stepId: 'health', stream: 'engine', line: `public health ${result.url}: ${result.status} (${detail})` });
+    return result;
   }
 
   cancel(): { cancelled: boolean } {

@@ -35,6 +35,8 @@ export const deploySettingsSchema = z.object({
   envFile: relPath.default('.env'),
   checkoutName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('app'),
   healthUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080/health'),
+  /** The health endpoint through the public domain, checked from this computer once DNS points at the server. */
+  publicHealthUrl: z.url({ protocol: /^https?$/ }).optional(),
   healthTimeoutSec: z.coerce.number().int().min(10).max(3600).default(300),
   'postgres.service': z.string().max(64).optional(),
   'postgres.user': z.string().max(64).optional(),

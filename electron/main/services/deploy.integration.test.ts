@@ -43,7 +43,10 @@ beforeAll(async () => {
     log: new Logger(logFile),
     emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void events.push({ event, payload }),
   });
-  await profiles.save(host.profile());
+  // The public domain is `localhost` here: it resolves to the test server, so the check from this
+  // computer sees DNS ready and the endpoint answering.
+  const base = host.profile();
+  await profiles.save({ ...base, settings: { ...base.settings, publicHealthUrl: host.repo.healthUrl.replace('127.0.0.1', 'localhost') } });
   await secrets.set(secretName('testhost', DEPLOY_SECRETS.sshKey), host.sshd.userPrivateKey);
   await secrets.set(secretName('testhost', DEPLOY_SECRETS.env), ENV);
 }, 120_000);
@@ -99,6 +102,9 @@ describe('phase 1 deployment on a real test server', () => {
     expect(readFileSync(join(host.shims.stateDir, 'ufw-rules'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[0]).sort()).toEqual([`${host.sshd.port}/tcp`, '443/tcp', '80/tcp'].sort());
     expect(readdirSync(join(host.root, 'cron.d'))).toEqual(['koprogo-monitoring']);
     expect((await run('id', ['-nG', host.deployUser])).stdout).toContain('docker');
+
+    const finished = events.find((e) => e.event === 'deploy.finished')?.payload as EventPayload<'deploy.finished'>;
+    expect(finished.publicHealth).toMatchObject({ status: 'ok', httpStatus: 200 });
 
     // Secrets appear nowhere: not in the log file, the events, the local or the server journal.
     const journalLocal = readFileSync(join(dataDir, 'journals', 'testhost.json'), 'utf8');

@@ -20,6 +20,7 @@ export function ResultStep() {
   const statusLoaded = useDeploy((s) => s.statusLoaded);
   const loadStatus = useDeploy((s) => s.loadStatus);
   const order = useDeploy((s) => s.order);
+  const publicHealth = useDeploy((s) => s.publicHealth);
 
   useEffect(() => {
     if (profileId && !useDeploy.getState().statusLoaded && !useDeploy.getState().active) void loadStatus(profileId);
@@ -80,6 +81,19 @@ export function ResultStep() {
               {healthUrl}
             </dd>
           </div>
+          {publicHealth && (
+            <div>
+              <dt>{t('result.public.title')}</dt>
+              <dd data-testid="result-public-health" data-status={publicHealth.status}>
+                {t(`result.public.${publicHealth.status}`, {
+                  url: publicHealth.url,
+                  ms: publicHealth.latencyMs ?? 0,
+                  status: publicHealth.httpStatus ?? 0,
+                  addresses: publicHealth.addresses.join(', ') || '—',
+                })}
+              </dd>
+            </div>
+          )}
           {profile?.repo && (
             <div>
               <dt>{t('result.version')}</dt>

@@ -47,6 +47,8 @@ interface DeployStore {
   failedStep: string | null;
   /** Why the last run stopped (from `deploy.finished`). */
   runError: ErrorEnvelope | null;
+  /** The health endpoint through the public domain, checked from this computer after a success. */
+  publicHealth: NonNullable<EventPayload<'deploy.finished'>['publicHealth']> | null;
   /** A start / cancel / break-lock call that failed. */
   actionError: ErrorEnvelope | null;
   busy: 'starting' | 'cancelling' | 'breakingLock' | null;
@@ -88,6 +90,7 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   steps: {},
   runId: null,
   outcome: null,
+  publicHealth: null,
   active: false,
   statusLoaded: false,
   failedStep: null,
@@ -251,6 +254,7 @@ function onFinished(e: EventPayload<'deploy.finished'>): void {
       outcome: e.outcome,
       failedStep: e.failedStep,
       runError: envelopeOf(e.error),
+      publicHealth: e.publicHealth ?? null,
       awaitingFirstStep: false,
       steps,
     };
