@@ -63,7 +63,18 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
 
   // Code: the fixture repository at its release tag.
   await expect(page.getByTestId('step-code')).toBeVisible();
+  // An SSH URL is a private repository: the deploy-key card appears, and known_hosts is required.
+  await page.getByTestId('repoUrl-input').fill('git@github.com:acme/koprogo.git');
+  await expect(page.getByTestId('private-repo')).toBeVisible();
+  await page.getByTestId('repo-key-generate').click();
+  await expect(page.getByTestId('repo-public-key')).toHaveValue(/^ssh-ed25519 /);
+  await page.getByTestId('knownHosts-input').fill('not a key line');
+  await page.getByTestId('code-save').click();
+  await expect(page.getByTestId('knownHosts-error')).toContainText('hôte type-de-clé clé-base64');
+  await page.screenshot({ path: join(SHOTS, 'deploy-code-private-fr.png'), fullPage: true });
+  await page.getByTestId('repo-key-forget').click();
   await page.getByTestId('repoUrl-input').fill(host.repo.url);
+  await expect(page.getByTestId('private-repo')).toHaveCount(0);
   await page.getByTestId('repoRef-input').fill('v1.0.0');
   await page.getByTestId('code-advanced').evaluate((el) => ((el as HTMLDetailsElement).open = true));
   await page.getByTestId('composeProject-input').fill(host.composeProject);

@@ -148,6 +148,11 @@ export const contract = {
   // ---- deployment ----
   'deploy.setEnv': method(z.object({ profileId: profileIdSchema, content: z.string().max(200_000) }).strict(), z.object({ saved: z.literal(true), persistent: z.boolean() }), true),
   'deploy.hasEnv': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ present: z.boolean(), keys: z.array(z.string()) })),
+  'deploy.repoKey': method(
+    z.object({ profileId: profileIdSchema, action: z.enum(['get', 'generate', 'forget']) }).strict(),
+    z.object({ publicKey: z.string().nullable() }),
+    true,
+  ),
   'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema) })),
   'deploy.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),
   'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),

@@ -75,6 +75,7 @@ export const DEPLOY_SETTING_KEYS = [
   'timezone',
   'deployUser',
   'composeFiles',
+  'repo.knownHosts',
   'composeProject',
   'envFile',
   'checkoutName',
@@ -99,4 +100,4 @@ export const DEPLOY_SETTING_KEYS = [
 ] as const;
 
 /** Secret references a deployment uses: the SSH private key and the `.env` content. */
-export const DEPLOY_SECRETS = { sshKey: 'ssh-key', env: 'env' } as const;
+export const DEPLOY_SECRETS = { sshKey: 'ssh-key', env: 'env', repoKey: 'repo-key' } as const;

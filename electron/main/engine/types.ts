@@ -85,8 +85,11 @@ export interface ComposeDeploySettings {
     url: string;
     /** Branch, tag or commit. */
     ref: string;
-    /** Path on the server of the read-only deploy key for a private repository (written by its own step). */
-    deployKeyPath?: string;
+    /**
+     * A private repository: the read-only deploy key (secret) and the known_hosts lines that pin the
+     * Git host's SSH keys (e.g. GitHub's, from its API). Written by the `repository-key` step.
+     */
+    deployKey?: { privateKey: string; knownHosts: string };
   };
   /** Folder name of the checkout under layout.appRoot (default `app`). */
   checkoutName: string;

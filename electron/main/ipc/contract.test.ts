@@ -158,6 +158,7 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
       expect(JSON.stringify(v)).not.toContain('CANARY-123456');
     },
   },
+  'deploy.repoKey': { input: { profileId: 'acme', action: 'get' }, check: (v) => expect(v).toEqual({ publicKey: null }) },
   'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [] }) },
   'deploy.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
@@ -217,6 +218,7 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'deploy.start': [{ input: { profileId: 'acme', fresh: 'yes' }, field: 'fresh' }],
   'deploy.cancel': [{ input: { all: true }, field: '(root)' }],
   'deploy.status': [{ input: {}, field: 'profileId' }],
+  'deploy.repoKey': [{ input: { profileId: 'acme', action: 'steal' }, field: 'action' }],
   'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
 };
 
@@ -240,7 +242,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
-    'deploy.setEnv', 'deploy.hasEnv', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
+    'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'profiles.delete',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));

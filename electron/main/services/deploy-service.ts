@@ -62,6 +62,26 @@ export class DeployService {
     return { publicKey: pair.public.trim() };
   }
 
+  /**
+   * A read-only deploy key for a private repository: the private half stays in the secret store and
+   * goes to the server only; the public half is added to the repository (GitHub: Settings → Deploy keys).
+   */
+  async generateRepoKey(profileId: string): Promise<{ publicKey: string }> {
+    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: `koprogo-deploy-repo@${profileId}` });
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.repoKey), pair.private);
+    this.deps.log.registerSecret(pair.private);
+    return { publicKey: pair.public.trim() };
+  }
+
+  async forgetRepoKey(profileId: string): Promise<void> {
+    await this.deps.secrets.delete(secretName(profileId, DEPLOY_SECRETS.repoKey));
+  }
+
+  async repoPublicKey(profileId: string): Promise<string | null> {
+    const key = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.repoKey));
+    return key ? publicKeyOf(key) : null;
+  }
+
   /** Imports an existing private key file (read once, kept in the secret store). */
   async importKeyFile(profileId: string, path: string): Promise<{ publicKey: string }> {
     let text: string;
@@ -118,7 +138,9 @@ export class DeployService {
     const publicKey = await this.publicKey(profile.id);
     if (!publicKey) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
     this.registerEnvSecrets(envContent);
-    return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey }));
+    const repoKey = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.repoKey));
+    if (repoKey) this.deps.log.registerSecret(repoKey);
+    return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey, repoKey }));
   }
 
   /** Every value of the .env is a potential secret for redaction purposes. */

@@ -35,6 +35,12 @@ export const deploySettingsSchema = z.object({
   envFile: relPath.default('.env'),
   checkoutName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('app'),
   healthUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080/health'),
+  /** known_hosts lines pinning the Git host's SSH keys, for a private repository cloned over SSH. */
+  'repo.knownHosts': z
+    .string()
+    .max(10_000)
+    .refine((text) => text.split('\n').every((l) => l.trim() === '' || /^[^\s]+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/.test(l.trim())), 'known_hosts')
+    .optional(),
   /** The health endpoint through the public domain, checked from this computer once DNS points at the server. */
   publicHealthUrl: z.url({ protocol: /^https?$/ }).optional(),
   healthTimeoutSec: z.coerce.number().int().min(10).max(3600).default(300),
@@ -55,7 +61,7 @@ export const deploySettingsSchema = z.object({
   'layout.hostsFile': absPath.optional(),
 });
 
-export function composeSettingsFrom(profile: Profile, secrets: { envContent: string; publicKey: string }): ComposeDeploySettings {
+export function composeSettingsFrom(profile: Profile, secrets: { envContent: string; publicKey: string; repoKey?: string | null }): ComposeDeploySettings {
   if (!profile.server) throw new AppError('deploy.not_ready', { missing: 'server' });
   if (!profile.repo) throw new AppError('deploy.not_ready', { missing: 'repository' });
   if (profile.phase !== 1 && profile.phase !== 2) throw new AppError('deploy.not_ready', { missing: 'phase 1–2' });
@@ -65,6 +71,7 @@ export function composeSettingsFrom(profile: Profile, secrets: { envContent: str
     throw new AppError('deploy.not_ready', { missing: issue ? issue.path.join('.') : 'settings' });
   }
   const s = parsed.data;
+  if (secrets.repoKey && !s['repo.knownHosts']?.trim()) throw new AppError('deploy.not_ready', { missing: 'repo.knownHosts' });
   const layout = Object.fromEntries(
     Object.entries(s)
       .filter(([k, v]) => k.startsWith('layout.') && v !== undefined)
@@ -79,7 +86,11 @@ export function composeSettingsFrom(profile: Profile, secrets: { envContent: str
     deployUser: s.deployUser,
     deployUserPublicKey: secrets.publicKey,
     sshPort: profile.server.port,
-    repo: { url: profile.repo.url, ref: profile.repo.ref },
+    repo: {
+      url: profile.repo.url,
+      ref: profile.repo.ref,
+      ...(secrets.repoKey ? { deployKey: { privateKey: secrets.repoKey, knownHosts: s['repo.knownHosts'] ?? '' } } : {}),
+    },
     checkoutName: s.checkoutName,
     composeFiles: s.composeFiles,
     composeProject: s.composeProject,

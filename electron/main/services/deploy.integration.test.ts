@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,13 +27,14 @@ const ENV = [
 let host: DeployHost;
 let dataDir: string;
 let service: DeployService;
+let profiles: ProfileStore;
 let logFile: string;
 const events: { event: EventName; payload: unknown }[] = [];
 
 beforeAll(async () => {
   host = await startDeployHost();
   dataDir = mkdtempSync(join(tmpdir(), 'koprogo-deploy-'));
-  const profiles = new ProfileStore(dataDir);
+  profiles = new ProfileStore(dataDir);
   const secrets = new MemorySecretStore();
   logFile = join(dataDir, 'logs', 'app.log');
   service = new DeployService({
@@ -129,6 +130,32 @@ describe('phase 1 deployment on a real test server', () => {
     expect(steps.filter((s) => s.state === 'skipped')).toHaveLength(12);
     expect(readdirSync(join(host.root, 'state', 'runs')).length).toBe(before);
     expect(result!.roundTrips).toBeLessThan(40);
+  }, 120_000);
+
+  it('switches to a private repository over SSH with a read-only deploy key, and to another ref', async () => {
+    const { publicKey } = await service.generateRepoKey('testhost');
+    // The Git host here is the test server's own sshd: authorize the deploy key for its user.
+    const config = readFileSync(host.sshd.configPath, 'utf8');
+    const keysFile = /^AuthorizedKeysFile\s+(\S+)$/m.exec(config)![1]!.replace('%u', host.sshd.user);
+    appendFileSync(keysFile, `${publicKey}\n`);
+    const profile = await profiles.get('testhost');
+    await profiles.save({
+      ...profile,
+      repo: { url: `ssh://${host.sshd.user}@127.0.0.1:${host.sshd.port}${host.repo.path}`, ref: 'main' },
+      settings: { ...profile.settings, 'repo.knownHosts': `[127.0.0.1]:${host.sshd.port} ${host.sshd.hostPublicKey}` },
+    });
+    const plan = await service.plan('testhost');
+    expect(plan.map((p) => p.stepId)).toContain('repository-key');
+    expect(JSON.stringify(plan)).not.toContain('OPENSSH PRIVATE KEY');
+    events.length = 0;
+    const result = await service.runToEnd('testhost');
+    expect(result?.error?.toEnvelope() ?? null).toBeNull();
+    expect(readFileSync(join(host.root, 'opt', 'app', 'VERSION'), 'utf8').trim()).toBe('1.1.0-dev');
+    const keyPath = join(host.root, 'opt', 'keys', 'app.key');
+    expect((statSync(keyPath).mode & 0o777).toString(8)).toBe('600');
+    expect((await run('stat', ['-c', '%U', keyPath])).stdout.trim()).toBe(host.deployUser);
+    expect(readFileSync(logFile, 'utf8')).not.toContain('OPENSSH PRIVATE KEY');
+    expect(JSON.stringify(events)).not.toContain('OPENSSH PRIVATE KEY');
   }, 120_000);
 
   it('a second run while one holds the lock is refused, naming the holder', async () => {

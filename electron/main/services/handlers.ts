@@ -106,6 +106,11 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       const keys = (content ?? '').split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1]).filter((k): k is string => !!k);
       return { present: !!content, keys };
     },
+    'deploy.repoKey': async ({ profileId, action }) => {
+      if (action === 'generate') return deploy.generateRepoKey(profileId);
+      if (action === 'forget') await deploy.forgetRepoKey(profileId);
+      return { publicKey: action === 'forget' ? null : await deploy.repoPublicKey(profileId) };
+    },
     'deploy.plan': async ({ profileId }) => ({ entries: await deploy.plan(profileId) }),
     'deploy.start': async ({ profileId, fresh }) => deploy.start(profileId, { fresh }),
     'deploy.cancel': async () => deploy.cancel(),

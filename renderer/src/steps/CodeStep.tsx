@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { ProfileStepFrame } from '../components/ProfileStepFrame';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
+import { PrivateRepoCard, isSshRepoUrl } from './PrivateRepoCard';
 import { CODE_DEFAULTS } from '../defaults';
 import { toEnvelope, useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
@@ -13,8 +14,9 @@ import { useWizard } from '../stores/wizard-store';
 // "Code": which repository and which version the server runs, and how the recipe is laid out
 // (compose files, project name, health endpoint). A later version reads the repository itself.
 
-type Field = 'url' | 'ref' | 'composeFiles' | 'composeProject' | 'healthUrl';
-const FIELD_PATHS = ['repo.url', 'repo.ref', 'settings.composeFiles', 'settings.composeProject', 'settings.healthUrl'];
+type Field = 'url' | 'ref' | 'composeFiles' | 'composeProject' | 'healthUrl' | 'knownHosts';
+const FIELD_PATHS = ['repo.url', 'repo.ref', 'settings.composeFiles', 'settings.composeProject', 'settings.healthUrl', 'settings.repo.knownHosts'];
+const KNOWN_HOSTS_LINE = /^[^\s]+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 
 /** Quick checks of the shapes the deployment accepts, so mistakes show here and not at the plan. */
 function localProblems(v: Record<Field, string>): Partial<Record<Field, string>> {
@@ -57,6 +59,7 @@ function CodeForm({ profile }: { profile: Profile }) {
     composeFiles: s.composeFiles ?? CODE_DEFAULTS.composeFiles,
     composeProject: s.composeProject ?? CODE_DEFAULTS.composeProject,
     healthUrl: s.healthUrl ?? CODE_DEFAULTS.healthUrl,
+    knownHosts: s['repo.knownHosts'] ?? '',
   });
   const [shown, setShown] = useState<Partial<Record<Field, string>>>({});
   const [issues, setIssues] = useState<FieldIssue[]>([]);
@@ -79,6 +82,8 @@ function CodeForm({ profile }: { profile: Profile }) {
 
   const submit = async () => {
     const problems = localProblems(values);
+    if (isSshRepoUrl(values.url) && !values.knownHosts.split('\n').every((l) => l.trim() === '' || KNOWN_HOSTS_LINE.test(l.trim()))) problems.knownHosts = 'knownHosts';
+    if (isSshRepoUrl(values.url) && values.knownHosts.trim() === '') problems.knownHosts = 'knownHostsMissing';
     setShown(problems);
     setFailure(null);
     if (Object.keys(problems).length > 0) return;
@@ -87,7 +92,13 @@ function CodeForm({ profile }: { profile: Profile }) {
       const composeFiles = values.composeFiles.split(',').map((f) => f.trim()).filter(Boolean).join(',');
       await save((p) => ({
         repo: { url: values.url.trim(), ref: values.ref.trim() },
-        settings: { ...p.settings, composeFiles, composeProject: values.composeProject.trim(), healthUrl: values.healthUrl.trim() },
+        settings: {
+          ...p.settings,
+          composeFiles,
+          composeProject: values.composeProject.trim(),
+          healthUrl: values.healthUrl.trim(),
+          ...(isSshRepoUrl(values.url) ? { 'repo.knownHosts': values.knownHosts.trim() } : {}),
+        },
       }));
       setSaved(true);
       await next();
@@ -113,6 +124,15 @@ function CodeForm({ profile }: { profile: Profile }) {
           <TextField id="repoRef" label={t('code.repo.ref')} help={t('code.repo.refHelp')} value={values.ref} onChange={set('ref')} issue={issueOf('ref', 'repo.ref')} mono maxLength={250} />
         </div>
       </div>
+
+      {isSshRepoUrl(values.url) && (
+        <PrivateRepoCard
+          profileId={profile.id}
+          knownHosts={values.knownHosts}
+          onKnownHosts={set('knownHosts')}
+          knownHostsIssue={shown.knownHosts ? t(`code.problems.${shown.knownHosts}`) : null}
+        />
+      )}
 
       <details className="card disclosure" open={advancedChanged || !!(shown.composeFiles || shown.composeProject || shown.healthUrl)} data-testid="code-advanced">
         <summary>{t('code.advanced.title')}</summary>

@@ -120,7 +120,7 @@ function nastySettings(): ComposeDeploySettings {
     deployUser: NASTY_LINE,
     deployUserPublicKey: `ssh-ed25519 ${NASTY_LINE}`,
     sshPort: 2222,
-    repo: { url: NASTY, ref: NASTY, deployKeyPath: NASTY },
+    repo: { url: NASTY, ref: NASTY, deployKey: { privateKey: NASTY, knownHosts: NASTY } },
     checkoutName: NASTY_LINE,
     composeFiles: [NASTY, NASTY_LINE],
     composeProject: NASTY,
@@ -138,7 +138,8 @@ describe('quoting, with nasty values everywhere', () => {
   const steps = buildComposeSteps(nastySettings());
 
   it('builds every step', () => {
-    expect(steps.map((s) => s.id)).toEqual([...PHASE1_IDS.slice(0, 10), 'compose-override', ...PHASE1_IDS.slice(10)]);
+    // A private repository (deploy key set) adds the key step before the clone; phase 2 the override.
+    expect(steps.map((s) => s.id)).toEqual([...PHASE1_IDS.slice(0, 8), 'repository-key', ...PHASE1_IDS.slice(8, 10), 'compose-override', ...PHASE1_IDS.slice(10)]);
   });
 
   it('gives sh a script it can parse, for every command', () => {
@@ -196,6 +197,7 @@ describe('quoting, with nasty values everywhere', () => {
         if (f.content.includes(CANARY)) expect(f.secret, f.path).toBe(true);
       }
     }
-    expect(files(steps).filter((f) => f.secret)).toHaveLength(1);
+    // The .env and the repository's deploy key.
+    expect(files(steps).filter((f) => f.secret).map((f) => f.path.split('/').pop())).toEqual([expect.stringMatching(/\.key$/), expect.any(String)]);
   });
 });

@@ -7,10 +7,12 @@ import { dockerStep } from './docker';
 import { envFileStep } from './env-file';
 import { fail2banStep, firewallStep, unattendedUpgradesStep } from './hardening';
 import { healthStep } from './health';
-import { repositoryStep } from './repository';
+import { repositoryKeyStep, repositoryStep } from './repository';
 import { hostnameStep, timezoneStep, waitReadyStep } from './system';
 
 // The ordered steps of a phase 1–2 (Docker Compose) deployment.
+
+const nonNull = <T>(value: T | null): T[] => (value === null ? [] : [value]);
 
 /** Any subset of the settings; `layout` may be partial too. */
 export type ComposeSettingsInput = Partial<Omit<ComposeDeploySettings, 'layout'>> & { layout?: Partial<HostLayout> };
@@ -55,6 +57,7 @@ export function buildComposeSteps(settings: ComposeDeploySettings): Step[] {
     firewallStep(settings),
     fail2banStep(settings),
     unattendedUpgradesStep(settings),
+    ...nonNull(repositoryKeyStep(settings)),
     repositoryStep(settings),
     envFileStep(settings),
     ...(settings.phase === 2 ? [composeOverrideStep(settings)] : []),

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitSshCommand, repositoryStep } from './repository';
+import { gitSshCommand, repositoryKeyFiles, repositoryKeyStep, repositoryStep } from './repository';
 import { Sandbox, fixedSettings, runOf } from './test-helpers';
 
 const PRELUDE = `set -eu
@@ -67,20 +67,30 @@ git_u checkout -q --force --detach "$commit"
   });
 
   it('uses the deploy key for a private repository, quoted twice (git hands the command to sh)', () => {
-    const key = `/home/koprogo/.ssh/my key's $(id)`;
-    const s = repositoryStep(fixedSettings({ repo: { url: 'git@github.com:gilmry/koprogo.git', ref: 'main', deployKeyPath: key } }));
-    const apply = runOf(s.apply[0]).script;
-    expect(apply).toContain(
-      `git_u() { as_user env GIT_SSH_COMMAND='ssh -i '\\''/home/koprogo/.ssh/my key'\\''\\'\\'''\\''s $(id)'\\'' -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes' git -C "$dir" "$@"; }`,
-    );
+    const settings = fixedSettings({
+      checkoutName: "my app's",
+      repo: { url: 'git@github.com:gilmry/koprogo.git', ref: 'main', deployKey: { privateKey: 'CANARY-repo-key', knownHosts: 'github.com ssh-ed25519 AAAAtest' } },
+    });
+    const files = repositoryKeyFiles(settings)!;
+    expect(files.key).toMatchObject({ path: `${settings.layout.appRoot}/keys/my app's.key`, mode: 0o600, owner: 'koprogo', secret: true, content: 'CANARY-repo-key\n' });
+    expect(files.knownHosts).toMatchObject({ path: `${settings.layout.appRoot}/keys/my app's.known_hosts`, mode: 0o644, secret: false });
+    const keyStep = repositoryKeyStep(settings)!;
+    expect(keyStep.id).toBe('repository-key');
+    expect(JSON.stringify(keyStep.check)).not.toContain('CANARY-repo-key');
+    const apply = runOf(repositoryStep(settings).apply[0]).script;
+    expect(apply).not.toContain('CANARY-repo-key');
     expect(apply).toContain(`install -y git openssh-client`);
     expect(apply).toContain(`  as_user env GIT_SSH_COMMAND='ssh -i `);
-    // What git's sh makes of GIT_SSH_COMMAND: ssh gets the path as one argument.
+    // What git's sh makes of GIT_SSH_COMMAND: ssh gets each path as one argument.
     const argv = execFileSync('sh', ['-c', 'ssh() { printf "[%s]" "$@"; }; eval "$GIT_SSH_COMMAND" github.com'], {
       encoding: 'utf8',
-      env: { ...process.env, GIT_SSH_COMMAND: gitSshCommand(key) },
+      env: { ...process.env, GIT_SSH_COMMAND: gitSshCommand(files.key.path, files.knownHosts.path) },
     });
-    expect(argv).toBe(`[-i][${key}][-o][IdentitiesOnly=yes][-o][StrictHostKeyChecking=yes][-o][BatchMode=yes][github.com]`);
+    expect(argv).toBe(`[-i][${files.key.path}][-o][IdentitiesOnly=yes][-o][UserKnownHostsFile=${files.knownHosts.path}][-o][StrictHostKeyChecking=yes][-o][BatchMode=yes][github.com]`);
+  });
+
+  it('a public repository needs no key step', () => {
+    expect(repositoryKeyStep(fixedSettings())).toBeNull();
   });
 
   // The real thing: git against a local origin, the deploy user being the test user (runuser stubbed

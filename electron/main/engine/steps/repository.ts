@@ -1,20 +1,56 @@
 import { shQuote } from '../../ssh/quote';
 import type { ComposeDeploySettings, Step } from '../types';
-import { asRoot, asUserPrelude, checkoutDir, ensurePackages } from './shell';
+import { asRoot, asUserPrelude, checkoutDir, ensurePackages, fileInstalled, joinPath } from './shell';
+import type { RemoteFile } from '../types';
 
 // The checkout under <appRoot>/<checkoutName>, owned by the deploy user and detached at the commit the
 // ref names. git always runs as the deploy user (as_user): the checkout is its own, so git's
 // "dubious ownership" guard never trips, and root never runs hooks or filters from the repository.
 // Untracked files (.env, the compose override) survive: the step checks out, it never cleans.
 
-/** The ssh command git uses for a private repository: its deploy key only, a pinned host key, no prompt. */
-export function gitSshCommand(deployKeyPath: string): string {
-  return `ssh -i ${shQuote(deployKeyPath)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes`;
+/** The ssh command git uses for a private repository: its deploy key only, pinned host keys, no prompt. */
+export function gitSshCommand(deployKeyPath: string, knownHostsPath: string): string {
+  return `ssh -i ${shQuote(deployKeyPath)} -o IdentitiesOnly=yes -o UserKnownHostsFile=${shQuote(knownHostsPath)} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
+}
+
+/** Where the deploy key of a private repository and its known_hosts live on the server. */
+export function repositoryKeyFiles(settings: ComposeDeploySettings): { key: RemoteFile; knownHosts: RemoteFile } | null {
+  const deployKey = settings.repo.deployKey;
+  if (!deployKey) return null;
+  const dir = joinPath(settings.layout.appRoot, 'keys');
+  const owned = { owner: settings.deployUser, group: settings.deployUser };
+  const key = deployKey.privateKey.endsWith('\n') ? deployKey.privateKey : `${deployKey.privateKey}\n`;
+  const hosts = deployKey.knownHosts.endsWith('\n') ? deployKey.knownHosts : `${deployKey.knownHosts}\n`;
+  return {
+    key: { path: joinPath(dir, `${settings.checkoutName}.key`), content: key, mode: 0o600, ...owned, secret: true },
+    knownHosts: { path: joinPath(dir, `${settings.checkoutName}.known_hosts`), content: hosts, mode: 0o644, ...owned, secret: false },
+  };
+}
+
+/** A private repository's read-only deploy key and pinned host keys, before the clone needs them. */
+export function repositoryKeyStep(settings: ComposeDeploySettings): Step | null {
+  const files = repositoryKeyFiles(settings);
+  if (!files) return null;
+  const check = asRoot([...fileInstalled(files.key), ...fileInstalled(files.knownHosts)]);
+  return {
+    id: 'repository-key',
+    check,
+    apply: [
+      { kind: 'file', file: files.key },
+      { kind: 'file', file: files.knownHosts },
+    ],
+    verify: check,
+  };
+}
+
+function gitSshEnv(settings: ComposeDeploySettings): string {
+  const files = repositoryKeyFiles(settings);
+  return files ? `env GIT_SSH_COMMAND=${shQuote(gitSshCommand(files.key.path, files.knownHosts.path))} ` : '';
 }
 
 /** Shell definitions shared by check, apply and verify: the user, paths, `git_u` and `resolve_ref`. */
 function prelude(settings: ComposeDeploySettings): string[] {
-  const env = settings.repo.deployKeyPath ? `env GIT_SSH_COMMAND=${shQuote(gitSshCommand(settings.repo.deployKeyPath))} ` : '';
+  const env = gitSshEnv(settings);
   return [
     ...asUserPrelude(settings.deployUser),
     `dir=${shQuote(checkoutDir(settings))}`,
@@ -32,8 +68,8 @@ function prelude(settings: ComposeDeploySettings): string[] {
 
 export function repositoryStep(settings: ComposeDeploySettings): Step {
   const root = shQuote(settings.layout.appRoot);
-  const packages = settings.repo.deployKeyPath ? ['git', 'openssh-client'] : ['git'];
-  const clone = settings.repo.deployKeyPath ? `as_user env GIT_SSH_COMMAND=${shQuote(gitSshCommand(settings.repo.deployKeyPath))} git` : 'as_user git';
+  const packages = settings.repo.deployKey ? ['git', 'openssh-client'] : ['git'];
+  const clone = `as_user ${gitSshEnv(settings)}git`;
   return {
     id: 'repository',
     titleParams: { ref: settings.repo.ref },
