@@ -115,5 +115,15 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
   await expect(page.getByTestId('result-public-health')).toHaveAttribute('data-status', 'ok');
   await page.screenshot({ path: join(SHOTS, 'deploy-result-fr.png'), fullPage: true });
   expect(await (await fetch(host.repo.healthUrl)).text()).toBe('ok\n');
+
+  // The same screens in Dutch and English.
+  for (const lang of ['nl', 'en'] as const) {
+    await page.getByTestId('language-select').selectOption(lang);
+    for (const step of ['where', 'code', 'configuration', 'plan', 'deploy', 'health'] as const) {
+      await page.getByTestId(`rail-${step}`).click();
+      await expect(page.getByTestId(`step-${step}`)).toBeVisible();
+      await page.screenshot({ path: join(SHOTS, `deploy-${step}-${lang}.png`), fullPage: true });
+    }
+  }
   await context.close();
 });
