@@ -22,3 +22,4 @@ export { freePort } from './free-port';
 export { run, runOk, shq, requireRoot, type RunResult, type RunOptions } from './proc';
 export { installSystemShims, type SystemShims } from './system-shims';
 export { startDeployHost, type DeployHost } from './deploy-host';
+export { startHetznerFake, createVirtualClock } from './hetzner-fake';
