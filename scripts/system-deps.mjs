@@ -16,6 +16,7 @@ const SYSTEM_PACKAGES = [
   { pkg: 'busybox-static', proof: '/bin/busybox', why: 'integration tests (the locally imported container image)' },
   { pkg: 'sudo', proof: '/usr/bin/sudo', why: 'integration tests (deploying as a non-root user through sudo)' },
   { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
+  { pkg: 'apache2-utils', proof: '/usr/bin/htpasswd', why: 'unit tests (htpasswd hashes checked by Apache\'s own tool)' },
 ];
 
 function sh(cmd, args, opts = {}) {
