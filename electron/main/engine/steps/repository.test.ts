@@ -95,7 +95,8 @@ git_u checkout -q --force --detach "$commit"
 
   // The real thing: git against a local origin, the deploy user being the test user (runuser stubbed
   // to run the command as is). `install -o root` needs root, as on the server.
-  describe.skipIf(process.getuid?.() !== 0)('run with git against a local origin', () => {
+  describe('run with git against a local origin', () => {
+    it('runs as root, as on the server', () => expect(process.getuid?.(), '`install -o root` needs root').toBe(0));
     const sandbox = new Sandbox();
     const origin = sandbox.path('origin');
     const git = (...args: string[]) => execFileSync('git', ['-C', origin, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
