@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'main-load': () => import('./main-load'),
   'engine-vs-controlmaster': () => import('./engine-vs-controlmaster'),
   'rerun-roundtrips': () => import('./rerun-roundtrips'),
+  'recipe-requests': () => import('./recipe-requests'),
 };
 
 async function main(args: string[]): Promise<number> {

@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { PHASES } from '../shared/phases';
+import { ROADMAP_FILES } from './recipe/fixtures/repos';
 import { ProfileStore } from './store/profile-store';
 import { runCli } from './cli';
 
@@ -93,6 +93,21 @@ describe('cli', () => {
     const { code, err } = await run('plan', 'nope');
     expect(code).toBe(2);
     expect(err).toContain('does not exist');
+  });
+
+  it('detect reads a local folder and prints the recipe', async () => {
+    const dir = join(process.env.KOPROGO_DATA_DIR!, 'repo');
+    for (const [path, content] of Object.entries(ROADMAP_FILES)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    const json = await run('detect', dir, '--json');
+    expect(json.code).toBe(0);
+    const recipe = JSON.parse(json.out);
+    expect(recipe.phases).toEqual({ 1: true, 2: true, 3: true, 4: true });
+    const bad = await run('detect', 'not a folder nor a url');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('neither a folder here nor a repository address');
   });
 
   it('an unknown command is an error', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -10,7 +10,11 @@ import { formatEuros, pickLanguage, resources } from '../shared/i18n';
 import type { PHASES } from '../shared/phases';
 import { COMPARISON_ROWS } from '../shared/phases';
 import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
+import { AppError } from '../shared/errors';
+import { GitHubClient } from './github/client';
+import { parseRepoUrl } from './github/repo-url';
 import { dispatch } from './ipc/dispatcher';
+import { detectRecipe, githubSource, localFolderSource, type Recipe } from './recipe/detect';
 import { createHandlers } from './services/handlers';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
@@ -153,6 +157,41 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
         if (result.error) err(`${t('cli.error')}: ${t(`errors.${result.error.code}.message`, result.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${result.error.remedy}`, result.error.params)}\n`);
         exitCode = 3;
       } else if (!opts.json) out(`${t('cli.deployed')}\n`);
+    });
+
+  program
+    .command('detect')
+    .description(t('cli.detect'))
+    .argument('<path-or-url>', t('cli.detectArg'))
+    .option('--ref <ref>', t('cli.refOption'))
+    .option('--json', t('cli.json'))
+    .action(async (source: string, opts: { ref?: string; json?: boolean }) => {
+      let recipe: Recipe;
+      let requests: number | null = null;
+      if (existsSync(source)) {
+        recipe = await detectRecipe(localFolderSource(resolve(source)));
+      } else {
+        const parsed = parseRepoUrl(source);
+        if (!parsed.ok) {
+          err(`${t('cli.error')}: ${t('cli.detectBadSource', { source, reason: parsed.reason })}\n`);
+          exitCode = 2;
+          return;
+        }
+        const client = new GitHubClient({ baseUrl: parsed.repo.apiBaseUrl, token: process.env.GITHUB_TOKEN });
+        const repo = { owner: parsed.repo.owner, name: parsed.repo.name };
+        try {
+          const ref = opts.ref ?? (await client.defaultRef(repo)).ref;
+          recipe = await detectRecipe(githubSource(client, repo, ref));
+        } catch (error) {
+          const e = error instanceof AppError ? error : new AppError('github.unavailable', {});
+          err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n${t('cli.remedy')}: ${t(`remedies.${e.remedy}`, e.params)}\n`);
+          exitCode = 2;
+          return;
+        }
+        requests = client.requestCount;
+      }
+      if (opts.json) return out(`${JSON.stringify(recipe, null, 2)}\n`);
+      out(`${JSON.stringify({ phases: recipe.phases, missing: recipe.missing.map((m) => m.code), requests }, null, 2)}\n`);
     });
 
   const profiles = program.command('profiles').description(t('cli.profiles'));
