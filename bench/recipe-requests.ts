@@ -1,5 +1,6 @@
 import { GitHubClient } from '../electron/main/github/client';
 import { detectRecipe, githubSource } from '../electron/main/recipe/detect';
+import { FIXTURE_REPOS } from '../electron/main/recipe/fixtures/repos';
 import { startGitHubFake } from '../electron/main/testing/github-fake';
 import type { Bench } from './lib/bench';
 
@@ -8,7 +9,7 @@ import type { Bench } from './lib/bench';
 const bench: Bench = {
   description: 'GitHub API requests to detect a recipe (roadmap layout)',
   async run(log) {
-    const fake = await startGitHubFake();
+    const fake = await startGitHubFake({ repos: FIXTURE_REPOS });
     try {
       const client = new GitHubClient({ baseUrl: fake.url });
       const repo = { owner: 'gilmry', name: 'koprogo' };
