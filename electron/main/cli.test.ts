@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { PHASES } from '../shared/phases';
 import { ROADMAP_FILES } from './recipe/fixtures/repos';
 import { ProfileStore } from './store/profile-store';
 import { runCli } from './cli';
+import { readableEd25519 } from './ssh/keys';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -74,7 +74,7 @@ describe('cli', () => {
       secrets: {},
     });
     const key = join(dir, 'id_ed25519');
-    writeFileSync(key, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(key, readableEd25519().private, { mode: 0o600 });
     const env = join(dir, 'prod.env');
     writeFileSync(env, 'DOMAIN=acme.example\nJWT_SECRET=CANARY-cli-55aa\n');
     const json = await run('plan', 'clip', '--key', key, '--env-file', env, '--json');

@@ -2,7 +2,7 @@ import type { TFunction } from 'i18next';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ErrorEnvelope, FieldIssue } from '../../electron/shared/errors';
-import { formatNumber } from '../../electron/shared/i18n';
+import { formatNumber } from '../../electron/shared/i18n/format';
 import type { WizardStepId } from '../../electron/shared/wizard-steps';
 import { formatDateTime } from './format';
 import { useSettings } from './stores/settings-store';

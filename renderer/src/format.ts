@@ -1,6 +1,6 @@
 import type { TFunction } from 'i18next';
 import type { Language } from '../../electron/shared/contract-languages';
-import { formatNumber, intlLocale } from '../../electron/shared/i18n';
+import { formatNumber, intlLocale } from '../../electron/shared/i18n/format';
 
 /** "0,4 s", "12 s", "2 min 05 s", "1 h 05 min" in the user's number format. */
 export function formatDuration(t: TFunction, lang: Language, ms: number): string {

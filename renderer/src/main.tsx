@@ -1,7 +1,7 @@
 import { StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { I18nextProvider } from 'react-i18next';
-import { pickLanguage } from '../../electron/shared/i18n';
+import { pickLanguage } from '../../electron/shared/i18n/format';
 import { createApi, electronTransport, webSocketTransport } from './api';
 import { setApi, api } from './app-api';
 import { App } from './App';

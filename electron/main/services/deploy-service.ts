@@ -14,6 +14,7 @@ import type { Step } from '../engine/types';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
 import { SshConnection, type ConnectOptions } from '../ssh/connection';
+import { generateEd25519 } from '../ssh/keys';
 import type { ProfileStore } from '../store/profile-store';
 import { composeSettingsFrom, deploySettingsSchema } from './deploy-settings';
 import { checkPublicHealth, type PublicHealth } from './public-health';
@@ -56,10 +57,10 @@ export class DeployService {
 
   /** A new ed25519 key for this profile; the private half goes to the secret store only. */
   async generateKey(profileId: string): Promise<{ publicKey: string }> {
-    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: `koprogo-deploy@${profileId}` });
-    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), pair.private);
-    this.deps.log.registerSecret(pair.private);
-    return { publicKey: pair.public.trim() };
+    const pair = generateEd25519(`koprogo-deploy@${profileId}`);
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), pair.privateKey);
+    this.deps.log.registerSecret(pair.privateKey);
+    return { publicKey: pair.publicKey };
   }
 
   /**
@@ -67,10 +68,10 @@ export class DeployService {
    * goes to the server only; the public half is added to the repository (GitHub: Settings → Deploy keys).
    */
   async generateRepoKey(profileId: string): Promise<{ publicKey: string }> {
-    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: `koprogo-deploy-repo@${profileId}` });
-    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.repoKey), pair.private);
-    this.deps.log.registerSecret(pair.private);
-    return { publicKey: pair.public.trim() };
+    const pair = generateEd25519(`koprogo-deploy-repo@${profileId}`);
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.repoKey), pair.privateKey);
+    this.deps.log.registerSecret(pair.privateKey);
+    return { publicKey: pair.publicKey };
   }
 
   async forgetRepoKey(profileId: string): Promise<void> {

@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import type { EventName, EventPayload } from '../../shared/contract';
 import { DEPLOY_SECRETS } from '../../shared/deploy';
 import { Logger } from '../log';
@@ -10,6 +9,7 @@ import { MemorySecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { composeContainers, startDeployHost, startSshd, startTcpProxy, type DeployHost, type TcpProxy } from '../testing';
 import { DeployService, secretName } from './deploy-service';
+import { readableEd25519 } from '../ssh/keys';
 
 // Fault injection: the SSH connection is cut after every step and in the middle of a long one; the
 // deployment resumes each time and ends exactly as an uninterrupted one, applying nothing twice.
@@ -167,7 +167,7 @@ describe('failing to reach the server changes nothing', () => {
 
   it('wrong key, wrong user, closed port: each its own error', async () => {
     const base = host.profile();
-    expect((await attempt({}, ssh2.utils.generateKeyPairSync('ed25519').private)).code).toBe('ssh.auth_failed');
+    expect((await attempt({}, readableEd25519().private)).code).toBe('ssh.auth_failed');
     expect((await attempt({ server: { ...base.server!, user: 'nosuchuser' } })).code).toBe('ssh.auth_failed');
     expect((await attempt({ server: { ...base.server!, port: 1 } })).code).toBe('ssh.connection_refused');
   });

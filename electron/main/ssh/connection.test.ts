@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { AppError } from '../../shared/errors';
 import { startSshd, startTcpProxy, type SshdHandle, type TcpProxy } from '../testing';
 import { SshConnection, type SshTarget } from './connection';
 import { shQuote } from './quote';
+import { readableEd25519 } from './keys';
 
 // The SSH layer against a real OpenSSH server on 127.0.0.1 (non-root user with password-less sudo).
 
@@ -48,7 +48,7 @@ describe('host keys', () => {
 
 describe('failures are typed', () => {
   it('wrong key, wrong user, closed port, bad key', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = readableEd25519();
     await expectCode(SshConnection.connect({ ...target, privateKey: other.private }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.auth_failed');
     await expectCode(SshConnection.connect({ ...target, user: 'nobody-here' }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.auth_failed');
     await expectCode(SshConnection.connect({ ...target, port: 1 }, { hostKeySha256: sshd.hostKeySha256 }), 'ssh.connection_refused');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { createVirtualClock, md5Fingerprint, parseLabelSelector, startHetznerFake, type HetznerFake } from './hetzner-fake';
+import { readableEd25519 } from '../ssh/keys';
 
 let fake: HetznerFake | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ async function api(f: HetznerFake, method: string, path: string, body?: unknown,
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
-const pub = (): string => ssh2.utils.generateKeyPairSync('ed25519').public;
+const pub = (): string => readableEd25519().public;
 
 const serverBody = (name: string, labels: Record<string, string> = {}) => ({ name, server_type: 'cpx11', image: 'debian-12', location: 'fsn1', labels });
 

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
-import { formatNumber } from '../../../electron/shared/i18n';
+import { formatNumber } from '../../../electron/shared/i18n/format';
 import type { Profile } from '../../../electron/shared/profile';
 import { api } from '../app-api';
 import { ErrorNotice } from '../components/ErrorNotice';

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { MethodOutput } from '../../../electron/shared/contract';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
-import { formatEuros, formatNumber } from '../../../electron/shared/i18n';
+import { formatEuros, formatNumber } from '../../../electron/shared/i18n/format';
 import { COMPARISON_ROWS, PHASES, type PhaseId } from '../../../electron/shared/phases';
 import { api } from '../app-api';
 import { ErrorNotice } from '../components/ErrorNotice';

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useShallow } from 'zustand/react/shallow';
 import type { PlanEntry } from '../../../electron/shared/deploy';
-import { formatEuros } from '../../../electron/shared/i18n';
+import { formatEuros } from '../../../electron/shared/i18n/format';
 import { getPhase } from '../../../electron/shared/phases';
 import { FixableError } from '../components/FixableError';
 import { Busy } from '../components/Spinner';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
-import { formatNumber } from '../../../electron/shared/i18n';
+import { formatNumber } from '../../../electron/shared/i18n/format';
 import { getPhase, type PhaseId } from '../../../electron/shared/phases';
 import type { Profile } from '../../../electron/shared/profile';
 import { api } from '../app-api';

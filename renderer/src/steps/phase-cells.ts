@@ -1,6 +1,6 @@
 import type { TFunction } from 'i18next';
 import type { Language } from '../../../electron/shared/contract-languages';
-import { formatEuros, formatNumber } from '../../../electron/shared/i18n';
+import { formatEuros, formatNumber } from '../../../electron/shared/i18n/format';
 import type { ComparisonRow, Phase, Range } from '../../../electron/shared/phases';
 
 /** Text of one cell of the comparison table, in the user's language and number format. */

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { Language } from '../../../electron/shared/contract-languages';
-import { pickLanguage } from '../../../electron/shared/i18n';
+import { pickLanguage } from '../../../electron/shared/i18n/format';
 import { api } from '../app-api';
 import { loadLanguage } from '../i18n';
 

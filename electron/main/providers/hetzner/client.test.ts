@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { createVirtualClock, startHetznerFake, type HetznerFake, type HetznerFakeOptions, type VirtualClock } from '../../testing/hetzner-fake';
 import { HetznerClient, WEB_FIREWALL_RULES, hetznerFingerprint, type CreateServerSpec, type HetznerClientOptions } from './client';
 import { buildCloudInit } from './cloud-init';
 import { HetznerError, isHetznerError } from './errors';
+import { readableEd25519 } from '../../ssh/keys';
 
 let fake: HetznerFake | undefined;
 afterEach(async () => {
@@ -50,8 +50,8 @@ async function caught(p: Promise<unknown>): Promise<HetznerError> {
   throw new Error('expected a HetznerError');
 }
 
-const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-const userKey = ssh2.utils.generateKeyPairSync('ed25519');
+const hostKey = readableEd25519();
+const userKey = readableEd25519();
 
 function spec(overrides: Partial<CreateServerSpec> = {}): CreateServerSpec {
   return {
@@ -98,7 +98,7 @@ describe('HetznerClient: HTTP behaviour', () => {
   it('follows pagination over 3 pages', async () => {
     const h = await harness();
     for (let i = 0; i < 120; i++) {
-      const k = ssh2.utils.generateKeyPairSync('ed25519').public;
+      const k = readableEd25519().public;
       h.fake.state.ssh_keys.push({ id: i + 1, name: `k${i}`, fingerprint: hetznerFingerprint(k), public_key: k, labels: {}, created: '2025-01-01T00:00:00+00:00' });
     }
     const keys = await h.client.listSshKeys();
@@ -325,7 +325,7 @@ describe('HetznerClient: keys, firewall, resize, snapshot, delete', () => {
     const k2 = await h.client.ensureSshKey({ name: 'another-name', publicKey: userKey.public });
     expect(k2.id).toBe(k1.id);
     expect(k1.fingerprint).toBe(hetznerFingerprint(userKey.public));
-    const other = ssh2.utils.generateKeyPairSync('ed25519').public;
+    const other = readableEd25519().public;
     expect((await caught(h.client.ensureSshKey({ name: 'koprogo-deploy', publicKey: other }))).intendedCode).toBe('hetzner.ssh_key_conflict');
     expect(h.fake.state.ssh_keys).toHaveLength(1);
   });

@@ -13,8 +13,9 @@ import { fingerprintOfPublicKeyLine } from '../../ssh/fingerprint';
 import { freePort } from '../../testing/free-port';
 import { USER_DATA_MAX_BYTES, buildCloudInit, parseCloudInit } from './cloud-init';
 import { HetznerError } from './errors';
+import { readableEd25519 } from '../../ssh/keys';
 
-const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'koprogo-host' });
+const pair = readableEd25519('koprogo-host');
 const hostKey = { privateKey: pair.private, publicKey: pair.public };
 
 // The part of cloud-init's cc_ssh schema we use, strictly: no other key may slip in.
@@ -70,7 +71,7 @@ describe('buildCloudInit', () => {
   });
 
   it('refuses a mismatched pair, a non-ed25519 key, and oversized user data', () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = readableEd25519();
     const reason = (f: () => unknown): unknown => {
       try {
         f();
