@@ -1,18 +1,9 @@
 // GitHub failures as AppErrors with their own `github.*` codes (translated in electron/shared/i18n).
 // Nothing here ever carries a token: params hold the method, the status and GitHub's own message only.
-import { AppError, type ErrorParams } from '../../shared/errors';
+import { AppError, type ErrorCode, type ErrorParams } from '../../shared/errors';
 
-export type GitHubErrorCode =
-  | 'github.not_found'
-  | 'github.unauthorized'
-  | 'github.rate_limited'
-  | 'github.forbidden'
-  | 'github.unavailable'
-  | 'github.device_expired'
-  | 'github.device_denied'
-  | 'github.too_large'
-  | 'github.invalid_response'
-  | 'github.validation_failed';
+/** The `github.*` codes of electron/shared/errors.ts (translated there). */
+export type GitHubErrorCode = Extract<ErrorCode, `github.${string}`>;
 
 export class GitHubError extends AppError {
   readonly intendedCode: GitHubErrorCode;

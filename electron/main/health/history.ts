@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../store/json-file';
 import type { HealthPoint } from './sample';
 
 // Health history of one deployment, kept on this computer: 24 h at full resolution (one row per
@@ -199,33 +199,6 @@ function upperBound(items: ReadonlyArray<{ at: number }>, t: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Writes a file so a crash leaves the old one or the new one: temp file, fsync, rename, folder fsync. */
-async function writeTextAtomic(path: string, dir: string, body: string): Promise<void> {
-  const tmp = join(dir, `.${DOWNSAMPLED_FILE}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(body, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  let d;
-  try {
-    d = await open(dir, 'r');
-    await d.sync();
-  } catch {
-    /* folders cannot be opened on Windows: harmless */
-  } finally {
-    await d?.close();
-  }
 }
 
 class Accumulator {
@@ -462,7 +435,7 @@ export class HealthHistory {
           this.torn.delete(name);
         }
       }
-      await writeTextAtomic(join(dir, DOWNSAMPLED_FILE), dir, body);
+      await writeFileAtomic(join(dir, DOWNSAMPLED_FILE), body);
       this.torn.delete(DOWNSAMPLED_FILE);
     });
   }

@@ -9,10 +9,14 @@ import type { StoreProblem } from '../../shared/contract';
  * temp file in the same folder, fsync, rename over the target, fsync the folder.
  */
 export async function writeJsonAtomic(path: string, data: unknown, mode = 0o600): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, mode);
+}
+
+/** The same for any text. */
+export async function writeFileAtomic(path: string, body: string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const body = `${JSON.stringify(data, null, 2)}\n`;
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(body, 'utf8');

@@ -4,6 +4,7 @@
 // (the request was not performed); a write whose outcome is unknown (network error, 5xx, lost
 // answer) is never repeated blindly: the operations below look the resource up again first, by the
 // labels this app puts on everything it creates.
+import { abortableSleep } from '../sleep';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { HetznerError, isHetznerError, type HetznerApiFailure, type HetznerErrorCode } from './errors';
@@ -118,19 +119,7 @@ interface RateLimitState {
 
 const LABEL_VALUE = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?$/;
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+const defaultSleep = abortableSleep;
 
 /** Hetzner's SSH key fingerprint: MD5 of the key blob, colon-separated hex. */
 export function hetznerFingerprint(publicKey: string): string {

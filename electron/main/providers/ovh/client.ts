@@ -20,6 +20,7 @@
 // Secrets: the application secret and the consumer key are only used to build the request headers;
 // they are never put in errors, logs or returned values (except the consumer key returned by
 // requestCredential, which the caller stores as a secret).
+import { abortableSleep } from '../sleep';
 import { createHash } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
@@ -140,19 +141,7 @@ class NetworkFailure extends Error {
   }
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+const defaultSleep = abortableSleep;
 
 export class OvhClient {
   readonly endpoint: OvhEndpoint;
