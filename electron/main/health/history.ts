@@ -125,15 +125,19 @@ export function encodeRow(row: HistoryRow): string {
   return JSON.stringify(o);
 }
 
-export function decodeRow(line: string): HistoryRow | null {
-  let o: unknown;
+/** A JSON Lines line that holds an object, or null (a torn or foreign line). */
+function parseObject(line: string): Record<string, unknown> | null {
   try {
-    o = JSON.parse(line);
+    const o: unknown = JSON.parse(line);
+    return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
-  const rec = o as Record<string, unknown>;
+}
+
+export function decodeRow(line: string): HistoryRow | null {
+  const rec = parseObject(line);
+  if (!rec) return null;
   if (!isNum(rec.t)) return null;
   const values: HistoryValues = {};
   for (const [k, v] of Object.entries(rec)) {
@@ -154,14 +158,8 @@ function encodeBucket(b: HistoryBucket): string {
 }
 
 function decodeBucket(line: string): HistoryBucket | null {
-  let o: unknown;
-  try {
-    o = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
-  const rec = o as Record<string, unknown>;
+  const rec = parseObject(line);
+  if (!rec) return null;
   if (!isNum(rec.t) || !isNum(rec.n) || rec.n < 1) return null;
   const values: HistoryBucket['values'] = {};
   for (const [k, v] of Object.entries(rec)) {

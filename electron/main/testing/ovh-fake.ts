@@ -36,6 +36,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { VpsPlan } from '../providers/ovh/offers';
 
 const execFileP = promisify(execFile);
 
@@ -149,17 +150,7 @@ export function fakeImages(region: string): FakeImage[] {
 }
 
 /** A VPS plan as the app keeps it after reading `/order/catalog/public/vps` (FR, EUR excl. VAT). */
-export interface FakeVpsPlan {
-  planCode: string;
-  /** The commercial name: "VPS Starter", "VPS-1"... */
-  offer: string;
-  vcore: number;
-  /** GB */
-  memoryGb: number;
-  /** GB */
-  diskGb: number;
-  priceMonthly: number;
-}
+export type FakeVpsPlan = VpsPlan;
 
 /**
  * Two generations of OVH's VPS range. The 2023 line the roadmap names (Starter, Value, Essential,

@@ -52,13 +52,7 @@ export interface VpsOffer extends VpsPlan {
   orderPageUrl: string;
 }
 
-export interface PlanSummary {
-  planCode: string;
-  offer: string;
-  vcore: number;
-  memoryGb: number;
-  diskGb: number;
-  priceMonthly: number;
+export interface PlanSummary extends VpsPlan {
   lacks: Shortfall[];
 }
 
