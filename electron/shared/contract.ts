@@ -4,6 +4,10 @@ import { COPROS_MAX, LOTS_PER_COPRO_MAX, PHASE_IDS } from './phases';
 import { phaseIdSchema, profileIdSchema, profileInputSchema, profileSchema, profileSummarySchema, serverSchema } from './profile';
 import { WIZARD_STEPS } from './wizard-steps';
 import { logEventSchema, planEntrySchema, runFinishedSchema, runStatusSchema, stepEventSchema } from './deploy';
+import { empty, method } from './contract-method';
+import { providerEvents, providerMethods } from './contract-providers';
+import { recipeEvents, recipeMethods } from './contract-recipe';
+import { healthEvents, healthMethods } from './contract-health';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -15,8 +19,6 @@ export const languageSchema = z.enum(LANGUAGES);
 
 /** Largest serialized request any front door accepts (bytes). */
 export const MAX_MESSAGE_BYTES = 1_000_000;
-
-const empty = z.object({}).strict();
 
 const rangeSchema = z.object({ min: z.number(), max: z.number().nullable() });
 
@@ -104,17 +106,6 @@ export const appInfoSchema = z.object({
   systemLanguages: z.array(z.string()),
 });
 
-interface MethodSpec<I extends z.ZodType, O extends z.ZodType> {
-  input: I;
-  output: O;
-  /** Methods that change state on disk; the CLI and tests use this to reason about side effects. */
-  mutates: boolean;
-}
-
-function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, mutates = false): MethodSpec<I, O> {
-  return { input, output, mutates };
-}
-
 export const contract = {
   'app.info': method(empty, appInfoSchema),
   'phases.list': method(empty, z.array(phaseSchema).length(PHASE_IDS.length)),
@@ -158,6 +149,10 @@ export const contract = {
   'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),
   'deploy.status': method(z.object({ profileId: profileIdSchema }).strict(), runStatusSchema),
   'deploy.breakLock': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ broken: z.literal(true) }), true),
+  // Each domain declares its methods in its own file (contract-<domain>.ts).
+  ...providerMethods,
+  ...recipeMethods,
+  ...healthMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -178,6 +173,9 @@ export const events = {
   'deploy.step': stepEventSchema,
   'deploy.log': logEventSchema,
   'deploy.finished': runFinishedSchema,
+  ...providerEvents,
+  ...recipeEvents,
+  ...healthEvents,
 } as const;
 
 export type Events = typeof events;

@@ -13,11 +13,27 @@ import { DEPLOY_SECRETS } from '../../shared/deploy';
 import { DeployService, secretName } from './deploy-service';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
+import { providerHandlers } from './provider-handlers';
+import { recipeHandlers } from './recipe-handlers';
+import { healthHandlers } from './health-handlers';
 
 /** One handler per contract method, receiving the already validated input. */
 export type Handlers = {
   [M in MethodName]: (input: z.output<(typeof contract)[M]['input']>) => Promise<MethodOutput<M>>;
 };
+
+/** The handlers of one domain's methods (see contract-<domain>.ts). */
+export type DomainHandlers<T> = Pick<Handlers, keyof T & MethodName>;
+
+/** What every domain's handlers share: the stores and services made once per front door. */
+export interface HandlerContext {
+  deps: ServiceDeps;
+  profiles: ProfileStore;
+  settings: SettingsStore;
+  secrets: SecretStore;
+  log: Logger;
+  deploy: DeployService;
+}
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
 
@@ -46,6 +62,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy };
 
   return {
     'app.info': async () => ({
@@ -119,6 +136,9 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       await deploy.breakLock(profileId);
       return { broken: true as const };
     },
+    ...providerHandlers(ctx),
+    ...recipeHandlers(ctx),
+    ...healthHandlers(ctx),
   };
 }
 
