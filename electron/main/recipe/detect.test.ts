@@ -123,6 +123,34 @@ describe('detectRecipe on the fixture layouts', () => {
   });
 });
 
+describe('files the user points at', () => {
+  const ODD: FileMap = {
+    'deployment/app.yaml': 'services:\n  web:\n    image: nginx:1\n    healthcheck:\n      test: ["CMD", "wget", "-q", "-O-", "http://localhost:8080/health"]\n',
+    'deployment/settings.sample': 'DOMAIN=your-domain.example.com\nADMIN_PASSWORD=CHANGE_ME\n',
+  };
+
+  it('an unknown layout becomes usable once the compose file and the env example are chosen', async () => {
+    const before = await detectRecipe(mapSource(ODD));
+    expect(before.production).toBeNull();
+    expect(codes(before)).toContain('recipe.no_compose');
+    const r = await detectRecipe(mapSource(ODD), { composeFiles: ['deployment/app.yaml'], envExample: 'deployment/settings.sample' });
+    expect(r.production).toEqual({ kind: 'chosen', files: ['deployment/app.yaml'], environment: null, envExample: 'deployment/settings.sample' });
+    expect(r.choice?.code).toBe('recipe.choice.chosen_by_user');
+    expect(r.composeDir).toBe('deployment');
+    expect(r.envExample).toEqual({ path: 'deployment/settings.sample', keys: ['DOMAIN', 'ADMIN_PASSWORD'], problems: 0 });
+    expect(r.services.map((s) => s.name)).toEqual(['web']);
+    expect(r.phases[1]).toBe(true);
+    expect(codes(r)).not.toContain('recipe.no_compose');
+  });
+
+  it('a chosen file that is not in the repository is said, never a crash', async () => {
+    const r = await detectRecipe(mapSource(ROADMAP_FILES), { composeFiles: ['nope.yml'], envExample: 'nope.env' });
+    expect(r.missing.filter((m) => m.code === 'recipe.chosen_file_missing').map((m) => m.params.file)).toEqual(['nope.yml', 'nope.env']);
+    // Detection still chose the roadmap's combination.
+    expect(r.production?.kind).toBe('base+prod');
+  });
+});
+
 describe('the compose YAML subset', () => {
   it('reads anchors, merges, block scalars and long port syntax', () => {
     const r = parseComposeYaml('x-c: &c\n  restart: always\nservices:\n  a:\n    <<: *c\n    command: |\n      echo hi\n    ports:\n    - "80:80"\n    - target: 1\n      published: 2\n');

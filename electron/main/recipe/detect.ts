@@ -4,11 +4,13 @@
 // Sources: GitHub (tree + contents through GitHubClient) or a local folder. Unknown layouts are explained, not fatal.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { z } from 'zod';
 import type { GitHubClient, RepoId } from '../github/client';
 import { GitHubError } from '../github/errors';
 import { parseComposeYaml, type YamlValue } from './detect-yaml';
 import { parseEnvFile } from './env-file';
+import { RecipeSchema, type Recipe, type RecipeCombination, type RecipeMessage, type RecipeOverrides, type RecipeService } from '../../shared/recipe';
+
+export { RecipeSchema, type Recipe, type RecipeMessage, type RecipeService };
 
 export interface RecipeSource {
   listFiles(): Promise<string[]>;
@@ -16,62 +18,9 @@ export interface RecipeSource {
   readText(path: string): Promise<string | null>;
 }
 
-// ---- Output ---------------------------------------------------------------------------------------------------
+// ---- Output: the Recipe schema lives in electron/shared/recipe.ts (the renderer shows it) ----------------------
 
-const messageSchema = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) });
-export type RecipeMessage = z.infer<typeof messageSchema>;
-
-const portSchema = z.object({ published: z.string().nullable(), target: z.number(), protocol: z.string(), hostIp: z.string().nullable() });
-const serviceSchema = z.object({
-  name: z.string(),
-  image: z.string().nullable(),
-  build: z.boolean(),
-  ports: z.array(portSchema),
-  healthcheck: z.string().nullable(),
-  dependsOn: z.array(z.string()),
-});
-const healthSchema = z.object({ service: z.string(), url: z.string(), path: z.string(), containerPort: z.number(), publishedPort: z.string().nullable() });
-const comboSchema = z.object({
-  kind: z.enum(['base+prod', 'base+vps', 'env-folder', 'base-only', 'single']),
-  files: z.array(z.string()),
-  environment: z.string().nullable(),
-  envExample: z.string().nullable(),
-});
-
-export const RecipeSchema = z.object({
-  composeCombinations: z.array(comboSchema),
-  production: comboSchema.nullable(),
-  /** Why this combination was chosen (i18n code + params). */
-  choice: messageSchema.nullable(),
-  /** The folder the compose command runs in (where `.env` goes); '' is the repository root. */
-  composeDir: z.string().nullable(),
-  envExample: z.object({ path: z.string(), keys: z.array(z.string()), problems: z.number() }).nullable(),
-  services: z.array(serviceSchema),
-  health: healthSchema.nullable(),
-  postgres: z
-    .object({ service: z.string(), image: z.string(), user: z.string(), database: z.string(), userFrom: z.enum(['compose', 'env-example', 'default']) })
-    .nullable(),
-  monitoring: z.object({
-    scripts: z.array(z.object({ path: z.string(), kind: z.enum(['vps', 'postgres', 'capacity', 'other']) })),
-    thresholds: z.object({ path: z.string(), keys: z.array(z.string()) }).nullable(),
-  }),
-  k3s: z
-    .object({
-      root: z.string(),
-      terraform: z.boolean(),
-      ansible: z.boolean(),
-      helm: z.boolean(),
-      deployScript: z.string().nullable(),
-      environments: z.array(z.string()),
-    })
-    .nullable(),
-  phases: z.object({ 1: z.boolean(), 2: z.boolean(), 3: z.boolean(), 4: z.boolean() }),
-  missing: z.array(messageSchema.extend({ severity: z.enum(['blocking', 'warning', 'info']) })),
-  filesRead: z.array(z.string()),
-});
-export type Recipe = z.infer<typeof RecipeSchema>;
-export type RecipeService = z.infer<typeof serviceSchema>;
-type Combo = z.infer<typeof comboSchema>;
+type Combo = RecipeCombination;
 
 // ---- Sources --------------------------------------------------------------------------------------------------
 
@@ -188,7 +137,7 @@ function findCombinations(files: readonly string[]): Combo[] {
   return combos;
 }
 
-const KIND_RANK: Record<Combo['kind'], number> = { 'base+prod': 0, 'base+vps': 1, single: 2, 'env-folder': 3, 'base-only': 5 };
+const KIND_RANK: Record<Combo['kind'], number> = { chosen: 0, 'base+prod': 0, 'base+vps': 1, single: 2, 'env-folder': 3, 'base-only': 5 };
 
 function chooseProduction(combos: readonly Combo[]): { combo: Combo; choice: RecipeMessage } | null {
   const rank = (c: Combo): number => {
@@ -205,6 +154,7 @@ function chooseProduction(combos: readonly Combo[]): { combo: Combo; choice: Rec
     single: 'recipe.choice.single_production_file',
     'env-folder': 'recipe.choice.environment_folder',
     'base-only': 'recipe.choice.base_only',
+    chosen: 'recipe.choice.chosen_by_user',
   }[best.kind];
   return { combo: best, choice: { code, params: { files, environment: best.environment ?? '', alternatives: combos.length - 1 } } };
 }
@@ -322,7 +272,8 @@ function monitoringKind(path: string): 'vps' | 'postgres' | 'capacity' | 'other'
   return 'other';
 }
 
-export async function detectRecipe(source: RecipeSource): Promise<Recipe> {
+/** Detects the recipe; `overrides` are files the user pointed at (they win over what detection finds). */
+export async function detectRecipe(source: RecipeSource, overrides: RecipeOverrides = {}): Promise<Recipe> {
   const missing: Recipe['missing'] = [];
   const filesRead: string[] = [];
   const read = async (path: string): Promise<string | null> => {
@@ -334,7 +285,15 @@ export async function detectRecipe(source: RecipeSource): Promise<Recipe> {
   if (files.length === 0) missing.push({ code: 'recipe.empty_repository', params: {}, severity: 'blocking' });
 
   // Compose
-  const combos = findCombinations(files);
+  const found = findCombinations(files);
+  const userFiles = overrides.composeFiles?.filter((f) => files.includes(f)) ?? [];
+  for (const f of overrides.composeFiles ?? []) if (!files.includes(f)) missing.push({ code: 'recipe.chosen_file_missing', params: { file: f }, severity: 'blocking' });
+  if (overrides.envExample && !files.includes(overrides.envExample)) missing.push({ code: 'recipe.chosen_file_missing', params: { file: overrides.envExample }, severity: 'warning' });
+  const userCombo: Combo | null =
+    userFiles.length > 0
+      ? { kind: 'chosen', files: userFiles, environment: null, envExample: overrides.envExample && files.includes(overrides.envExample) ? overrides.envExample : null }
+      : null;
+  const combos = userCombo ? [userCombo, ...found] : found;
   const chosen = chooseProduction(combos);
   // Compose's project directory is the first file's folder: that is where `.env` goes.
   const composeDir = chosen ? dirOf(chosen.combo.files[0] ?? '') : null;
@@ -358,7 +317,8 @@ export async function detectRecipe(source: RecipeSource): Promise<Recipe> {
   // Env example
   let envExample: Recipe['envExample'] = null;
   const envValues: Record<string, string> = {};
-  const examplePath = chosen?.combo.envExample ?? (files.find((f) => dirOf(f) === '' && ENV_EXAMPLE.test(base(f))) ?? null);
+  const userExample = overrides.envExample && files.includes(overrides.envExample) ? overrides.envExample : null;
+  const examplePath = userExample ?? chosen?.combo.envExample ?? (files.find((f) => dirOf(f) === (composeDir ?? '') && ENV_EXAMPLE.test(base(f))) ?? files.find((f) => dirOf(f) === '' && ENV_EXAMPLE.test(base(f))) ?? null);
   if (examplePath) {
     const text = await read(examplePath);
     if (text === null) missing.push({ code: 'recipe.env_example_unreadable', params: { file: examplePath }, severity: 'warning' });

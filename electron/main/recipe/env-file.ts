@@ -896,6 +896,9 @@ export type EnvWriteReason =
 export interface EnvWriteEntry {
   key: string;
   value: string;
+  /** Written verbatim after `KEY=` instead of `value` (a value that interpolates other keys, kept as the
+   *  example wrote it); only checked to parse without error. */
+  raw?: string;
   comment?: string | null;
   group?: string | null;
 }
@@ -968,7 +971,7 @@ export function writeEnvFile(entries: readonly EnvWriteEntry[], opts: EnvWriteOp
       continue;
     }
     seen.add(e.key);
-    const enc = encodeEnvValue(e.value, target);
+    const enc: EncodedValue = e.raw !== undefined ? (/[\r\n\0]/.test(e.raw) ? { ok: false, reason: 'no_safe_quoting' } : { ok: true, text: e.raw, quoted: 'none' }) : encodeEnvValue(e.value, target);
     if (!enc.ok) {
       problems.push({ key: e.key, reason: enc.reason });
       continue;
@@ -993,7 +996,7 @@ export function writeEnvFile(entries: readonly EnvWriteEntry[], opts: EnvWriteOp
   // The whole file, read back by both: values must be exactly the entries, nothing more.
   const checks = target === 'both' ? [readEnvAsComposeV2(text), readEnvAsComposeV1(text)] : [readEnvAsComposeV2(text)];
   for (const r of checks) {
-    const bad = entries.filter((e) => r.values.get(e.key) !== e.value).map((e) => ({ key: e.key, reason: 'no_safe_quoting' as const }));
+    const bad = entries.filter((e) => e.raw === undefined && r.values.get(e.key) !== e.value).map((e) => ({ key: e.key, reason: 'no_safe_quoting' as const }));
     if (bad.length > 0 || r.errors.length > 0 || r.values.size !== entries.length) {
       return { ok: false, problems: bad.length > 0 ? bad : entries.map((e) => ({ key: e.key, reason: 'no_safe_quoting' as const })) };
     }
