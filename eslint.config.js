@@ -28,7 +28,7 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^(electron|node:.*)$|/electron/(main|preload)/', message: 'The renderer talks to the main side only through the contract (electron/shared).' },
-            { regex: '^zod$|/shared/(contract|profile)$', allowTypeImports: true, message: 'Keep zod out of the renderer bundle: import types only.' },
+            { regex: '^zod$|/shared/(contract|contract-recipe|contract-health|contract-providers|profile|recipe)$', allowTypeImports: true, message: 'Keep zod out of the renderer bundle: import types only.' },
           ],
         },
       ],

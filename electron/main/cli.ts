@@ -16,6 +16,7 @@ import { parseRepoUrl } from './github/repo-url';
 import { dispatch } from './ipc/dispatcher';
 import { detectRecipe, githubSource, localFolderSource, type Recipe } from './recipe/detect';
 import { createHandlers } from './services/handlers';
+import { endpointsFromEnv } from './services/endpoints';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
 // Later issues add plan, deploy, status and detect.
@@ -32,6 +33,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     appName: PRODUCT_NAME,
     appVersion: pkg.version,
     frontDoor: 'cli',
+    ...endpointsFromEnv(process.env),
     systemLanguages: () => envLanguages(),
     openExternal: null,
     emit: (event, payload) => {

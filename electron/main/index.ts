@@ -8,6 +8,7 @@ import { APP_HOST, APP_ORIGIN, APP_SCHEME, appOrigins, navigationDecision } from
 import { readStaticFile } from './static-files';
 import { contentSecurityPolicy, secureWindowOptions } from './security/window-options';
 import { createHandlers } from './services/handlers';
+import { endpointsFromEnv } from './services/endpoints';
 
 // App lifecycle and the window. Everything else lives in services shared with web mode and the CLI.
 
@@ -45,6 +46,7 @@ async function start(): Promise<void> {
     appName: app.getName(),
     appVersion: app.getVersion(),
     frontDoor: 'electron',
+    ...endpointsFromEnv(process.env),
     systemLanguages: () => app.getPreferredSystemLanguages(),
     openExternal: (url) => shell.openExternal(url),
     log,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
 import { Logger } from './log';
 import { createHandlers } from './services/handlers';
+import { endpointsFromEnv } from './services/endpoints';
 import { startWebServer } from './web-server';
 
 // `npm run web`: the app in a browser on this machine, same services, same contract.
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
         appName: PRODUCT_NAME,
         appVersion: pkg.version,
         frontDoor: 'web',
+        ...endpointsFromEnv(process.env),
         systemLanguages: () => envLanguages(),
         openExternal: null,
         emit,

@@ -1,6 +1,58 @@
-// Contract methods and events for GitHub repository, recipe detection and the configuration form; spread into the one table in contract.ts.
-// import { z } from 'zod'; import { method } from './contract-method';
+import { z } from 'zod';
+import { empty, method } from './contract-method';
+import { profileIdSchema, repoSchema } from './profile';
+import { configFormSchema, configProblemSchema, configValuesSchema, dnsResultSchema, RecipeSchema, recipeOverridesSchema } from './recipe';
 
-export const recipeMethods = {} as const;
+// Contract methods and events for the GitHub repository, recipe detection and the configuration form.
 
-export const recipeEvents = {} as const;
+const repoUrl = repoSchema.shape.url;
+
+export const repoOverviewSchema = z.object({
+  fullName: z.string(),
+  private: z.boolean(),
+  description: z.string().nullable(),
+  htmlUrl: z.string(),
+  defaultBranch: z.string(),
+  releases: z.array(z.object({ tag: z.string(), name: z.string(), prerelease: z.boolean(), publishedAt: z.string().nullable() })),
+  tags: z.array(z.string()),
+  branches: z.array(z.string()),
+  defaultRef: z.object({ kind: z.enum(['release', 'branch']), ref: z.string() }),
+});
+export type RepoOverview = z.infer<typeof repoOverviewSchema>;
+
+export const recipeMethods = {
+  'github.status': method(empty, z.object({ signedIn: z.boolean(), persistent: z.boolean(), waiting: z.boolean() })),
+  // The token travels in this call only; it is never sent back.
+  'github.setToken': method(
+    z.object({ token: z.string().min(1).max(300), url: repoUrl.optional() }).strict(),
+    z.object({ signedIn: z.literal(true), persistent: z.boolean() }),
+    true,
+  ),
+  'github.forget': method(empty, z.object({ forgotten: z.literal(true) }), true),
+  'github.deviceStart': method(empty, z.object({ userCode: z.string(), verificationUri: z.string(), expiresIn: z.number(), interval: z.number() })),
+  'github.deviceCancel': method(empty, z.object({ cancelled: z.boolean() })),
+  'repo.inspect': method(z.object({ url: repoUrl }).strict(), repoOverviewSchema),
+  'recipe.detect': method(
+    z.object({ profileId: profileIdSchema, url: repoUrl, ref: repoSchema.shape.ref, overrides: recipeOverridesSchema.optional() }).strict(),
+    z.object({ recipe: RecipeSchema, candidates: z.array(z.string()), settings: z.record(z.string(), z.string()) }),
+    true,
+  ),
+  'config.form': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ form: configFormSchema.nullable() })),
+  'config.save': method(
+    configValuesSchema.extend({ profileId: profileIdSchema }).strict(),
+    z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true), keys: z.array(z.string()), persistent: z.boolean() }),
+      z.object({ ok: z.literal(false), problems: z.array(configProblemSchema) }),
+    ]),
+    true,
+  ),
+  'config.dnsCheck': method(
+    z.object({ profileId: profileIdSchema, domains: z.array(z.string().min(1).max(253)).min(1).max(50) }).strict(),
+    z.object({ server: z.string().nullable(), results: z.array(dnsResultSchema) }),
+  ),
+} as const;
+
+export const recipeEvents = {
+  /** The device flow's progress (polling runs on the main side). */
+  'github.signIn': z.object({ state: z.enum(['pending', 'slow_down', 'signed_in', 'expired', 'denied', 'failed']), interval: z.number().nullable() }),
+} as const;

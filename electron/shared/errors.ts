@@ -88,6 +88,9 @@ export const ERROR_CODES = [
   'github.too_large',
   'github.invalid_response',
   'github.validation_failed',
+  'recipe.repo_url_invalid',
+  'recipe.no_form',
+  'recipe.phase_not_enabled',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -146,6 +146,11 @@ export class GitHubClient {
     }
   }
 
+  /** Checks that the token is accepted (`GET /rate_limit` costs no rate-limit budget). */
+  async checkToken(): Promise<void> {
+    await this.call('checkToken', {}, () => this.octokit.request('GET /rate_limit'));
+  }
+
   async getRepo(repo: RepoId): Promise<RepoInfo> {
     const r = await this.call('getRepo', { repo: `${repo.owner}/${repo.name}` }, () => this.octokit.rest.repos.get({ owner: repo.owner, repo: repo.name }));
     const d = parse('getRepo', repoSchema, r.data);

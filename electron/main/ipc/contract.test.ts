@@ -8,6 +8,9 @@ import type { Envelope } from '../../shared/errors';
 import { createHandlers, type ServiceDeps } from '../services/handlers';
 import { startWebServer, SESSION_COOKIE, type WebServer } from '../web-server';
 import { startSshd, type SshdHandle } from '../testing';
+import { startDnsServer, type DnsServer } from '../testing/dns-server';
+import { startGitHubFake, type GitHubFake } from '../testing/github-fake';
+import { FIXTURE_REPOS } from '../recipe/fixtures/repos';
 import { registerIpc } from './register-ipc';
 
 // One suite, two front doors: Electron IPC (through the registered handler, with Electron's
@@ -23,7 +26,17 @@ interface Door {
 }
 
 function deps(dataDir: string, emit: ServiceDeps['emit'], frontDoor: ServiceDeps['frontDoor']): ServiceDeps {
-  return { dataDir, appName: 'KoproGo Deploy', appVersion: '0.0.0-test', frontDoor, systemLanguages: () => ['nl-BE'], openExternal: null, emit };
+  return {
+    dataDir,
+    appName: 'KoproGo Deploy',
+    appVersion: '0.0.0-test',
+    frontDoor,
+    systemLanguages: () => ['nl-BE'],
+    openExternal: null,
+    emit,
+    github: { apiBaseUrl: github.url, webBaseUrl: github.url, clientId: GITHUB_CLIENT_ID },
+    dnsServers: [dns.address],
+  };
 }
 
 async function ipcDoor(): Promise<Door> {
@@ -94,14 +107,22 @@ async function wsDoor(): Promise<Door> {
   };
 }
 
-// A real SSH server for the server.* methods (no deployment runs in this suite).
+// A real SSH server for the server.* methods (no deployment runs in this suite), the GitHub fake and a DNS server.
 let sshd: SshdHandle;
+let github: GitHubFake;
+let dns: DnsServer;
+const GITHUB_CLIENT_ID = 'Iv1.contract-test';
+const GITHUB_TOKEN = 'ghp_contractTestToken0123456789abcdef';
 const stateDir = mkdtempSync(join(tmpdir(), 'koprogo-state-'));
 beforeAll(async () => {
   sshd = await startSshd();
+  github = await startGitHubFake({ repos: FIXTURE_REPOS, tokens: [GITHUB_TOKEN], clientId: GITHUB_CLIENT_ID });
+  dns = await startDnsServer({ 'api.koprogo.test': { a: ['203.0.113.10'] } });
 }, 60_000);
 afterAll(async () => {
   await sshd?.stop();
+  await github?.close();
+  await dns?.close();
 });
 
 const validProfile = {
@@ -162,6 +183,35 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [] }) },
   'deploy.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
+  'github.status': { input: {}, check: (v) => expect(v).toEqual({ signedIn: false, persistent: false, waiting: false }) },
+  'github.setToken': { input: { token: GITHUB_TOKEN }, check: (v) => expect(v).toEqual({ signedIn: true, persistent: false }) },
+  'github.deviceStart': { input: {}, check: (v) => expect(v).toMatchObject({ userCode: expect.stringMatching(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/), verificationUri: expect.any(String) }) },
+  'github.deviceCancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: true }) },
+  'repo.inspect': {
+    input: { url: 'https://github.com/gilmry/koprogo' },
+    check: (v) => {
+      expect(v).toMatchObject({ fullName: 'gilmry/koprogo', private: false, defaultRef: { kind: 'release', ref: 'v1.0.0' } });
+      expect(v.releases.map((r: { tag: string }) => r.tag)).toEqual(['v1.1.0-rc.1', 'v1.0.0', 'v0.9.0']);
+    },
+  },
+  'recipe.detect': {
+    input: { profileId: 'acme', url: 'https://github.com/gilmry/koprogo', ref: 'v1.0.0' },
+    check: (v) => {
+      expect(v.recipe.production.kind).toBe('base+prod');
+      expect(v.settings).toMatchObject({ composeFiles: 'docker-compose.yml,docker-compose.prod.yml', envFile: '.env', 'postgres.service': 'postgres' });
+      expect(v.candidates).toContain('.env.vps.example');
+    },
+  },
+  'config.form': { input: { profileId: 'acme' }, check: (v) => expect(v.form.fields.map((f: { key: string }) => f.key)).toContain('JWT_SECRET') },
+  'config.save': {
+    input: { profileId: 'acme', values: { API_DOMAIN: 'api.koprogo.test', ACME_EMAIL: 'ops@koprogo.be' }, htpasswd: { TRAEFIK_DASHBOARD_AUTH: { user: 'admin', password: 'a long password' } } },
+    check: (v) => expect(v).toMatchObject({ ok: true, persistent: false }),
+  },
+  'config.dnsCheck': {
+    input: { profileId: 'acme', domains: ['api.koprogo.test', 'nope.koprogo.test'] },
+    check: (v) => expect(v.results.map((r: { state: string }) => r.state)).toEqual(['points_elsewhere', 'not_found']),
+  },
+  'github.forget': { input: {}, check: (v) => expect(v).toEqual({ forgotten: true }) },
   // Starting a real deployment is the integration tests' job: here a profile that does not exist.
   'deploy.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
 };
@@ -220,6 +270,16 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'deploy.status': [{ input: {}, field: 'profileId' }],
   'deploy.repoKey': [{ input: { profileId: 'acme', action: 'steal' }, field: 'action' }],
   'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
+  'github.status': [{ input: { x: 1 }, field: '(root)' }],
+  'github.setToken': [{ input: { token: '' }, field: 'token' }],
+  'github.forget': [{ input: { all: true }, field: '(root)' }],
+  'github.deviceStart': [{ input: [], field: '(root)' }],
+  'github.deviceCancel': [{ input: { x: 1 }, field: '(root)' }],
+  'repo.inspect': [{ input: { url: '' }, field: 'url' }],
+  'recipe.detect': [{ input: { profileId: 'acme', url: 'https://github.com/a/b', ref: 'main', overrides: { composeFiles: [] } }, field: 'overrides.composeFiles' }],
+  'config.form': [{ input: {}, field: 'profileId' }],
+  'config.save': [{ input: { profileId: 'acme', values: { A: 5 } }, field: 'values.A' }],
+  'config.dnsCheck': [{ input: { profileId: 'acme', domains: [] }, field: 'domains' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -237,11 +297,13 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'github.', 'repo.', 'recipe.', 'config.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
+    'github.status', 'github.setToken', 'github.deviceStart', 'github.deviceCancel', 'repo.inspect',
+    'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.forget',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'profiles.delete',
   ];

@@ -15,6 +15,7 @@ import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
+import type { GitHubEndpoints } from './recipe-service';
 import { healthHandlers } from './health-handlers';
 
 /** One handler per contract method, receiving the already validated input. */
@@ -53,6 +54,10 @@ export interface ServiceDeps {
   secrets?: SecretStore;
   log?: Logger;
   connectOptions?: Partial<ConnectOptions>;
+  /** GitHub endpoints replacing the public ones (tests: the local fake; a fork's OAuth App client id). */
+  github?: GitHubEndpoints;
+  /** DNS servers (`host:port`) for the domain checks; the system's by default. */
+  dnsServers?: string[];
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {

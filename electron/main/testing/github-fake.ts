@@ -46,6 +46,8 @@ export interface GitHubFakeOptions {
   rateLimitStatus?: 403 | 429;
   /** OAuth App client id accepted by the device flow. */
   clientId?: string;
+  /** Seconds between device-flow polls the fake asks for (GitHub says 5; end-to-end tests shorten it). */
+  deviceInterval?: number;
   sshKeys?: readonly string[];
 }
 
@@ -258,7 +260,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
       const deviceCode = sha1(`device ${deviceSeq}`);
       const userCode = `WDJB-MJH${String(deviceSeq % 10)}`;
       devices.set(deviceCode, { userCode, clientId: params.client_id ?? '' });
-      return { status: 200, body: { device_code: deviceCode, user_code: userCode, verification_uri: 'https://github.com/login/device', expires_in: 900, interval: 5 } };
+      return { status: 200, body: { device_code: deviceCode, user_code: userCode, verification_uri: 'https://github.com/login/device', expires_in: 900, interval: options.deviceInterval ?? 5 } };
     }
     devicePollCount += 1;
     if (params.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code') return { status: 200, body: { error: 'unsupported_grant_type' } };

@@ -1,5 +1,10 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { RepoOverview } from '../../../electron/shared/contract-recipe';
+import type { Recipe, RecipeOverrides } from '../../../electron/shared/recipe';
+import { api } from '../app-api';
+import { GitHubSignIn } from './code/GitHubSignIn';
+import { RecipeSummary } from './code/RecipeSummary';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import type { Profile } from '../../../electron/shared/profile';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -11,12 +16,26 @@ import { CODE_DEFAULTS } from '../defaults';
 import { toEnvelope, useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
 
-// "Code": which repository and which version the server runs, and how the recipe is laid out
-// (compose files, project name, health endpoint). A later version reads the repository itself.
+// "Code": which repository and which version the server runs. A GitHub repository is read through the API
+// (versions to choose from, and the recipe: compose files, env example, health endpoint, database, monitoring,
+// K3s) — public ones directly, private ones after signing in. Other Git hosts (or a file:/// path on the server)
+// keep the manual fields.
 
 type Field = 'url' | 'ref' | 'composeFiles' | 'composeProject' | 'healthUrl' | 'knownHosts';
 const FIELD_PATHS = ['repo.url', 'repo.ref', 'settings.composeFiles', 'settings.composeProject', 'settings.healthUrl', 'settings.repo.knownHosts'];
 const KNOWN_HOSTS_LINE = /^[^\s]+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
+
+/** A URL the GitHub API can read: not a path on the server. */
+export function readableThroughApi(url: string): boolean {
+  const u = url.trim();
+  return u !== '' && !u.startsWith('file://');
+}
+
+interface Detected {
+  recipe: Recipe;
+  candidates: string[];
+  settings: Record<string, string>;
+}
 
 /** Quick checks of the shapes the deployment accepts, so mistakes show here and not at the plan. */
 function localProblems(v: Record<Field, string>): Partial<Record<Field, string>> {
@@ -66,9 +85,63 @@ function CodeForm({ profile }: { profile: Profile }) {
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [saved, setSaved] = useState(false);
+  const [overview, setOverview] = useState<RepoOverview | null>(null);
+  const [detected, setDetected] = useState<Detected | null>(null);
+  const [reading, setReading] = useState<'repo' | 'recipe' | null>(null);
+  const [readFailure, setReadFailure] = useState<ErrorEnvelope | null>(null);
+  const [needsSignIn, setNeedsSignIn] = useState(false);
+  const [showSignIn, setShowSignIn] = useState(false);
   const advancedChanged = values.composeFiles !== CODE_DEFAULTS.composeFiles || values.composeProject !== CODE_DEFAULTS.composeProject || values.healthUrl !== CODE_DEFAULTS.healthUrl;
 
+  const detect = async (url: string, ref: string, overrides?: RecipeOverrides) => {
+    setReading('recipe');
+    setReadFailure(null);
+    try {
+      const d = await api()['recipe.detect']({ profileId: profile.id, url: url.trim(), ref, ...(overrides ? { overrides } : {}) });
+      setDetected(d);
+      setValues((v) => ({ ...v, composeFiles: d.settings.composeFiles ?? v.composeFiles, healthUrl: d.settings.healthUrl ?? v.healthUrl }));
+    } catch (error) {
+      setDetected(null);
+      setReadFailure(toEnvelope(error, 'recipe.detect'));
+    } finally {
+      setReading(null);
+    }
+  };
+
+  const readRepo = async () => {
+    const url = values.url.trim();
+    setReading('repo');
+    setReadFailure(null);
+    setNeedsSignIn(false);
+    try {
+      const o = await api()['repo.inspect']({ url });
+      setOverview(o);
+      const hasRef = [...o.releases.map((r) => r.tag), ...o.tags, ...o.branches].includes(values.ref.trim());
+      const ref = hasRef && values.ref.trim() !== CODE_DEFAULTS.ref ? values.ref.trim() : o.defaultRef.ref;
+      // `owner/name` is enough to read; the server needs a full address to clone.
+      const cloneUrl = localProblems({ ...values, url }).url ? o.htmlUrl : url;
+      setValues((v) => ({ ...v, ref, url: cloneUrl }));
+      await detect(cloneUrl, ref);
+    } catch (error) {
+      const env = toEnvelope(error, 'repo.inspect');
+      setOverview(null);
+      setDetected(null);
+      setReadFailure(env);
+      if (env.code === 'github.not_found' || env.code === 'github.unauthorized') setNeedsSignIn(true);
+      setReading(null);
+    }
+  };
+  const onSignedIn = useCallback(() => {
+    setNeedsSignIn(false);
+    setShowSignIn(false);
+  }, []);
+
   const set = (field: Field) => (value: string) => {
+    if (field === 'url') {
+      setOverview(null);
+      setDetected(null);
+      setReadFailure(null);
+    }
     setValues((v) => ({ ...v, [field]: value }));
     setShown((p) => ({ ...p, [field]: undefined }));
     setIssues([]);
@@ -87,6 +160,10 @@ function CodeForm({ profile }: { profile: Profile }) {
     setShown(problems);
     setFailure(null);
     if (Object.keys(problems).length > 0) return;
+    if (detected && detected.recipe.missing.some((m) => m.severity === 'blocking') && !detected.recipe.phases[profile.phase]) {
+      setFailure({ code: 'recipe.phase_not_enabled', params: { phase: profile.phase }, remedy: 'recipe.phase_not_enabled' });
+      return;
+    }
     setSaving(true);
     try {
       const composeFiles = values.composeFiles.split(',').map((f) => f.trim()).filter(Boolean).join(',');
@@ -94,6 +171,7 @@ function CodeForm({ profile }: { profile: Profile }) {
         repo: { url: values.url.trim(), ref: values.ref.trim() },
         settings: {
           ...p.settings,
+          ...(detected ? detected.settings : {}),
           composeFiles,
           composeProject: values.composeProject.trim(),
           healthUrl: values.healthUrl.trim(),
@@ -120,10 +198,81 @@ function CodeForm({ profile }: { profile: Profile }) {
       <div className="card">
         <h2>{t('code.repo.title')}</h2>
         <div className="fields">
-          <TextField id="repoUrl" label={t('code.repo.url')} help={t('code.repo.urlHelp')} value={values.url} onChange={set('url')} issue={issueOf('url', 'repo.url')} placeholder="https://github.com/gilmry/koprogo.git" mono wide maxLength={500} inputMode="url" />
-          <TextField id="repoRef" label={t('code.repo.ref')} help={t('code.repo.refHelp')} value={values.ref} onChange={set('ref')} issue={issueOf('ref', 'repo.ref')} mono maxLength={250} />
+          <TextField id="repoUrl" label={t('code.repo.url')} help={t('code.repo.urlHelp')} value={values.url} onChange={set('url')} issue={issueOf('url', 'repo.url')} placeholder="https://github.com/gilmry/koprogo" mono wide maxLength={500} inputMode="url" />
+          {overview ? (
+            <label className="field" htmlFor="repoRefSelect">
+              <span className="field-label">{t('code.repo.ref')}</span>
+              <select
+                id="repoRefSelect"
+                value={values.ref}
+                onChange={(e) => {
+                  set('ref')(e.target.value);
+                  void detect(values.url, e.target.value);
+                }}
+                data-testid="ref-select"
+              >
+                {overview.releases.length > 0 && (
+                  <optgroup label={t('code.repo.releases')}>
+                    {overview.releases.map((r) => (
+                      <option key={`r-${r.tag}`} value={r.tag}>
+                        {r.tag}
+                        {r.name && r.name !== r.tag ? ` — ${r.name}` : ''}
+                        {r.tag === overview.defaultRef.ref ? ` (${t('code.repo.latest')})` : r.prerelease ? ` (${t('code.repo.prerelease')})` : ''}
+                      </option>
+                    ))}
+                  </optgroup>
+                )}
+                {overview.tags.some((tag) => !overview.releases.some((r) => r.tag === tag)) && (
+                  <optgroup label={t('code.repo.tags')}>
+                    {overview.tags
+                      .filter((tag) => !overview.releases.some((r) => r.tag === tag))
+                      .map((tag) => (
+                        <option key={`t-${tag}`} value={tag}>
+                          {tag}
+                        </option>
+                      ))}
+                  </optgroup>
+                )}
+                <optgroup label={t('code.repo.branches')}>
+                  {overview.branches.map((b) => (
+                    <option key={`b-${b}`} value={b}>
+                      {b}
+                      {b === overview.defaultBranch ? ` (${t('code.repo.defaultBranch')})` : ''}
+                    </option>
+                  ))}
+                </optgroup>
+              </select>
+              <span className="field-help">{t('code.repo.refPickHelp')}</span>
+            </label>
+          ) : (
+            <TextField id="repoRef" label={t('code.repo.ref')} help={t('code.repo.refHelp')} value={values.ref} onChange={set('ref')} issue={issueOf('ref', 'repo.ref')} mono maxLength={250} />
+          )}
         </div>
+        {overview && (
+          <p className="muted small" data-testid="repo-overview" data-private={overview.private}>
+            <strong>{overview.fullName}</strong> · {overview.private ? t('code.repo.private') : t('code.repo.public')}
+            {overview.description ? ` · ${overview.description}` : ''}
+          </p>
+        )}
+        {readableThroughApi(values.url) && (
+          <div className="actions">
+            <button type="button" className="btn" disabled={reading !== null} onClick={() => void readRepo()} data-testid="code-inspect">
+              {overview ? t('code.repo.readAgain') : t('code.repo.read')}
+            </button>
+            {reading && <Busy text={t(reading === 'repo' ? 'code.repo.reading' : 'code.recipe.detecting')} testId="code-reading" />}
+            {!showSignIn && !needsSignIn && (
+              <button type="button" className="link" onClick={() => setShowSignIn(true)} data-testid="github-show-sign-in">
+                {t('code.github.privateLink')}
+              </button>
+            )}
+          </div>
+        )}
+        {readFailure && <ErrorNotice error={readFailure} onDismiss={() => setReadFailure(null)} />}
       </div>
+
+      {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} />}
+
+      {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
 
       {isSshRepoUrl(values.url) && (
         <PrivateRepoCard

@@ -1,4 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import type { ConfigForm } from '../../../electron/shared/recipe';
+import { EnvForm } from './config/EnvForm';
+import { useEnvForm } from './config/use-env-form';
 import { useTranslation } from 'react-i18next';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import { formatNumber } from '../../../electron/shared/i18n/format';
@@ -14,9 +17,10 @@ import { toEnvelope, useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
 
 // "Configuration": the server's name and time zone (profile settings) and the `.env` of KoproGo.
-// The `.env` holds secrets: it goes straight to the main side's secret store with `deploy.setEnv`
-// and lives only in this component's state while the user types it; it is never put in the
-// profile, the wizard state or a store.
+// When the Code step detected an env example, the `.env` is a form generated from it (`config.form`,
+// checked and written on the main side by `config.save`); otherwise, or on request, it is pasted as text.
+// The `.env` holds secrets: it goes straight to the main side's secret store and lives only in this
+// component's state while the user edits it; it is never put in the profile, the wizard state or a store.
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TIMEZONE = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/;
@@ -42,12 +46,28 @@ export function oddEnvLines(content: string): number[] {
 export function ConfigurationStep() {
   return (
     <ProfileStepFrame testId="step-configuration" titleKey="configuration.title" introKey="configuration.intro">
-      {(profile) => <ConfigurationForm key={profile.id} profile={profile} />}
+      {(profile) => <ConfigLoader key={profile.id} profile={profile} />}
     </ProfileStepFrame>
   );
 }
 
-function ConfigurationForm({ profile }: { profile: Profile }) {
+const EMPTY_FORM: ConfigForm = { envExample: null, fields: [], removed: [], rerun: false, exampleProblems: [] };
+
+/** Loads the generated form (if the Code step found an env example) before showing the step. */
+function ConfigLoader({ profile }: { profile: Profile }) {
+  const { t } = useTranslation();
+  const [form, setForm] = useState<ConfigForm | null | undefined>(undefined);
+  useEffect(() => {
+    const load = api()['config.form'];
+    load({ profileId: profile.id })
+      .then((r) => setForm(r.form))
+      .catch(() => setForm(null));
+  }, [profile.id]);
+  if (form === undefined) return <Busy text={t('common.loading')} testId="config-loading" />;
+  return <ConfigurationForm profile={profile} form={form} />;
+}
+
+function ConfigurationForm({ profile, form }: { profile: Profile; form: ConfigForm | null }) {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const save = useProfile((s) => s.save);
@@ -66,6 +86,9 @@ function ConfigurationForm({ profile }: { profile: Profile }) {
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [sessionOnly, setSessionOnly] = useState(false);
+  const [mode, setMode] = useState<'form' | 'text'>(form && form.fields.length > 0 ? 'form' : 'text');
+  const envForm = useEnvForm(form ?? EMPTY_FORM, profile.id);
+  const [formInvalid, setFormInvalid] = useState(false);
 
   const envPresent = !!env?.present;
   const editingEnv = !envPresent || replacing;
@@ -75,7 +98,7 @@ function ConfigurationForm({ profile }: { profile: Profile }) {
     const found: typeof problems = {};
     if (!HOSTNAME.test(hostname.trim())) found.hostname = t('configuration.problems.hostname');
     if (!TIMEZONE.test(timezone.trim())) found.timezone = t('configuration.problems.timezone');
-    if (editingEnv && envText.trim() === '' && !envPresent) found.env = t('configuration.problems.envMissing');
+    if (mode === 'text' && editingEnv && envText.trim() === '' && !envPresent) found.env = t('configuration.problems.envMissing');
     setProblems(found);
     setIssues([]);
     setFailure(null);
@@ -83,7 +106,20 @@ function ConfigurationForm({ profile }: { profile: Profile }) {
     setSaving(true);
     try {
       await save((p) => ({ settings: { ...p.settings, hostname: hostname.trim(), timezone: timezone.trim() } }));
-      if (editingEnv && envText.trim() !== '') {
+      setFormInvalid(false);
+      if (mode === 'form') {
+        const r = await envForm.save(profile.id);
+        if (!r.ok) {
+          setFormInvalid(true);
+          // Bring the first field that needs attention into view.
+          requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+          return;
+        }
+        setSessionOnly(!r.persistent);
+        setEnv(await api()['deploy.hasEnv']({ profileId: profile.id }));
+        // Say it once, where the user can read it, before moving on.
+        if (!r.persistent) return;
+      } else if (editingEnv && envText.trim() !== '') {
         const { persistent } = await api()['deploy.setEnv']({ profileId: profile.id, content: envText });
         setSessionOnly(!persistent);
         setEnv(await api()['deploy.hasEnv']({ profileId: profile.id }));
@@ -123,9 +159,36 @@ function ConfigurationForm({ profile }: { profile: Profile }) {
         </div>
       </div>
 
+      {mode === 'form' && form && (
+        <div className="card" data-testid="env-form-card">
+          <h2>{t('configuration.form.title')}</h2>
+          <p className="muted">{t('configuration.form.intro', { file: form.envExample ?? '' })}</p>
+          <EnvForm s={envForm} />
+          {sessionOnly && (
+            <div className="notice notice-warn" role="alert" data-testid="env-session-only">
+              <span>{t('configuration.env.sessionOnly')}</span>
+            </div>
+          )}
+          {formInvalid && (
+            <div className="notice notice-error" role="alert" data-testid="env-form-invalid">
+              <span>{t('configuration.form.invalid', { count: Object.keys(envForm.problems).length })}</span>
+            </div>
+          )}
+          <button type="button" className="link" onClick={() => setMode('text')} data-testid="env-mode-text">
+            {t('configuration.form.asText')}
+          </button>
+        </div>
+      )}
+
+      {mode === 'text' && (
       <div className="card" data-testid="env-card">
         <h2>{t('configuration.env.title')}</h2>
         <p className="muted">{t('configuration.env.intro')}</p>
+        {form && form.fields.length > 0 && (
+          <button type="button" className="link" onClick={() => setMode('form')} data-testid="env-mode-form">
+            {t('configuration.form.asForm')}
+          </button>
+        )}
         {envPresent && env && (
           <div className="notice notice-ok" data-testid="env-summary" data-keys={env.keys.length}>
             <span>{t('configuration.env.saved', { count: env.keys.length, n: formatNumber(lang, env.keys.length), keys: keysText(env.keys) })}</span>
@@ -182,6 +245,7 @@ function ConfigurationForm({ profile }: { profile: Profile }) {
           </label>
         )}
       </div>
+      )}
 
       {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
       <div className="actions">

@@ -1,0 +1,111 @@
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Recipe, RecipeOverrides } from '../../../../electron/shared/recipe';
+
+const SEVERITY_ORDER = { blocking: 0, warning: 1, info: 2 } as const;
+
+/** What the app found in the repository, which phases it enables, what is missing, and a way to point at the files. */
+export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; busy: boolean; onRedetect: (overrides: RecipeOverrides) => void }) {
+  const { t } = useTranslation();
+  const r = props.recipe;
+  const missing = [...r.missing].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  const blocking = missing.some((m) => m.severity === 'blocking');
+  const yaml = props.candidates.filter((f) => /\.ya?ml$/i.test(f));
+  const envs = props.candidates.filter((f) => !/\.ya?ml$/i.test(f));
+  const [compose, setCompose] = useState<string[]>(r.production?.files ?? []);
+  const [envExample, setEnvExample] = useState<string>(r.envExample?.path ?? '');
+  const toggle = (f: string) => setCompose((c) => (c.includes(f) ? c.filter((x) => x !== f) : [...c, f]));
+
+  return (
+    <div className="card" data-testid="recipe" data-blocking={blocking}>
+      <h2>{t('code.recipe.title')}</h2>
+      <dl className="recipe-list">
+        <dt>{t('code.recipe.compose')}</dt>
+        <dd data-testid="recipe-compose">
+          {r.production ? (
+            <>
+              <code>{r.production.files.join(' + ')}</code>
+              {r.choice && <span className="muted small"> — {t(r.choice.code, r.choice.params)}</span>}
+            </>
+          ) : (
+            <span className="muted">{t('code.recipe.none')}</span>
+          )}
+        </dd>
+        <dt>{t('code.recipe.envExample')}</dt>
+        <dd data-testid="recipe-env">{r.envExample ? <><code>{r.envExample.path}</code> <span className="muted small">{t('code.recipe.keys', { count: r.envExample.keys.length })}</span></> : <span className="muted">{t('code.recipe.none')}</span>}</dd>
+        <dt>{t('code.recipe.health')}</dt>
+        <dd data-testid="recipe-health">{r.health ? <><code>{r.health.path}</code> <span className="muted small">({r.health.service}:{r.health.containerPort})</span></> : <span className="muted">{t('code.recipe.none')}</span>}</dd>
+        <dt>{t('code.recipe.database')}</dt>
+        <dd data-testid="recipe-db">{r.postgres ? <span>{t('code.recipe.postgres', { service: r.postgres.service, user: r.postgres.user, database: r.postgres.database })}</span> : <span className="muted">{t('code.recipe.none')}</span>}</dd>
+        <dt>{t('code.recipe.monitoring')}</dt>
+        <dd data-testid="recipe-monitoring">
+          {r.monitoring.scripts.length > 0 || r.monitoring.thresholds ? (
+            <span>{t('code.recipe.monitoringFound', { count: r.monitoring.scripts.length, thresholds: r.monitoring.thresholds?.path ?? '—' })}</span>
+          ) : (
+            <span className="muted">{t('code.recipe.none')}</span>
+          )}
+        </dd>
+        <dt>{t('code.recipe.k3s')}</dt>
+        <dd data-testid="recipe-k3s">
+          {r.k3s ? <span>{t('code.recipe.k3sFound', { script: r.k3s.deployScript ?? '—', environments: r.k3s.environments.join(', ') || '—' })}</span> : <span className="muted">{t('code.recipe.none')}</span>}
+        </dd>
+      </dl>
+      <p className="phase-badges" data-testid="recipe-phases">
+        {([1, 2, 3, 4] as const).map((p) => (
+          <span key={p} className={`badge ${r.phases[p] ? 'badge-ok' : 'badge-off'}`} data-phase={p} data-enabled={r.phases[p]}>
+            {t('code.recipe.phase', { n: p })} {r.phases[p] ? '✓' : '✗'}
+          </span>
+        ))}
+      </p>
+      {missing.length > 0 && (
+        <ul className="recipe-missing" data-testid="recipe-missing">
+          {missing.map((m, i) => (
+            <li key={`${m.code}-${i}`} className={`sev-${m.severity}`} data-code={m.code} data-severity={m.severity}>
+              <span className="sev-label">{t(`code.recipe.severity.${m.severity}`)}</span> {t(m.code, m.params)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <details className="disclosure" open={blocking} data-testid="recipe-point">
+        <summary>{t('code.recipe.point.title')}</summary>
+        <p className="muted small">{t('code.recipe.point.intro')}</p>
+        {yaml.length === 0 ? (
+          <p className="muted">{t('code.recipe.point.noYaml')}</p>
+        ) : (
+          <fieldset className="file-choices">
+            <legend>{t('code.recipe.point.compose')}</legend>
+            {yaml.map((f) => (
+              <label key={f} className="check">
+                <input type="checkbox" checked={compose.includes(f)} onChange={() => toggle(f)} data-testid="point-compose" data-file={f} />
+                <code>{f}</code>
+                {compose.includes(f) && <span className="muted small"> #{compose.indexOf(f) + 1}</span>}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <label className="field">
+          <span className="field-label">{t('code.recipe.point.envExample')}</span>
+          <select value={envExample} onChange={(e) => setEnvExample(e.target.value)} data-testid="point-env">
+            <option value="">{t('code.recipe.point.noEnv')}</option>
+            {envs.map((f) => (
+              <option key={f} value={f}>
+                {f}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="actions">
+          <button
+            type="button"
+            className="btn"
+            disabled={props.busy || compose.length === 0}
+            onClick={() => props.onRedetect({ composeFiles: compose, ...(envExample ? { envExample } : {}) })}
+            data-testid="point-apply"
+          >
+            {t('code.recipe.point.apply')}
+          </button>
+        </div>
+      </details>
+    </div>
+  );
+}
