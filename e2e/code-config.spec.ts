@@ -106,6 +106,14 @@ test('read a repository, pick a release, see the recipe, fill the generated form
   await expect(page.getByTestId('repo-overview')).toHaveAttribute('data-private', 'true');
   await expect(page.getByTestId('ref-select')).toHaveValue('main');
   await expect(page.getByTestId('recipe-env')).toContainText('.env.vps.example');
+  // The server clones it over SSH with a read-only deploy key the app adds through the API.
+  await page.getByTestId('use-deploy-key').click();
+  await expect(page.getByTestId('repoUrl-input')).toHaveValue('git@github.com:acme/koprogo-private.git');
+  await page.getByTestId('repo-key-install').click();
+  await expect(page.getByTestId('repo-key-installed')).toBeVisible();
+  await expect(page.getByTestId('knownHosts-input')).toHaveValue(/^github\.com ssh-ed25519 /);
+  expect(github.deployKeys('acme', 'koprogo-private').map((k) => k.read_only)).toEqual([true]);
+  await page.screenshot({ path: join(SHOTS, 'code-private-key-fr.png'), fullPage: true });
   await page.getByTestId('code-save').click();
 
   // Configuration: the form generated from .env.vps.example.

@@ -12,6 +12,7 @@ export const repoOverviewSchema = z.object({
   private: z.boolean(),
   description: z.string().nullable(),
   htmlUrl: z.string(),
+  sshUrl: z.string(),
   defaultBranch: z.string(),
   releases: z.array(z.object({ tag: z.string(), name: z.string(), prerelease: z.boolean(), publishedAt: z.string().nullable() })),
   tags: z.array(z.string()),
@@ -31,6 +32,11 @@ export const recipeMethods = {
   'github.forget': method(empty, z.object({ forgotten: z.literal(true) }), true),
   'github.deviceStart': method(empty, z.object({ userCode: z.string(), verificationUri: z.string(), expiresIn: z.number(), interval: z.number() })),
   'github.deviceCancel': method(empty, z.object({ cancelled: z.boolean() })),
+  'github.installDeployKey': method(
+    z.object({ profileId: profileIdSchema, url: repoUrl }).strict(),
+    z.object({ publicKey: z.string(), knownHosts: z.string(), keyId: z.number() }),
+    true,
+  ),
   'repo.inspect': method(z.object({ url: repoUrl }).strict(), repoOverviewSchema),
   'recipe.detect': method(
     z.object({ profileId: profileIdSchema, url: repoUrl, ref: repoSchema.shape.ref, overrides: recipeOverridesSchema.optional() }).strict(),

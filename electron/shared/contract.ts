@@ -118,7 +118,11 @@ export const contract = {
   'profiles.list': method(empty, z.object({ profiles: z.array(profileSummarySchema), problems: z.array(storeProblemSchema) })),
   'profiles.get': method(z.object({ id: profileIdSchema }).strict(), profileSchema),
   'profiles.save': method(profileInputSchema.strict(), profileSchema, true),
-  'profiles.delete': method(z.object({ id: profileIdSchema }).strict(), z.object({ deleted: z.boolean() }), true),
+  'profiles.delete': method(
+    z.object({ id: profileIdSchema }).strict(),
+    z.object({ deleted: z.boolean(), deployKey: z.enum(['deleted', 'already_gone', 'failed', 'none']) }),
+    true,
+  ),
   // In web mode the browser tab opens the link itself once the main side has allowed it.
   'shell.openExternal': method(
     z.object({ url: z.string().max(2000) }).strict(),

@@ -163,7 +163,14 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'profiles.list': { input: {}, check: (v) => expect(v).toEqual({ profiles: [], problems: [] }) },
   'profiles.save': { input: () => liveProfile(), check: (v) => expect(v).toMatchObject({ id: 'acme', version: 1 }) },
   'profiles.get': { input: { id: 'acme' }, check: (v) => expect(v).toMatchObject({ id: 'acme', name: 'ACME' }) },
-  'profiles.delete': { input: { id: 'acme' }, check: (v) => expect(v).toEqual({ deleted: true }) },
+  'profiles.delete': {
+    input: { id: 'acme' },
+    check: (v) => {
+      // The deploy key added by github.installDeployKey leaves the repository with the deployment.
+      expect(v).toEqual({ deleted: true, deployKey: 'deleted' });
+      expect(github.deployKeys('acme', 'koprogo-private')).toEqual([]);
+    },
+  },
   'shell.openExternal': { input: { url: 'https://console.hetzner.cloud/projects' }, check: (v) => expect(v).toEqual({ url: 'https://console.hetzner.cloud/projects', openedBy: 'client' }) },
   'server.generateKey': { input: { profileId: 'acme' }, check: (v) => expect(v.publicKey).toMatch(/^ssh-ed25519 AAAA\S+ koprogo-deploy@acme$/) },
   'server.importKey': { input: () => ({ profileId: 'acme', path: sshd.userKeyPath }), check: (v) => expect(v.publicKey).toBe(sshd.userPublicKey.split(' ').slice(0, 2).join(' ')) },
@@ -179,7 +186,8 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
       expect(JSON.stringify(v)).not.toContain('CANARY-123456');
     },
   },
-  'deploy.repoKey': { input: { profileId: 'acme', action: 'get' }, check: (v) => expect(v).toEqual({ publicKey: null }) },
+  // github.installDeployKey made the repository key before.
+  'deploy.repoKey': { input: { profileId: 'acme', action: 'get' }, check: (v) => expect(v.publicKey).toMatch(/^ssh-ed25519 \S+$/) },
   'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [] }) },
   'deploy.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
@@ -210,6 +218,14 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'config.dnsCheck': {
     input: { profileId: 'acme', domains: ['api.koprogo.test', 'nope.koprogo.test'] },
     check: (v) => expect(v.results.map((r: { state: string }) => r.state)).toEqual(['points_elsewhere', 'not_found']),
+  },
+  'github.installDeployKey': {
+    input: { profileId: 'acme', url: 'git@github.com:acme/koprogo-private.git' },
+    check: (v) => {
+      expect(v.publicKey).toMatch(/^ssh-ed25519 /);
+      expect(v.knownHosts.split('\n')[0]).toMatch(/^github\.com ssh-ed25519 /);
+      expect(github.deployKeys('acme', 'koprogo-private').map((k) => k.id)).toEqual([v.keyId]);
+    },
   },
   'github.forget': { input: {}, check: (v) => expect(v).toEqual({ forgotten: true }) },
   // Starting a real deployment is the integration tests' job: here a profile that does not exist.
@@ -276,6 +292,7 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'github.deviceStart': [{ input: [], field: '(root)' }],
   'github.deviceCancel': [{ input: { x: 1 }, field: '(root)' }],
   'repo.inspect': [{ input: { url: '' }, field: 'url' }],
+  'github.installDeployKey': [{ input: { profileId: 'acme', url: 'x'.repeat(600) }, field: 'url' }],
   'recipe.detect': [{ input: { profileId: 'acme', url: 'https://github.com/a/b', ref: 'main', overrides: { composeFiles: [] } }, field: 'overrides.composeFiles' }],
   'config.form': [{ input: {}, field: 'profileId' }],
   'config.save': [{ input: { profileId: 'acme', values: { A: 5 } }, field: 'values.A' }],
@@ -303,9 +320,9 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
     'github.status', 'github.setToken', 'github.deviceStart', 'github.deviceCancel', 'repo.inspect',
-    'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.forget',
+    'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.installDeployKey',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
-    'profiles.delete',
+    'profiles.delete', 'github.forget',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
   it.each(sequence)('%s answers good input', async (method) => {

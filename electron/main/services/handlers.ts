@@ -15,7 +15,7 @@ import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
-import type { GitHubEndpoints } from './recipe-service';
+import { RecipeService, type GitHubEndpoints } from './recipe-service';
 import { healthHandlers } from './health-handlers';
 
 /** One handler per contract method, receiving the already validated input. */
@@ -34,6 +34,7 @@ export interface HandlerContext {
   secrets: SecretStore;
   log: Logger;
   deploy: DeployService;
+  recipes: RecipeService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -67,7 +68,16 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy };
+  const recipes = new RecipeService({
+    dataDir: deps.dataDir,
+    profiles,
+    secrets,
+    repoKeys: deploy,
+    emit: deps.emit,
+    ...(deps.github ? { github: deps.github } : {}),
+    ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
+  });
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes };
 
   return {
     'app.info': async () => ({
@@ -102,9 +112,12 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       return saved;
     },
     'profiles.delete': async ({ id }) => {
+      // The repository's deploy key goes with the deployment (best effort: the answer says how it went).
+      const existing = await profiles.get(id).catch(() => null);
+      const deployKey = existing ? await recipes.removeDeployKey(existing) : 'none';
       const deleted = await profiles.delete(id);
       if (deleted) deps.emit('profiles.changed', { ids: [id] });
-      return { deleted };
+      return { deleted, deployKey };
     },
     'shell.openExternal': async ({ url }) => {
       if (!isAllowedExternalUrl(url)) throw new AppError('shell.url_not_allowed', { url: url.slice(0, 200) });

@@ -1,18 +1,12 @@
 import type { recipeMethods } from '../../shared/contract-recipe';
 import type { DomainHandlers, HandlerContext } from './handlers';
-import { RecipeService } from './recipe-service';
+import type { RecipeService } from './recipe-service';
 
 /** Handlers of the methods declared in contract-recipe.ts. */
 export function recipeHandlers(ctx: HandlerContext): DomainHandlers<typeof recipeMethods> {
-  const recipes = new RecipeService({
-    dataDir: ctx.deps.dataDir,
-    profiles: ctx.profiles,
-    secrets: ctx.secrets,
-    emit: ctx.deps.emit,
-    ...(ctx.deps.github ? { github: ctx.deps.github } : {}),
-    ...(ctx.deps.dnsServers ? { dnsServers: ctx.deps.dnsServers } : {}),
-  });
+  const recipes: RecipeService = ctx.recipes;
   return {
+    'github.installDeployKey': async ({ profileId, url }) => recipes.installDeployKey(profileId, url),
     'github.status': async () => recipes.githubStatus(),
     'github.setToken': async ({ token, url }) => recipes.setToken(token, url),
     'github.forget': async () => recipes.forgetToken(),

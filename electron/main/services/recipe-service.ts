@@ -42,10 +42,17 @@ export interface GitHubEndpoints {
   clientId?: string;
 }
 
+/** The deploy key's private half lives with the deploy service (it goes to the server). */
+export interface RepoKeys {
+  repoPublicKey(profileId: string): Promise<string | null>;
+  generateRepoKey(profileId: string): Promise<{ publicKey: string }>;
+}
+
 export interface RecipeServiceDeps {
   dataDir: string;
   profiles: ProfileStore;
   secrets: SecretStore;
+  repoKeys?: RepoKeys;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
   github?: GitHubEndpoints;
   /** DNS servers (`host:port`) for the domain checks; the system's by default. */
@@ -70,6 +77,7 @@ export interface RepoOverview {
   private: boolean;
   description: string | null;
   htmlUrl: string;
+  sshUrl: string;
   defaultBranch: string;
   releases: Array<{ tag: string; name: string; prerelease: boolean; publishedAt: string | null }>;
   tags: string[];
@@ -165,12 +173,54 @@ export class RecipeService {
       private: info.private,
       description: info.description,
       htmlUrl: info.htmlUrl,
+      sshUrl: info.sshUrl,
       defaultBranch: info.defaultBranch,
       releases,
       tags: refs.tags.map((t) => t.name),
       branches: refs.branches.map((b) => b.name),
       defaultRef,
     };
+  }
+
+  /**
+   * For a private repository cloned over SSH: adds the app's read-only deploy key to the repository through the
+   * API (signed in), and pins GitHub's SSH host keys (from `/meta`) for the server. The key id is kept in the
+   * profile so the key is removed when the deployment is deleted.
+   */
+  async installDeployKey(profileId: string, url: string): Promise<{ publicKey: string; knownHosts: string; keyId: number }> {
+    if (!this.deps.repoKeys) throw new AppError('internal.unexpected', { method: 'github.installDeployKey' });
+    const parsed = parseRepoUrl(url);
+    if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
+    const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
+    if (!token) throw new AppError('github.unauthorized', { reason: 'sign_in' });
+    const profile = await this.deps.profiles.get(profileId);
+    const { repo, apiBaseUrl } = this.locate(url);
+    const client = new GitHubClient({ baseUrl: apiBaseUrl, token });
+    const publicKey = (await this.deps.repoKeys.repoPublicKey(profileId)) ?? (await this.deps.repoKeys.generateRepoKey(profileId)).publicKey;
+    // A key added earlier for this deployment (same repository) is replaced, not piled up.
+    const previous = Number(profile.settings['repo.deployKeyId'] ?? '');
+    if (Number.isInteger(previous) && previous > 0 && profile.settings['repo.deployKeyUrl'] === url) await client.deleteDeployKey(repo, previous);
+    const key = await client.createDeployKey(repo, `KoproGo Deploy (${profileId})`, publicKey);
+    const host = parsed.repo.host.replace(/:\d+$/, '');
+    const knownHosts = (await client.sshHostKeys()).map((k) => `${host} ${k.trim()}`).join('\n');
+    const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
+    await this.deps.profiles.save({ ...input, settings: { ...profile.settings, 'repo.deployKeyId': String(key.id), 'repo.deployKeyUrl': url, 'repo.knownHosts': knownHosts } });
+    return { publicKey, knownHosts, keyId: key.id };
+  }
+
+  /** When a deployment is deleted: its deploy key leaves the repository too (best effort, said in the answer). */
+  async removeDeployKey(profile: Profile): Promise<'deleted' | 'already_gone' | 'failed' | 'none'> {
+    const id = Number(profile.settings['repo.deployKeyId'] ?? '');
+    const url = profile.settings['repo.deployKeyUrl'] ?? profile.repo?.url;
+    if (!url || !Number.isInteger(id) || id <= 0) return 'none';
+    const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
+    if (!token) return 'failed';
+    try {
+      const { repo, apiBaseUrl } = this.locate(url);
+      return await new GitHubClient({ baseUrl: apiBaseUrl, token, retries: 1 }).deleteDeployKey(repo, id);
+    } catch {
+      return 'failed';
+    }
   }
 
   private recipePath(profileId: string): string {

@@ -242,7 +242,7 @@ function CodeForm({ profile }: { profile: Profile }) {
                   ))}
                 </optgroup>
               </select>
-              <span className="field-help">{t('code.repo.refPickHelp')}</span>
+              <span className="field-help">{overview.releases.length > 0 ? t('code.repo.refPickHelp') : t('code.repo.refPickHelpNoRelease')}</span>
             </label>
           ) : (
             <TextField id="repoRef" label={t('code.repo.ref')} help={t('code.repo.refHelp')} value={values.ref} onChange={set('ref')} issue={issueOf('ref', 'repo.ref')} mono maxLength={250} />
@@ -270,6 +270,15 @@ function CodeForm({ profile }: { profile: Profile }) {
         {readFailure && <ErrorNotice error={readFailure} onDismiss={() => setReadFailure(null)} />}
       </div>
 
+      {overview?.private && !isSshRepoUrl(values.url) && (
+        <div className="notice notice-warn" data-testid="private-needs-key">
+          <span>{t('code.private.needsKey')}</span>
+          <button type="button" className="btn" onClick={() => setValues((v) => ({ ...v, url: overview.sshUrl }))} data-testid="use-deploy-key">
+            {t('code.private.useKey')}
+          </button>
+        </div>
+      )}
+
       {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} />}
 
       {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
@@ -277,6 +286,7 @@ function CodeForm({ profile }: { profile: Profile }) {
       {isSshRepoUrl(values.url) && (
         <PrivateRepoCard
           profileId={profile.id}
+          url={values.url}
           knownHosts={values.knownHosts}
           onKnownHosts={set('knownHosts')}
           knownHostsIssue={shown.knownHosts ? t(`code.problems.${shown.knownHosts}`) : null}

@@ -16,9 +16,11 @@ export function isSshRepoUrl(url: string): boolean {
  * keychain and goes only to the server) and the Git host's SSH keys, so the server verifies it.
  * A later version creates the key through GitHub's API; for now the user adds the public key.
  */
-export function PrivateRepoCard(props: { profileId: string; knownHosts: string; onKnownHosts: (v: string) => void; knownHostsIssue: string | null }) {
+export function PrivateRepoCard(props: { profileId: string; url: string; knownHosts: string; onKnownHosts: (v: string) => void; knownHostsIssue: string | null }) {
   const { t } = useTranslation();
   const [publicKey, setPublicKey] = useState<string | null>(null);
+  const [signedIn, setSignedIn] = useState(false);
+  const [installed, setInstalled] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
 
@@ -27,7 +29,28 @@ export function PrivateRepoCard(props: { profileId: string; knownHosts: string; 
     repoKey({ profileId: props.profileId, action: 'get' })
       .then((r) => setPublicKey(r.publicKey))
       .catch((e: unknown) => setFailure(toEnvelope(e, 'deploy.repoKey')));
+    const status = api()['github.status'];
+    status({})
+      .then((r) => setSignedIn(r.signedIn))
+      .catch(() => setSignedIn(false));
   }, [props.profileId]);
+
+  // Signed in to GitHub: the app adds the key to the repository itself and pins GitHub's SSH host keys.
+  const { onKnownHosts } = props;
+  const install = async () => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const r = await api()['github.installDeployKey']({ profileId: props.profileId, url: props.url.trim() });
+      setPublicKey(r.publicKey);
+      onKnownHosts(r.knownHosts);
+      setInstalled(true);
+    } catch (e) {
+      setFailure(toEnvelope(e, 'github.installDeployKey'));
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const act = async (action: 'generate' | 'forget') => {
     setBusy(true);
@@ -51,14 +74,32 @@ export function PrivateRepoCard(props: { profileId: string; knownHosts: string; 
             <textarea readOnly className="mono" rows={2} value={publicKey} aria-label={t('code.private.publicKey')} data-testid="repo-public-key" />
             <CopyButton text={publicKey} testId="repo-public-key-copy" />
           </div>
-          <p className="small">{t('code.private.addIt')}</p>
+          {installed ? (
+            <p className="notice notice-ok small" data-testid="repo-key-installed">
+              {t('code.private.installed')}
+            </p>
+          ) : (
+            <p className="small">{t('code.private.addIt')}</p>
+          )}
           <button type="button" className="link" disabled={busy} onClick={() => void act('forget')} data-testid="repo-key-forget">
             {t('code.private.forget')}
           </button>
         </>
       ) : (
-        <button type="button" className="btn" disabled={busy} onClick={() => void act('generate')} data-testid="repo-key-generate">
-          {t('code.private.generate')}
+        <div className="actions">
+          {signedIn && (
+            <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void install()} data-testid="repo-key-install">
+              {t('code.private.install')}
+            </button>
+          )}
+          <button type="button" className="btn" disabled={busy} onClick={() => void act('generate')} data-testid="repo-key-generate">
+            {t('code.private.generate')}
+          </button>
+        </div>
+      )}
+      {publicKey && signedIn && !installed && (
+        <button type="button" className="btn" disabled={busy} onClick={() => void install()} data-testid="repo-key-install">
+          {t('code.private.install')}
         </button>
       )}
       <label className="field" htmlFor="knownHosts">
