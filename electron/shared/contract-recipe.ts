@@ -43,7 +43,8 @@ export const recipeMethods = {
     z.object({ recipe: RecipeSchema, candidates: z.array(z.string()), settings: z.record(z.string(), z.string()) }),
     true,
   ),
-  'config.form': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ form: configFormSchema.nullable() })),
+  // `fromServer`: merge with the .env the server runs with now (read over SSH) instead of the one saved here.
+  'config.form': method(z.object({ profileId: profileIdSchema, fromServer: z.boolean().optional() }).strict(), z.object({ form: configFormSchema.nullable() })),
   'config.save': method(
     configValuesSchema.extend({ profileId: profileIdSchema }).strict(),
     z.discriminatedUnion('ok', [

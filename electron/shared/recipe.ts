@@ -104,6 +104,8 @@ export const configFormSchema = z.object({
   removed: z.array(z.string()),
   /** The form merges a saved `.env` with the example. */
   rerun: z.boolean(),
+  /** Where the kept values come from: none, the `.env` saved by this app, or the one on the server. */
+  mergedWith: z.enum(['none', 'saved', 'server']),
   /** Lines of the example Compose would refuse or read differently. */
   exampleProblems: z.array(z.object({ line: z.number(), kind: z.string() })),
 });

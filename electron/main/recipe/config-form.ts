@@ -35,7 +35,11 @@ function field(e: EnvEntry, opts: { saved: string | null; added: boolean; genera
  * The form for `exampleText` (the repository's env example); `savedText` is the `.env` saved by an earlier run
  * (its values are kept, keys the example adds are asked, keys it dropped are listed).
  */
-export function buildConfigForm(exampleText: string | null, savedText: string | null, opts: { examplePath?: string | null; generate?: () => string } = {}): ConfigForm {
+export function buildConfigForm(
+  exampleText: string | null,
+  savedText: string | null,
+  opts: { examplePath?: string | null; generate?: () => string; savedFrom?: 'saved' | 'server' } = {},
+): ConfigForm {
   const generate = opts.generate ?? (() => generateSecret());
   const example = parseEnvFile(exampleText ?? '');
   const exampleProblems = example.problems.filter((p) => p.severity === 'error').map((p) => ({ line: p.line, kind: p.kind }));
@@ -45,6 +49,7 @@ export function buildConfigForm(exampleText: string | null, savedText: string | 
       fields: example.entries.map((e) => field(e, { saved: null, added: false, generate })),
       removed: [],
       rerun: false,
+      mergedWith: 'none',
       exampleProblems,
     };
   }
@@ -57,6 +62,7 @@ export function buildConfigForm(exampleText: string | null, savedText: string | 
     fields: example.entries.map((e) => field(e, { saved: savedValues.get(e.key) ?? null, added: addedKeys.has(e.key), generate })),
     removed: merge.removed.map((e) => e.key),
     rerun: true,
+    mergedWith: opts.savedFrom ?? 'saved',
     exampleProblems,
   };
 }

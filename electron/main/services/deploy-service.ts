@@ -10,6 +10,8 @@ import { renderPlan } from '../engine/plan';
 import { Remote } from '../engine/remote';
 import { StepRunner, type RunResult } from '../engine/runner';
 import { buildComposeSteps } from '../engine/steps/compose-plan';
+import { checkoutDir, joinPath } from '../engine/steps/shell';
+import { shQuote } from '../ssh/quote';
 import type { Step } from '../engine/types';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
@@ -126,6 +128,29 @@ export class DeployService {
       const r = await conn.exec(". /etc/os-release 2>/dev/null; printf '%s\\n' \"${PRETTY_NAME:-unknown}\"; awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo; df -Pk / | awk 'NR==2 {print int($4/1048576)}'");
       const [os, mem, disk] = r.stdout.trim().split('\n');
       return { privilege, os: (os ?? 'unknown').slice(0, 80), memoryMb: Number(mem) || 0, diskFreeGb: Number(disk) || 0 };
+    } finally {
+      conn.close();
+    }
+  }
+
+  /**
+   * The `.env` the server runs with now (a re-run from another computer, or after a session-only run), read as
+   * root over SSH; null when the server has none yet. Its values are registered as secrets for redaction.
+   */
+  async readServerEnv(profileId: string): Promise<string | null> {
+    const profile = await this.deps.profiles.get(profileId);
+    const settings = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' });
+    const path = joinPath(checkoutDir(settings), settings.envFile);
+    const conn = await this.connect(profile);
+    try {
+      const remote = new Remote(conn, await conn.privilege(), settings.layout);
+      const r = await remote.root(`if [ -f ${shQuote(path)} ]; then printf 'present\\n'; cat -- ${shQuote(path)}; else printf 'absent\\n'; fi`, { timeoutMs: 20_000 });
+      const [head, ...rest] = r.stdout.split('\n');
+      if (r.code !== 0 || (head !== 'present' && head !== 'absent')) throw new AppError('ssh.exec_failed', { host: profile.server?.host ?? '' });
+      if (head === 'absent') return null;
+      const text = rest.join('\n');
+      this.registerEnvSecrets(text);
+      return text;
     } finally {
       conn.close();
     }

@@ -73,6 +73,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     profiles,
     secrets,
     repoKeys: deploy,
+    readServerEnv: (profileId) => deploy.readServerEnv(profileId),
     emit: deps.emit,
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),

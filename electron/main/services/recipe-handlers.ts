@@ -14,7 +14,7 @@ export function recipeHandlers(ctx: HandlerContext): DomainHandlers<typeof recip
     'github.deviceCancel': async () => ({ cancelled: recipes.cancelDevice() }),
     'repo.inspect': async ({ url }) => recipes.inspect(url),
     'recipe.detect': async ({ profileId, url, ref, overrides }) => recipes.detect(profileId, url, ref, overrides ?? {}),
-    'config.form': async ({ profileId }) => ({ form: await recipes.form(profileId) }),
+    'config.form': async ({ profileId, fromServer }) => ({ form: await recipes.form(profileId, { fromServer }) }),
     'config.save': async ({ profileId, ...values }) => recipes.save(profileId, values),
     'config.dnsCheck': async ({ profileId, domains }) => recipes.dnsCheck(profileId, domains),
   };

@@ -49,6 +49,8 @@ export interface RepoKeys {
 }
 
 export interface RecipeServiceDeps {
+  /** Reads the `.env` the server runs with now (null when it has none). */
+  readServerEnv?: (profileId: string) => Promise<string | null>;
   dataDir: string;
   profiles: ProfileStore;
   secrets: SecretStore;
@@ -87,6 +89,8 @@ export interface RepoOverview {
 
 export class RecipeService {
   private device: { code: DeviceCode; abort: AbortController } | null = null;
+  /** The server's `.env` read for a form, kept in memory only until that form is saved. */
+  private readonly serverEnv = new Map<string, string>();
 
   constructor(private readonly deps: RecipeServiceDeps) {}
 
@@ -268,24 +272,37 @@ export class RecipeService {
     return this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
   }
 
-  /** The form from the detected env example, merged with the `.env` saved by an earlier run; null without an example. */
-  async form(profileId: string): Promise<ConfigForm | null> {
+  /**
+   * The form from the detected env example, merged with the `.env` saved by an earlier run — or, `fromServer`, with
+   * the one the server runs with now (a re-run from another computer); null without an example.
+   */
+  async form(profileId: string, opts: { fromServer?: boolean } = {}): Promise<ConfigForm | null> {
     await this.deps.profiles.get(profileId);
     const saved = await this.savedRecipe(profileId);
     if (!saved?.envExampleText) return null;
-    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath: saved.recipe.envExample?.path ?? null });
+    const examplePath = saved.recipe.envExample?.path ?? null;
+    if (opts.fromServer && this.deps.readServerEnv) {
+      const text = await this.deps.readServerEnv(profileId);
+      if (text !== null) {
+        this.serverEnv.set(profileId, text);
+        return buildConfigForm(saved.envExampleText, text, { examplePath, savedFrom: 'server' });
+      }
+    }
+    this.serverEnv.delete(profileId);
+    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath });
   }
 
   async save(profileId: string, values: ConfigValues): Promise<{ ok: true; keys: string[]; persistent: boolean } | { ok: false; problems: Array<{ key: string; problem: ConfigProblem }> }> {
     await this.deps.profiles.get(profileId);
     const saved = await this.savedRecipe(profileId);
     if (!saved?.envExampleText) throw new AppError('recipe.no_form', {});
-    const savedText = await this.savedEnv(profileId);
+    const savedText = this.serverEnv.get(profileId) ?? (await this.savedEnv(profileId));
     // Generated secrets were shown to the user in the form: their values come back with the rest.
     const form = buildConfigForm(saved.envExampleText, savedText);
     const result = await renderConfig(form, values, { savedText, lookupDomain: domainExists({ servers: this.deps.dnsServers }) });
     if (!result.ok) return result;
     await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), result.text);
+    this.serverEnv.delete(profileId);
     return { ok: true, keys: result.keys, persistent: this.deps.secrets.persistent };
   }
 

@@ -51,23 +51,31 @@ export function ConfigurationStep() {
   );
 }
 
-const EMPTY_FORM: ConfigForm = { envExample: null, fields: [], removed: [], rerun: false, exampleProblems: [] };
+const EMPTY_FORM: ConfigForm = { envExample: null, fields: [], removed: [], rerun: false, mergedWith: 'none', exampleProblems: [] };
 
 /** Loads the generated form (if the Code step found an env example) before showing the step. */
 function ConfigLoader({ profile }: { profile: Profile }) {
   const { t } = useTranslation();
   const [form, setForm] = useState<ConfigForm | null | undefined>(undefined);
+  const [version, setVersion] = useState(0);
   useEffect(() => {
     const load = api()['config.form'];
     load({ profileId: profile.id })
       .then((r) => setForm(r.form))
       .catch(() => setForm(null));
   }, [profile.id]);
+  // The values the server runs with now, merged with the example (a re-run from another computer).
+  const fromServer = async () => {
+    const r = await api()['config.form']({ profileId: profile.id, fromServer: true });
+    setForm(r.form);
+    setVersion((v) => v + 1);
+    return r.form?.mergedWith === 'server';
+  };
   if (form === undefined) return <Busy text={t('common.loading')} testId="config-loading" />;
-  return <ConfigurationForm profile={profile} form={form} />;
+  return <ConfigurationForm key={version} profile={profile} form={form} onFromServer={profile.server ? fromServer : null} />;
 }
 
-function ConfigurationForm({ profile, form }: { profile: Profile; form: ConfigForm | null }) {
+function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; form: ConfigForm | null; onFromServer: (() => Promise<boolean>) | null }) {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const save = useProfile((s) => s.save);
@@ -89,6 +97,17 @@ function ConfigurationForm({ profile, form }: { profile: Profile; form: ConfigFo
   const [mode, setMode] = useState<'form' | 'text'>(form && form.fields.length > 0 ? 'form' : 'text');
   const envForm = useEnvForm(form ?? EMPTY_FORM, profile.id);
   const [formInvalid, setFormInvalid] = useState(false);
+  const [serverRead, setServerRead] = useState<'idle' | 'reading' | 'none' | ErrorEnvelope>('idle');
+  const readServer = async () => {
+    if (!onFromServer) return;
+    setServerRead('reading');
+    try {
+      // On success this form is replaced by the merged one; 'none' when the server has no .env yet.
+      if (!(await onFromServer())) setServerRead('none');
+    } catch (e) {
+      setServerRead(toEnvelope(e, 'config.form'));
+    }
+  };
 
   const envPresent = !!env?.present;
   const editingEnv = !envPresent || replacing;
@@ -163,6 +182,21 @@ function ConfigurationForm({ profile, form }: { profile: Profile; form: ConfigFo
         <div className="card" data-testid="env-form-card">
           <h2>{t('configuration.form.title')}</h2>
           <p className="muted">{t('configuration.form.intro', { file: form.envExample ?? '' })}</p>
+          {form.mergedWith === 'server' && (
+            <div className="notice notice-ok" data-testid="env-from-server">
+              <span>{t('configuration.form.fromServerDone')}</span>
+            </div>
+          )}
+          {onFromServer && form.mergedWith !== 'server' && (
+            <div className="actions">
+              <button type="button" className="btn" disabled={serverRead === 'reading'} onClick={() => void readServer()} data-testid="env-from-server-read">
+                {t('configuration.form.fromServer')}
+              </button>
+              {serverRead === 'reading' && <Busy text={t('configuration.form.fromServerReading')} />}
+              {serverRead === 'none' && <span className="muted small" data-testid="env-from-server-none">{t('configuration.form.fromServerNone')}</span>}
+            </div>
+          )}
+          {typeof serverRead === 'object' && <ErrorNotice error={serverRead} onDismiss={() => setServerRead('idle')} />}
           <EnvForm s={envForm} />
           {sessionOnly && (
             <div className="notice notice-warn" role="alert" data-testid="env-session-only">
