@@ -105,6 +105,12 @@ describe('cli', () => {
     expect(json.code).toBe(0);
     const recipe = JSON.parse(json.out);
     expect(recipe.phases).toEqual({ 1: true, 2: true, 3: true, 4: true });
+    // Without --json: what the Code step shows, translated.
+    const human = await run('detect', dir);
+    expect(human.code).toBe(0);
+    expect(human.out).toContain('Docker Compose: docker-compose.yml + docker-compose.prod.yml — The production overlay');
+    expect(human.out).toContain('PostgreSQL: service postgres, user koprogo, database koprogo_db');
+    expect(human.out).toContain('Phase 1 ✓  Phase 2 ✓  Phase 3 ✓  Phase 4 ✓');
     const bad = await run('detect', 'not a folder nor a url');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('neither a folder here nor a repository address');

@@ -179,7 +179,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
           exitCode = 2;
           return;
         }
-        const client = new GitHubClient({ baseUrl: parsed.repo.apiBaseUrl, token: process.env.GITHUB_TOKEN });
+        const client = new GitHubClient({ baseUrl: endpointsFromEnv(process.env).github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, token: process.env.GITHUB_TOKEN });
         const repo = { owner: parsed.repo.owner, name: parsed.repo.name };
         try {
           const ref = opts.ref ?? (await client.defaultRef(repo)).ref;
@@ -193,7 +193,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
         requests = client.requestCount;
       }
       if (opts.json) return out(`${JSON.stringify(recipe, null, 2)}\n`);
-      out(`${JSON.stringify({ phases: recipe.phases, missing: recipe.missing.map((m) => m.code), requests }, null, 2)}\n`);
+      out(describeRecipe(recipe, t, requests));
     });
 
   const profiles = program.command('profiles').description(t('cli.profiles'));
@@ -214,6 +214,22 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     return typeof code === 'number' ? code : 1;
   }
   return exitCode;
+}
+
+/** The recipe as the Code step shows it, in the user's language. */
+function describeRecipe(r: Recipe, t: (key: string, params?: Record<string, unknown>) => string, requests: number | null): string {
+  const none = t('code.recipe.none');
+  const lines = [
+    `${t('code.recipe.compose')}: ${r.production ? `${r.production.files.join(' + ')}${r.choice ? ` — ${t(r.choice.code, r.choice.params)}` : ''}` : none}`,
+    `${t('code.recipe.envExample')}: ${r.envExample ? `${r.envExample.path} ${t('code.recipe.keys', { count: r.envExample.keys.length })}` : none}`,
+    `${t('code.recipe.health')}: ${r.health ? `${r.health.path} (${r.health.service}:${r.health.containerPort})` : none}`,
+    `${t('code.recipe.database')}: ${r.postgres ? t('code.recipe.postgres', r.postgres) : none}`,
+    `${t('code.recipe.k3s')}: ${r.k3s ? t('code.recipe.k3sFound', { script: r.k3s.deployScript ?? '—', environments: r.k3s.environments.join(', ') || '—' }) : none}`,
+    ([1, 2, 3, 4] as const).map((p) => `${t('code.recipe.phase', { n: p })} ${r.phases[p] ? '✓' : '✗'}`).join('  '),
+    ...r.missing.map((m) => `${t(`code.recipe.severity.${m.severity}`)} ${t(m.code, m.params)}`),
+  ];
+  if (requests !== null) lines.push(`GitHub API: ${requests}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function indent(text: string, n: number): string {
