@@ -30,7 +30,8 @@ export const recipeMethods = {
     true,
   ),
   'github.forget': method(empty, z.object({ forgotten: z.literal(true) }), true),
-  'github.deviceStart': method(empty, z.object({ userCode: z.string(), verificationUri: z.string(), expiresIn: z.number(), interval: z.number() })),
+  // `url`: the repository to read, so a GitHub Enterprise host signs in on its own site.
+  'github.deviceStart': method(z.object({ url: repoUrl.optional() }).strict(), z.object({ userCode: z.string(), verificationUri: z.string(), expiresIn: z.number(), interval: z.number() })),
   'github.deviceCancel': method(empty, z.object({ cancelled: z.boolean() })),
   'github.installDeployKey': method(
     z.object({ profileId: profileIdSchema, url: repoUrl }).strict(),

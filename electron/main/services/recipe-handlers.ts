@@ -10,7 +10,7 @@ export function recipeHandlers(ctx: HandlerContext): DomainHandlers<typeof recip
     'github.status': async () => recipes.githubStatus(),
     'github.setToken': async ({ token, url }) => recipes.setToken(token, url),
     'github.forget': async () => recipes.forgetToken(),
-    'github.deviceStart': async () => recipes.startDevice(),
+    'github.deviceStart': async ({ url }) => recipes.startDevice(url),
     'github.deviceCancel': async () => ({ cancelled: recipes.cancelDevice() }),
     'repo.inspect': async ({ url }) => recipes.inspect(url),
     'recipe.detect': async ({ profileId, url, ref, overrides }) => recipes.detect(profileId, url, ref, overrides ?? {}),

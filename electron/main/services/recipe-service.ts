@@ -118,9 +118,12 @@ export class RecipeService {
   }
 
   /** Starts the device flow: returns the code to show; polls in the background and reports with `github.signIn`. */
-  async startDevice(): Promise<{ userCode: string; verificationUri: string; expiresIn: number; interval: number }> {
+  async startDevice(url?: string): Promise<{ userCode: string; verificationUri: string; expiresIn: number; interval: number }> {
     this.cancelDevice();
-    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? 'https://github.com' };
+    const parsed = url ? parseRepoUrl(url) : null;
+    const host = parsed?.ok ? parsed.repo.host.toLowerCase() : 'github.com';
+    const webBase = host === 'github.com' || host === 'www.github.com' ? 'https://github.com' : `https://${host}`;
+    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase };
     const clientId = this.deps.github?.clientId ?? DEFAULT_GITHUB_CLIENT_ID;
     const code = await startDeviceFlow(clientId, DEVICE_SCOPE, opts);
     const abort = new AbortController();

@@ -279,7 +279,7 @@ function CodeForm({ profile }: { profile: Profile }) {
         </div>
       )}
 
-      {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} />}
+      {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} url={values.url} />}
 
       {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
 

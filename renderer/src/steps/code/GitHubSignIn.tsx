@@ -15,7 +15,7 @@ type SignInState = EventPayload<'github.signIn'>['state'];
  * Sign-in to GitHub for private repositories: the device flow (a code to enter on github.com, the app waits), or a
  * fine-grained token pasted here. The token goes to the keychain on the main side; this screen never sees it again.
  */
-export function GitHubSignIn({ onSignedIn, reason }: { onSignedIn: () => void; reason: 'private' | 'optional' }) {
+export function GitHubSignIn({ onSignedIn, reason, url }: { onSignedIn: () => void; reason: 'private' | 'optional'; url: string }) {
   const { t } = useTranslation();
   const [status, setStatus] = useState<{ signedIn: boolean; persistent: boolean } | null>(null);
   const [device, setDevice] = useState<{ userCode: string; verificationUri: string } | null>(null);
@@ -40,7 +40,7 @@ export function GitHubSignIn({ onSignedIn, reason }: { onSignedIn: () => void; r
     setFailure(null);
     setBusy(true);
     try {
-      const code = await api()['github.deviceStart']({});
+      const code = await api()['github.deviceStart'](url.trim() ? { url: url.trim() } : {});
       setDevice(code);
       setState('pending');
     } catch (e) {
@@ -58,7 +58,7 @@ export function GitHubSignIn({ onSignedIn, reason }: { onSignedIn: () => void; r
     setFailure(null);
     setBusy(true);
     try {
-      const r = await api()['github.setToken']({ token });
+      const r = await api()['github.setToken']({ token, ...(url.trim() ? { url: url.trim() } : {}) });
       setToken('');
       setStatus({ signedIn: true, persistent: r.persistent });
       onSignedIn();
