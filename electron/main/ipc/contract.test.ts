@@ -334,6 +334,16 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     }
     expect(envelope.ok, JSON.stringify(envelope)).toBe(true);
     if (envelope.ok) spec.check(envelope.value);
+    // The GitHub token travels in github.setToken's input only: never in an answer.
+    expect(JSON.stringify(envelope)).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('the GitHub token is nowhere in the data folder (logs included) nor in an event', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [readFileSync(join(d, e.name), 'utf8')]));
+    const files = walk(door.dataDir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const text of files) expect(text).not.toContain(GITHUB_TOKEN);
+    expect(JSON.stringify(door.events)).not.toContain(GITHUB_TOKEN);
   });
 
   it.each(Object.entries(bad).flatMap(([m, cases]) => cases.map((c) => [m, c.field, c] as const)))('%s refuses a bad %s', async (method, _field, c) => {
