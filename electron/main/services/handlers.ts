@@ -144,7 +144,17 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     },
     'deploy.repoKey': async ({ profileId, action }) => {
       if (action === 'generate') return deploy.generateRepoKey(profileId);
-      if (action === 'forget') await deploy.forgetRepoKey(profileId);
+      if (action === 'forget') {
+        // A key the app added to the repository leaves it too.
+        const profile = await profiles.get(profileId);
+        const removed = await recipes.removeDeployKey(profile);
+        if (removed === 'deleted' || removed === 'already_gone') {
+          const { 'repo.deployKeyId': _id, 'repo.deployKeyUrl': _url, ...settings } = profile.settings;
+          const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
+          await profiles.save({ ...input, settings });
+        }
+        await deploy.forgetRepoKey(profileId);
+      }
       return { publicKey: action === 'forget' ? null : await deploy.repoPublicKey(profileId) };
     },
     'deploy.plan': async ({ profileId }) => ({ entries: await deploy.plan(profileId) }),

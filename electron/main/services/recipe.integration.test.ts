@@ -26,7 +26,10 @@ let appRoot: string;
 let recipes: RecipeService;
 let secrets: MemorySecretStore;
 let logFile: string;
+const dataDirs = new WeakMap<RecipeService, string>();
+const dataDirOf = (r: RecipeService) => dataDirs.get(r)!;
 
+const TOKEN = 'ghp_recipeIntegrationToken0123456789';
 const SERVER_ENV = [
   'API_DOMAIN=api.koprogo.test',
   'ACME_EMAIL=ops@koprogo.be',
@@ -43,7 +46,7 @@ const SERVER_ENV = [
 
 beforeAll(async () => {
   sshd = await startSshd();
-  github = await startGitHubFake({ repos: FIXTURE_REPOS });
+  github = await startGitHubFake({ repos: FIXTURE_REPOS, tokens: [TOKEN] });
   dns = await startDnsServer({ 'api.koprogo.test': { a: ['127.0.0.1'] } });
   const dataDir = mkdtempSync(join(tmpdir(), 'koprogo-recipe-'));
   // The checkout lives under a root-only folder: only sudo can read its .env.
@@ -65,6 +68,7 @@ beforeAll(async () => {
     settings: { 'layout.appRoot': appRoot },
     secrets: {},
   });
+  dataDirs.set(recipes, dataDir);
   await secrets.set(secretName('rerun', DEPLOY_SECRETS.sshKey), sshd.userPrivateKey);
   await recipes.detect('rerun', 'https://github.com/gilmry/koprogo', 'v1.0.0');
 }, 60_000);
@@ -112,5 +116,23 @@ describe("the configuration form merged with the server's .env", () => {
     const values = Object.fromEntries(form!.fields.filter((f) => !f.derived && f.kind !== 'htpasswd').map((f) => [f.key, f.value]));
     const r = await recipes.save('rerun', { values: { ...values, API_DOMAIN: 'nowhere.koprogo.test' } });
     expect(r).toEqual({ ok: false, problems: [{ key: 'API_DOMAIN', problem: 'domain_not_found' }] });
+  });
+});
+
+describe('the deploy key of a private repository', () => {
+  it('is added read-only with GitHub host keys pinned, replaced rather than piled up, and removed', async () => {
+    const url = 'git@github.com:acme/koprogo-private.git';
+    await expect(recipes.installDeployKey('rerun', url)).rejects.toMatchObject({ code: 'github.unauthorized' });
+    await recipes.setToken(TOKEN);
+    const first = await recipes.installDeployKey('rerun', url);
+    expect(first.knownHosts).toMatch(/^github\.com ssh-ed25519 /m);
+    const second = await recipes.installDeployKey('rerun', url);
+    expect(github.deployKeys('acme', 'koprogo-private').map((k) => [k.id, k.read_only])).toEqual([[second.keyId, true]]);
+    expect(second.publicKey.split(' ').slice(0, 2)).toEqual(first.publicKey.split(' ').slice(0, 2));
+    const profile = await new ProfileStore(dataDirOf(recipes)).get('rerun');
+    expect(profile.settings['repo.knownHosts']).toBe(second.knownHosts);
+    expect(await recipes.removeDeployKey(profile)).toBe('deleted');
+    expect(github.deployKeys('acme', 'koprogo-private')).toEqual([]);
+    expect(await recipes.removeDeployKey(profile)).toBe('already_gone');
   });
 });

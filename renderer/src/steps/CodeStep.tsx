@@ -287,6 +287,7 @@ function CodeForm({ profile }: { profile: Profile }) {
         <PrivateRepoCard
           profileId={profile.id}
           url={values.url}
+          installedFor={profile.settings['repo.deployKeyId'] ? (profile.settings['repo.deployKeyUrl'] ?? null) : null}
           knownHosts={values.knownHosts}
           onKnownHosts={set('knownHosts')}
           knownHostsIssue={shown.knownHosts ? t(`code.problems.${shown.knownHosts}`) : null}

@@ -16,11 +16,12 @@ export function isSshRepoUrl(url: string): boolean {
  * keychain and goes only to the server) and the Git host's SSH keys, so the server verifies it.
  * A later version creates the key through GitHub's API; for now the user adds the public key.
  */
-export function PrivateRepoCard(props: { profileId: string; url: string; knownHosts: string; onKnownHosts: (v: string) => void; knownHostsIssue: string | null }) {
+export function PrivateRepoCard(props: { profileId: string; url: string; installedFor: string | null; knownHosts: string; onKnownHosts: (v: string) => void; knownHostsIssue: string | null }) {
   const { t } = useTranslation();
   const [publicKey, setPublicKey] = useState<string | null>(null);
   const [signedIn, setSignedIn] = useState(false);
-  const [installed, setInstalled] = useState(false);
+  // The key the app added to this repository earlier (kept in the profile), or just now.
+  const [installed, setInstalled] = useState(props.installedFor !== null && props.installedFor === props.url.trim());
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
 
@@ -81,9 +82,16 @@ export function PrivateRepoCard(props: { profileId: string; url: string; knownHo
           ) : (
             <p className="small">{t('code.private.addIt')}</p>
           )}
-          <button type="button" className="link" disabled={busy} onClick={() => void act('forget')} data-testid="repo-key-forget">
-            {t('code.private.forget')}
-          </button>
+          <div className="actions">
+            {signedIn && !installed && (
+              <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void install()} data-testid="repo-key-install">
+                {t('code.private.install')}
+              </button>
+            )}
+            <button type="button" className="link" disabled={busy} onClick={() => void act('forget')} data-testid="repo-key-forget">
+              {t('code.private.forget')}
+            </button>
+          </div>
         </>
       ) : (
         <div className="actions">
@@ -96,11 +104,6 @@ export function PrivateRepoCard(props: { profileId: string; url: string; knownHo
             {t('code.private.generate')}
           </button>
         </div>
-      )}
-      {publicKey && signedIn && !installed && (
-        <button type="button" className="btn" disabled={busy} onClick={() => void install()} data-testid="repo-key-install">
-          {t('code.private.install')}
-        </button>
       )}
       <label className="field" htmlFor="knownHosts">
         <span className="field-label">{t('code.private.knownHosts')}</span>
