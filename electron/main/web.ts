@@ -5,6 +5,7 @@ import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
 import { Logger } from './log';
 import { createHandlers } from './services/handlers';
 import { startWebServer } from './web-server';
+import { providerEndpointsFromEnv } from './services/provider-service';
 
 // `npm run web`: the app in a browser on this machine, same services, same contract.
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
         systemLanguages: () => envLanguages(),
         openExternal: null,
         emit,
+        providers: providerEndpointsFromEnv(process.env),
       }),
   });
   // The token is printed once, here, and nowhere else (not in the log file).

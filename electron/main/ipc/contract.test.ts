@@ -8,6 +8,7 @@ import type { Envelope } from '../../shared/errors';
 import { createHandlers, type ServiceDeps } from '../services/handlers';
 import { startWebServer, SESSION_COOKIE, type WebServer } from '../web-server';
 import { startSshd, type SshdHandle } from '../testing';
+import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
 import { registerIpc } from './register-ipc';
 
 // One suite, two front doors: Electron IPC (through the registered handler, with Electron's
@@ -23,7 +24,7 @@ interface Door {
 }
 
 function deps(dataDir: string, emit: ServiceDeps['emit'], frontDoor: ServiceDeps['frontDoor']): ServiceDeps {
-  return { dataDir, appName: 'KoproGo Deploy', appVersion: '0.0.0-test', frontDoor, systemLanguages: () => ['nl-BE'], openExternal: null, emit };
+  return { dataDir, appName: 'KoproGo Deploy', appVersion: '0.0.0-test', frontDoor, systemLanguages: () => ['nl-BE'], openExternal: null, emit, providers: { hetznerApiUrl: hetzner?.url } };
 }
 
 async function ipcDoor(): Promise<Door> {
@@ -96,12 +97,15 @@ async function wsDoor(): Promise<Door> {
 
 // A real SSH server for the server.* methods (no deployment runs in this suite).
 let sshd: SshdHandle;
+// The local fake of the Hetzner Cloud API for the provider.* methods.
+let hetzner: HetznerFake;
 const stateDir = mkdtempSync(join(tmpdir(), 'koprogo-state-'));
 beforeAll(async () => {
-  sshd = await startSshd();
+  [sshd, hetzner] = await Promise.all([startSshd(), startHetznerFake()]);
 }, 60_000);
 afterAll(async () => {
   await sshd?.stop();
+  await hetzner?.stop();
 });
 
 const validProfile = {
@@ -164,6 +168,22 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
   // Starting a real deployment is the integration tests' job: here a profile that does not exist.
   'deploy.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  // ---- providers (against the Hetzner fake; the OVH flow is the provider service's integration test)
+  'provider.saveCredentials': { input: () => ({ kind: 'hetzner', token: hetzner.token }), check: (v) => expect(v).toEqual({ saved: true, persistent: false }) },
+  'provider.status': { input: {}, check: (v) => expect(v).toEqual({ persistent: false, hetzner: { configured: true }, ovh: { configured: false, endpoint: null, credential: 'none' } }) },
+  'provider.offers': {
+    input: { phase: 1 },
+    check: (v) => {
+      expect(v.providers.map((p: { provider: string }) => p.provider)).toEqual(['hetzner']);
+      expect(v.providers[0].offers[0]).toMatchObject({ name: 'cx22', priceMonthly: { net: 3.79, currency: 'EUR' } });
+      expect(JSON.stringify(v)).not.toContain(hetzner.token);
+    },
+  },
+  'provider.servers': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ servers: [] }) },
+  'provider.ovhRequestConsumerKey': { input: {}, check: () => undefined, error: 'provider.not_configured' },
+  'provider.ovhStatus': { input: {}, check: () => undefined, error: 'provider.not_configured' },
+  'provider.create': { input: { profileId: 'ghost', offerId: 'hetzner:cx22@fsn1' }, check: () => undefined, error: 'profile.not_found' },
+  'provider.forget': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ forgotten: true }) },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -220,6 +240,23 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'deploy.status': [{ input: {}, field: 'profileId' }],
   'deploy.repoKey': [{ input: { profileId: 'acme', action: 'steal' }, field: 'action' }],
   'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
+  'provider.status': [{ input: { x: 1 }, field: '(root)' }],
+  'provider.saveCredentials': [
+    { input: { kind: 'hetzner', token: 'a b' }, field: 'token' },
+    { input: { kind: 'hetzner', token: 'x'.repeat(201) }, field: 'token' },
+    { input: { kind: 'ovh', endpoint: 'ovh-xx', applicationKey: 'abc', applicationSecret: 'def' }, field: 'endpoint' },
+    { input: { kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'a;b', applicationSecret: 'def' }, field: 'applicationKey' },
+    { input: { kind: 'gcp', token: 'abc' }, field: 'kind' },
+  ],
+  'provider.forget': [{ input: { provider: 'aws' }, field: 'provider' }],
+  'provider.ovhRequestConsumerKey': [{ input: { url: 'https://evil.example' }, field: '(root)' }],
+  'provider.ovhStatus': [{ input: { poll: true }, field: '(root)' }],
+  'provider.offers': [{ input: { phase: 7 }, field: 'phase' }],
+  'provider.create': [
+    { input: { profileId: 'acme', offerId: '' }, field: 'offerId' },
+    { input: { profileId: '../x', offerId: 'hetzner:cx22@fsn1' }, field: 'profileId' },
+  ],
+  'provider.servers': [{ input: { provider: 1 }, field: 'provider' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -237,13 +274,15 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'profiles.delete',
+    'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
+    'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.create', 'provider.forget',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
   it.each(sequence)('%s answers good input', async (method) => {

@@ -14,6 +14,7 @@ import { DeployService, secretName } from './deploy-service';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 import { providerHandlers } from './provider-handlers';
+import type { ProviderEndpoints } from './provider-service';
 import { recipeHandlers } from './recipe-handlers';
 import { healthHandlers } from './health-handlers';
 
@@ -53,6 +54,8 @@ export interface ServiceDeps {
   secrets?: SecretStore;
   log?: Logger;
   connectOptions?: Partial<ConnectOptions>;
+  /** Provider API roots and test overrides (local fakes); default the real APIs. */
+  providers?: ProviderEndpoints;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {

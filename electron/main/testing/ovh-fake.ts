@@ -22,7 +22,7 @@
 //
 // Prices: OVH returns no price with a flavor or a VPS; the app reads them from the public order
 // catalogue (`/order/catalog/public/cloud?ovhSubsidiary=FR`, `/order/catalog/public/vps?...`). The fake
-// does not serve that catalogue: FAKE_CLOUD_PRICES and FAKE_VPS_PLANS below are the figures tests use.
+// serves the Public Cloud catalogue from FAKE_CLOUD_PRICES (not yet the VPS one: FAKE_VPS_PLANS are the figures tests use).
 //
 // Fault injection: failNext (any status/errorCode) and dropNextResponse (the request is performed,
 // the answer is lost). Consumer keys are validated or refused by the test (validate/refuse/expire).
@@ -274,6 +274,8 @@ export interface OvhFakeOptions {
   vps?: FakeVps[];
   /** Cloud project ids; default one project. */
   projects?: string[];
+  /** Public IPv4 of new instances; default 203.0.113.<n> (TEST-NET-3). Tests give loopback addresses their sshd listens on. */
+  publicIpv4?: (n: number) => string;
 }
 
 export interface OvhFake {
@@ -497,6 +499,25 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
   type Handler = (m: RegExpMatchArray, q: URLSearchParams, body: string, auth: Auth) => [number, unknown];
   const routes: [string, RegExp, 'public' | 'app' | 'signed' | 'ruled', Handler][] = [
     ['GET', /^\/auth\/time$/, 'public', () => [200, time()]],
+    // The public order catalogue (no authentication), prices in 1/100,000,000 of the currency, FR VAT 20 %.
+    [
+      'GET',
+      /^\/order\/catalog\/public\/cloud$/,
+      'public',
+      (_m, q) => {
+        if (!q.get('ovhSubsidiary')) throw new HttpError(400, 'INVALID_ARGUMENT', '[ovhSubsidiary] Property is mandatory');
+        const pricing = (net: number) => ({ capacities: ['renew'], commitment: 0, description: 'Monthly fees', interval: 1, intervalUnit: 'month', mode: 'default', phase: 1, price: Math.round(net * 1e8), tax: Math.round(net * 0.2 * 1e8), type: 'consumption' });
+        return [
+          200,
+          {
+            catalogId: 1,
+            locale: { currencyCode: 'EUR', subsidiary: q.get('ovhSubsidiary'), taxRate: 20 },
+            plans: [{ planCode: 'project.2018', invoiceName: 'Public Cloud Project', pricings: [] }],
+            addons: Object.entries(FAKE_CLOUD_PRICES).map(([planCode, net]) => ({ planCode, invoiceName: planCode, product: 'publiccloud-instance', pricings: [pricing(net)] })),
+          },
+        ];
+      },
+    ],
     [
       'POST',
       /^\/auth\/credential$/,
@@ -649,7 +670,7 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
           created: iso(),
           status: 'BUILD',
           pollsLeft: buildPolls,
-          ipv4: `203.0.113.${nextIp++}`,
+          ipv4: opts.publicIpv4 ? opts.publicIpv4(nextIp++) : `203.0.113.${nextIp++}`,
         };
         p.instances.push(i);
         return [200, instanceModel(i, false)];

@@ -421,6 +421,22 @@ export class OvhClient {
     }
   }
 
+  // ---- prices ------------------------------------------------------------------------------------
+
+  /**
+   * Monthly prices of Public Cloud plan codes from OVH's public order catalogue for the account's
+   * subsidiary (no credential needed): net and VAT as the catalogue gives them, in its currency.
+   */
+  async cloudMonthlyPrices(subsidiary: string, signal?: AbortSignal): Promise<{ currency: string; prices: Record<string, { net: number; tax: number }> }> {
+    const c = this.#parse(S.catalog, await this.#call('GET', '/order/catalog/public/cloud', { auth: 'none', query: { ovhSubsidiary: subsidiary }, signal }), '/order/catalog/public/cloud');
+    const prices: Record<string, { net: number; tax: number }> = {};
+    for (const item of [...c.plans, ...c.addons]) {
+      const p = item.pricings.find((x) => x.capacities.includes('renew') && x.intervalUnit === 'month' && x.interval === 1) ?? item.pricings.find((x) => x.intervalUnit === 'month');
+      if (p) prices[item.planCode] = { net: p.price / 1e8, tax: p.tax / 1e8 };
+    }
+    return { currency: c.locale.currencyCode, prices };
+  }
+
   // ---- transport --------------------------------------------------------------------------------
 
   #parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {

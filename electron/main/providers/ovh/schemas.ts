@@ -116,3 +116,21 @@ export const cloudProject = z.object({
   status: z.string(),
 });
 export type CloudProject = z.infer<typeof cloudProject>;
+
+/**
+ * The public order catalogue (`/order/catalog/public/cloud?ovhSubsidiary=…`, no authentication): the
+ * parts used for prices. Amounts are integers in 1/100,000,000 of the currency, as OVH returns them.
+ */
+export const catalogPricing = z.object({
+  capacities: z.array(z.string()),
+  interval: z.number(),
+  intervalUnit: z.string(),
+  price: z.number(),
+  tax: z.number(),
+});
+export const catalog = z.object({
+  locale: z.object({ currencyCode: z.string(), subsidiary: z.string(), taxRate: z.number().optional() }),
+  addons: z.array(z.object({ planCode: z.string(), pricings: z.array(catalogPricing) })).default([]),
+  plans: z.array(z.object({ planCode: z.string(), pricings: z.array(catalogPricing) })).default([]),
+});
+export type Catalog = z.infer<typeof catalog>;

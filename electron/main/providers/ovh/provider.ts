@@ -1,0 +1,159 @@
+// OVHcloud behind the Provider interface: a Public Cloud instance in the account's first project
+// (VPS Starter/Comfort cannot be created through the API without an order, see offers.ts), priced
+// from OVH's public order catalogue, one instance per profile found again by its name.
+import type { ProviderOffer } from '../../../shared/contract-providers';
+import { AppError } from '../../../shared/errors';
+import type { Phase } from '../../../shared/phases';
+import type { CreateServerInput, ManagedServer, PhaseOffers, ProvidedServer, Provider } from '../provider';
+import { OvhClient, type OvhClientOptions } from './client';
+import { roadmapOvhOffer, selectFlavorForPhase, type FlavorOffer } from './offers';
+import type { CloudProject } from './schemas';
+
+export const OVH_IMAGE_NAME = 'Debian 12';
+/** Instances this app creates are named koprogo-<profile id>. */
+export const OVH_NAME_PREFIX = 'koprogo-';
+const MAX_OFFERS = 12;
+
+/** Region codes → city, for the offers table (OVH's region names are codes). */
+const REGION_CITIES: Record<string, string> = { GRA: 'Gravelines (FR)', SBG: 'Strasbourg (FR)', RBX: 'Roubaix (FR)', BHS: 'Beauharnois (CA)', WAW: 'Warsaw (PL)', DE: 'Frankfurt (DE)', UK: 'London (UK)', LIM: 'Limburg (DE)', SGP: 'Singapore (SG)', SYD: 'Sydney (AU)' };
+
+export function ovhOfferId(flavorName: string, region: string): string {
+  return `ovh:${flavorName}@${region}`;
+}
+
+export function parseOvhOfferId(id: string): { flavor: string; region: string } {
+  const m = /^ovh:([a-z0-9.-]{1,60})@([A-Z0-9-]{1,20})$/.exec(id);
+  if (!m) throw new AppError('provider.offer_unknown', { provider: 'ovh' });
+  return { flavor: m[1]!, region: m[2]! };
+}
+
+export class OvhProvider implements Provider {
+  readonly kind = 'ovh' as const;
+  readonly client: OvhClient;
+
+  constructor(opts: OvhClientOptions) {
+    this.client = new OvhClient(opts);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  /** A validated consumer key that can read the account (a wrong secret fails here with ovh.signature_invalid). */
+  async validate(signal?: AbortSignal): Promise<void> {
+    const status = await this.client.credentialStatus(signal);
+    if (status === 'pendingValidation') throw new AppError('ovh.credential_pending', {});
+    if (status !== 'validated') throw new AppError('ovh.credential_refused', { status });
+    await this.client.me(signal);
+  }
+
+  private async project(signal?: AbortSignal): Promise<CloudProject> {
+    const projects = (await this.client.listCloudProjects(signal)).filter((p) => p.status === 'ok');
+    const first = projects[0];
+    if (!first) throw new AppError('ovh.no_project', {});
+    return first;
+  }
+
+  async offers(phase: Phase, signal?: AbortSignal): Promise<PhaseOffers> {
+    const me = await this.client.me(signal);
+    const project = await this.project(signal);
+    const regions = await this.client.listRegions(project.project_id, signal);
+    const flavors = (await Promise.all(regions.map((r) => this.client.listFlavors(project.project_id, r, signal)))).flat();
+    const { currency, prices } = await this.client.cloudMonthlyPrices(me.ovhSubsidiary, signal);
+    const net = Object.fromEntries(Object.entries(prices).map(([k, v]) => [k, v.net]));
+    const sel = selectFlavorForPhase(flavors, net, phase);
+    const toOffer = (f: FlavorOffer): ProviderOffer => {
+      const p = prices[f.planCode];
+      return {
+        id: ovhOfferId(f.name, f.region),
+        provider: 'ovh',
+        name: f.name,
+        location: f.region,
+        locationLabel: REGION_CITIES[f.region.replace(/\d+$/, '')] ?? f.region,
+        vcpu: f.vcpus,
+        ramGb: f.ramGb,
+        diskGb: f.diskGb,
+        // The catalogue gives the price without VAT and the VAT amount for the subsidiary.
+        priceMonthly: { net: f.priceMonthly, gross: p ? round2(p.net + p.tax) : null, currency },
+      };
+    };
+    const offers = sel.offer ? [sel.offer, ...sel.explanation.moreExpensive].slice(0, MAX_OFFERS).map(toOffer) : [];
+    const r = sel.explanation.reason;
+    const cheapest = sel.offer?.priceMonthly ?? Infinity;
+    return {
+      offers,
+      chosenId: offers[0]?.id ?? null,
+      reason:
+        r.kind === 'none_meets_spec'
+          ? { kind: 'none_meets_spec', largest: r.largest?.name ?? null, lacks: r.largest?.lacks ?? [] }
+          : r.kind === 'cheapest_meeting_spec'
+            ? { kind: 'cheapest_meeting_spec', candidates: r.candidates }
+            : { kind: 'none_available' },
+      tooSmall: dedupe(sel.explanation.tooSmall.filter((t) => t.priceMonthly <= cheapest).map((t) => ({ name: t.name, lacks: t.lacks }))).slice(0, 6),
+      roadmapOffer: roadmapOvhOffer(phase),
+    };
+  }
+
+  async create(input: CreateServerInput): Promise<ProvidedServer> {
+    const { flavor, region } = parseOvhOfferId(input.offerId);
+    const project = (await this.project(input.signal)).project_id;
+    const f = (await this.client.listFlavors(project, region, input.signal)).find((x) => x.name === flavor && x.region === region);
+    if (!f || !f.available) throw new AppError('provider.offer_unknown', { provider: 'ovh', offer: `${flavor}@${region}` });
+    const image = (await this.client.listImages(project, region, input.signal)).find((i) => i.name === OVH_IMAGE_NAME);
+    if (!image) throw new AppError('ovh.not_found', { call: 'GET /cloud/project/{serviceName}/image', status: 404, apiCode: OVH_IMAGE_NAME });
+    input.onProgress?.('ssh_key', null);
+    const key = await this.client.ensureSshKey(project, input.name, input.publicKey, input.signal);
+    input.onProgress?.('creating', null);
+    const created = await this.client.createInstanceOnce(
+      project,
+      { name: input.name, region, flavorId: f.id, imageId: image.id, sshKeyId: key.id, userData: input.userData, monthlyBilling: true },
+      input.signal,
+    );
+    input.onProgress?.('booting', null);
+    const ready = await this.client.waitForInstance(project, created.instance.id, { signal: input.signal, timeoutMs: 15 * 60_000 });
+    return {
+      id: ready.instance.id,
+      name: ready.instance.name,
+      host: ready.ipv4,
+      user: 'root',
+      outcome: created.recovered ? 'recovered' : created.created ? 'created' : 'reused',
+      location: region,
+      offerName: flavor,
+    };
+  }
+
+  // Resizing, snapshots and deletion of Public Cloud instances come later; the access rules the app
+  // asks for do not include DELETE yet either.
+  async resize(): Promise<void> {
+    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'resize' });
+  }
+
+  async snapshot(): Promise<{ id: string }> {
+    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'snapshot' });
+  }
+
+  async delete(): Promise<void> {
+    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'delete' });
+  }
+
+  async findServers(profileId?: string, signal?: AbortSignal): Promise<ManagedServer[]> {
+    const project = (await this.project(signal)).project_id;
+    return (await this.client.listInstances(project, signal))
+      .filter((i) => i.name.startsWith(OVH_NAME_PREFIX) && (profileId === undefined || i.name === OVH_NAME_PREFIX + profileId))
+      .map((i) => ({
+        id: i.id,
+        name: i.name,
+        host: i.ipAddresses.find((a) => a.version === 4 && a.type === 'public')?.ip ?? null,
+        status: i.status,
+        profileId: i.name.slice(OVH_NAME_PREFIX.length) || null,
+      }));
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function dedupe<T extends { name: string }>(items: T[]): T[] {
+  return items.filter((t, i) => items.findIndex((u) => u.name === t.name) === i);
+}

@@ -1,0 +1,231 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload } from '../../shared/contract';
+import { AppError } from '../../shared/errors';
+import { Logger } from '../log';
+import { MemorySecretStore } from '../secrets/secret-store';
+import { ProfileStore } from '../store/profile-store';
+import { bootCreatedServers, hetznerMachines, ovhMachines, type CloudBooter } from '../testing/cloud-server';
+import { freePort } from '../testing/free-port';
+import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
+import { startOvhFake, type OvhFake } from '../testing/ovh-fake';
+import { DeployService } from './deploy-service';
+import { ProviderService } from './provider-service';
+
+// The provider service against the local fakes of Hetzner Cloud and OVHcloud, with "created"
+// servers booted as real sshd processes serving the host key from their user data: credentials,
+// cost preview, one server per click, SSH reached with the pinned key, and the credentials nowhere
+// they should not be.
+
+let hetzner: HetznerFake;
+let ovh: OvhFake;
+let booter: CloudBooter;
+let sshPort: number;
+
+beforeAll(async () => {
+  let n = 1;
+  let m = 1;
+  hetzner = await startHetznerFake({ publicIpv4: () => `127.0.31.${n++}` });
+  ovh = await startOvhFake({ publicIpv4: () => `127.0.32.${m++}`, instanceBuildPolls: 1 });
+  sshPort = await freePort();
+  booter = bootCreatedServers([hetznerMachines(hetzner), ovhMachines(ovh)], sshPort);
+}, 60_000);
+
+afterAll(async () => {
+  await booter?.stop();
+  await hetzner?.stop();
+  await ovh?.stop();
+});
+
+function setup() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kgt-providers-'));
+  const profiles = new ProfileStore(dataDir);
+  const secrets = new MemorySecretStore();
+  const log = new Logger(join(dataDir, 'logs', 'app.log'));
+  const events: { event: EventName; payload: unknown }[] = [];
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void events.push({ event, payload });
+  const deploy = new DeployService({ dataDir, profiles, secrets, log, emit });
+  const service = new ProviderService({
+    profiles,
+    secrets,
+    log,
+    deploy,
+    emit,
+    openExternal: null,
+    endpoints: {
+      hetznerApiUrl: hetzner.url,
+      ovhApiUrl: ovh.url,
+      ovhCa: ovh.ca,
+      sshPort,
+      sshTimeoutMs: 30_000,
+      hetznerClient: { pollInitialMs: 20, pollMaxMs: 100, baseDelayMs: 10 },
+      sshWait: { initialDelayMs: 100, maxDelayMs: 300 },
+    },
+  });
+  return { dataDir, profiles, secrets, log, events, deploy, service };
+}
+
+async function newProfile(profiles: ProfileStore, id: string) {
+  await profiles.save({ id, name: id, phase: 1, provider: null, server: null, repo: null, settings: {}, secrets: {} });
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
+  }
+  return 'no error';
+}
+
+/** Every file under the data folder (logs, profiles, journals), as text. */
+function allFiles(dir: string): string {
+  let out = '';
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    out += statSync(p).isDirectory() ? allFiles(p) : readFileSync(p, 'utf8');
+  }
+  return out;
+}
+
+describe('Hetzner Cloud through the provider service', () => {
+  it('a wrong or read-only token gets its own error, is not kept, and nothing is created', async () => {
+    const { service, profiles } = setup();
+    await newProfile(profiles, 'acme');
+    const before = hetzner.state.servers.length;
+    expect(await codeOf(service.saveCredentials({ kind: 'hetzner', token: 'wrong-token-123' }))).toBe('hetzner.token_invalid');
+    expect(await codeOf(service.saveCredentials({ kind: 'hetzner', token: hetzner.readOnlyToken }))).toBe('hetzner.token_read_only');
+    expect((await service.status()).hetzner.configured).toBe(false);
+    expect((await service.offers(1)).providers).toEqual([]);
+    expect(await codeOf(service.create('acme', 'hetzner:cx22@fsn1'))).toBe('provider.not_configured');
+    expect(hetzner.state.servers.length).toBe(before);
+    expect(hetzner.state.ssh_keys.length).toBe(0);
+  });
+
+  it('offers for the phase and the next, creates one server per click, reaches it over SSH with the pinned key', async () => {
+    const { service, profiles, deploy, events, dataDir } = setup();
+    await newProfile(profiles, 'acme');
+    expect(await service.saveCredentials({ kind: 'hetzner', token: hetzner.token })).toEqual({ saved: true, persistent: false });
+    expect((await service.status()).hetzner).toEqual({ configured: true });
+
+    const { providers, spec } = await service.offers(1);
+    expect(spec).toEqual({ vcpu: 2, ramGb: 2, diskGb: 40 });
+    const col = providers.find((p) => p.provider === 'hetzner')!;
+    expect(col.error).toBeNull();
+    // cx22 (2 vCPU, 4 GB, 40 GB, 3.79 €) is cheaper than the roadmap's CPX11 and meets the spec.
+    expect(col.offers[0]).toMatchObject({ id: 'hetzner:cx22@fsn1', name: 'cx22', vcpu: 2, ramGb: 4, diskGb: 40, locationLabel: 'Falkenstein (DE)', priceMonthly: { net: 3.79, gross: 4.5101, currency: 'EUR' } });
+    expect(col.chosenId).toBe('hetzner:cx22@fsn1');
+    expect(col.roadmapOffer).toBe('CPX11');
+    expect(col.offers.some((o) => o.name === 'cax11')).toBe(false); // Arm: left out
+    expect(col.next).toMatchObject({ phase: 2, offer: { name: 'cx32', priceMonthly: { net: 6.8 } } });
+
+    // Two clicks at once: one creation.
+    const [a, b] = await Promise.all([service.create('acme', col.chosenId!), service.create('acme', col.chosenId!)]);
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ provider: 'hetzner', name: 'koprogo-acme', port: sshPort, user: 'root', outcome: 'created' });
+    expect(a.hostKeySha256).toMatch(/^SHA256:/);
+    expect(hetzner.state.servers.filter((s) => s.labels['koprogo-profile'] === 'acme')).toHaveLength(1);
+    const stages = events.filter((e) => e.event === 'provider.progress').map((e) => (e.payload as { stage: string }).stage);
+    expect([...new Set(stages)]).toEqual(['preparing', 'ssh_key', 'creating', 'booting', 'waiting_ssh', 'host_key_verified', 'done']);
+
+    // The profile holds the server with the pin; the deploy engine connects as root with the app's key.
+    const profile = await profiles.get('acme');
+    expect(profile.provider).toEqual({ kind: 'hetzner', location: 'fsn1', serverType: 'cx22' });
+    expect(profile.server).toEqual({ host: a.host, port: sshPort, user: 'root', hostKeySha256: a.hostKeySha256 });
+    const check = await deploy.checkServer('acme');
+    expect(check.privilege).toBe('root');
+
+    // A later click (or a restart) finds the same server.
+    const again = await service.create('acme', col.chosenId!);
+    expect(again).toMatchObject({ serverId: a.serverId, outcome: 'reused', hostKeySha256: a.hostKeySha256 });
+    expect(hetzner.state.servers.filter((s) => s.labels['koprogo-profile'] === 'acme')).toHaveLength(1);
+    expect((await service.servers('hetzner')).servers).toContainEqual({ id: a.serverId, name: 'koprogo-acme', host: a.host, status: 'running', profileId: 'acme' });
+
+    // The token is nowhere on disk (logs, profiles), in no event, and the user data's host key is not logged.
+    await deploy.plan('acme').catch(() => undefined);
+    const disk = allFiles(dataDir);
+    expect(disk).toContain('hetzner POST /servers 201');
+    expect(disk).not.toContain(hetzner.token);
+    expect(JSON.stringify(events)).not.toContain(hetzner.token);
+    expect(disk).not.toContain('OPENSSH PRIVATE KEY');
+
+    // Forget: the token is gone from the store.
+    await service.forget('hetzner');
+    expect((await service.status()).hetzner.configured).toBe(false);
+  }, 90_000);
+
+  it('a token revoked after saving: the cost preview says so in the Hetzner column, the error carries no token', async () => {
+    const { service, secrets } = setup();
+    await secrets.set('provider.hetzner.token', 'revoked-token-canary-77');
+    const { providers } = await service.offers(1);
+    expect(providers).toHaveLength(1);
+    expect(providers[0]!.error).toMatchObject({ code: 'hetzner.token_invalid' });
+    expect(JSON.stringify(providers)).not.toContain('revoked-token-canary-77');
+  });
+});
+
+describe('OVHcloud through the provider service', () => {
+  it('validation flow: pending, then validated by the user; offers priced from the catalogue; one instance, reached over SSH', async () => {
+    const { service, profiles, deploy, dataDir, events } = setup();
+    await newProfile(profiles, 'ovhco');
+    await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: ovh.applicationSecret });
+    expect((await service.status()).ovh).toEqual({ configured: true, endpoint: 'ovh-eu', credential: 'none' });
+
+    const { validationUrl, openedBy } = await service.ovhRequestConsumerKey();
+    expect(openedBy).toBe('client');
+    expect(new URL(validationUrl).origin).toBe(new URL(ovh.url).origin);
+    const ck = ovh.state.credentials.at(-1)!;
+    expect(ck.rules).toContainEqual({ method: 'POST', path: '/cloud/project/*' });
+    expect(ck.rules.some((r) => r.method === 'DELETE')).toBe(false);
+    expect(await service.ovhStatus()).toEqual({ state: 'pendingValidation', account: null });
+    // Not validated yet: no OVH column, and nothing can be created.
+    expect((await service.offers(1)).providers).toEqual([]);
+    expect(await codeOf(service.create('ovhco', 'ovh:d2-4@GRA11'))).toBe('ovh.credential_pending');
+
+    ovh.validate(ck.consumerKey);
+    expect(await service.ovhStatus()).toEqual({ state: 'validated', account: 'ab12345-ovh' });
+    expect((await service.status()).ovh.credential).toBe('validated');
+
+    const col = (await service.offers(1)).providers.find((p) => p.provider === 'ovh')!;
+    expect(col.error).toBeNull();
+    expect(col.offers[0]).toMatchObject({ name: 'd2-4', vcpu: 2, ramGb: 4, diskGb: 50, priceMonthly: { net: 12.06, gross: 14.47, currency: 'EUR' } });
+    expect(col.roadmapOffer).toBe('VPS Starter');
+    expect(col.tooSmall).toContainEqual({ name: 'd2-2', lacks: ['vcpu', 'disk'] });
+    expect(col.next?.offer).toMatchObject({ name: 'b2-15', vcpu: 4, diskGb: 100 }); // d2-8 lacks disk for phase 2
+
+    const created = await service.create('ovhco', col.chosenId!);
+    expect(created).toMatchObject({ provider: 'ovh', name: 'koprogo-ovhco', user: 'root', outcome: 'created' });
+    const profile = await profiles.get('ovhco');
+    expect(profile.provider).toMatchObject({ kind: 'ovh', endpoint: 'ovh-eu' });
+    expect(profile.server?.hostKeySha256).toBe(created.hostKeySha256);
+    expect((await deploy.checkServer('ovhco')).privilege).toBe('root');
+    expect(await service.create('ovhco', col.chosenId!)).toMatchObject({ serverId: created.serverId, outcome: 'reused' });
+    expect(ovh.state.projects[0]!.instances.filter((i) => i.name === 'koprogo-ovhco')).toHaveLength(1);
+
+    const disk = allFiles(dataDir) + JSON.stringify(events);
+    for (const secret of [ovh.applicationSecret, ck.consumerKey, ovh.applicationKey]) expect(disk).not.toContain(secret);
+    expect(await codeOf(service.ovhRequestConsumerKey().then(() => service.forget('ovh')))).toBe('no error');
+    expect((await service.status()).ovh.configured).toBe(false);
+  }, 90_000);
+
+  it('a refused validation, and a wrong application secret, have their own answers; nothing is created', async () => {
+    const { service } = setup();
+    const instances = ovh.state.projects[0]!.instances.length;
+    await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: ovh.applicationSecret });
+    await service.ovhRequestConsumerKey();
+    ovh.refuse(ovh.state.credentials.at(-1)!.consumerKey);
+    expect(await service.ovhStatus()).toEqual({ state: 'refused', account: null });
+    expect((await service.status()).ovh.credential).toBe('none');
+
+    await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: 'wrongsecret000' });
+    await service.ovhRequestConsumerKey();
+    ovh.validate(ovh.state.credentials.at(-1)!.consumerKey);
+    expect(await codeOf(service.ovhStatus())).toBe('ovh.signature_invalid');
+
+    await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'unknownkey', applicationSecret: ovh.applicationSecret });
+    expect(await codeOf(service.ovhRequestConsumerKey())).toBe('ovh.invalid_application_key');
+    expect(ovh.state.projects[0]!.instances.length).toBe(instances);
+  });
+});
