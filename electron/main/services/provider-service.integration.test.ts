@@ -190,7 +190,8 @@ describe('OVHcloud through the provider service', () => {
 
     const col = (await service.offers(1)).providers.find((p) => p.provider === 'ovh')!;
     expect(col.error).toBeNull();
-    expect(col.offers[0]).toMatchObject({ name: 'd2-4', vcpu: 2, ramGb: 4, diskGb: 50, priceMonthly: { net: 12.06, gross: 14.47, currency: 'EUR' } });
+    expect(col.offers[0]).toMatchObject({ name: 'd2-4', location: 'GRA11', locationLabel: 'Gravelines (FR)', vcpu: 2, ramGb: 4, diskGb: 50, priceMonthly: { net: 12.06, gross: 14.47, currency: 'EUR' } });
+    expect(col.offers.filter((o) => o.name === 'd2-4').map((o) => o.location)).toEqual(['GRA11', 'SBG5', 'WAW1', 'BHS5']); // EU regions first for ovh-eu
     expect(col.roadmapOffer).toBe('VPS Starter');
     expect(col.tooSmall).toContainEqual({ name: 'd2-2', lacks: ['vcpu', 'disk'] });
     expect(col.next?.offer).toMatchObject({ name: 'b2-15', vcpu: 4, diskGb: 100 }); // d2-8 lacks disk for phase 2

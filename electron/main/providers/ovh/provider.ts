@@ -6,13 +6,20 @@ import { AppError } from '../../../shared/errors';
 import type { Phase } from '../../../shared/phases';
 import type { CreateServerInput, ManagedServer, PhaseOffers, ProvidedServer, Provider } from '../provider';
 import { OvhClient, type OvhClientOptions } from './client';
-import { roadmapOvhOffer, selectFlavorForPhase, type FlavorOffer } from './offers';
+import { ovhSpecForPhase, roadmapOvhOffer, selectFlavor, selectFlavorForPhase, type FlavorOffer } from './offers';
 import type { CloudProject } from './schemas';
 
 export const OVH_IMAGE_NAME = 'Debian 12';
 /** Instances this app creates are named koprogo-<profile id>. */
 export const OVH_NAME_PREFIX = 'koprogo-';
 const MAX_OFFERS = 12;
+
+/** Between equal prices, regions near the account's endpoint first (region codes without their number). */
+const PREFERRED_REGIONS: Record<string, string[]> = {
+  'ovh-eu': ['GRA', 'SBG', 'RBX', 'DE', 'UK', 'WAW'],
+  'ovh-ca': ['BHS'],
+  'ovh-us': ['US-EAST-VA', 'US-WEST-OR'],
+};
 
 /** Region codes → city, for the offers table (OVH's region names are codes). */
 const REGION_CITIES: Record<string, string> = { GRA: 'Gravelines (FR)', SBG: 'Strasbourg (FR)', RBX: 'Roubaix (FR)', BHS: 'Beauharnois (CA)', WAW: 'Warsaw (PL)', DE: 'Frankfurt (DE)', UK: 'London (UK)', LIM: 'Limburg (DE)', SGP: 'Singapore (SG)', SYD: 'Sydney (AU)' };
@@ -62,6 +69,17 @@ export class OvhProvider implements Provider {
     const { currency, prices } = await this.client.cloudMonthlyPrices(me.ovhSubsidiary, signal);
     const net = Object.fromEntries(Object.entries(prices).map(([k, v]) => [k, v.net]));
     const sel = selectFlavorForPhase(flavors, net, phase);
+    // Every flavor × region meeting the spec (the selection's own list keeps one region per flavor),
+    // cheapest first, then the regions near the account.
+    const preferred = PREFERRED_REGIONS[this.client.endpoint] ?? [];
+    const rank = (region: string): number => {
+      const i = preferred.indexOf(region.replace(/\d+$/, ''));
+      return i < 0 ? preferred.length : i;
+    };
+    const meeting = flavors
+      .map((f) => selectFlavor([f], net, ovhSpecForPhase(phase)).offer)
+      .filter((o): o is FlavorOffer => o !== null)
+      .sort((a, b) => a.priceMonthly - b.priceMonthly || a.vcpus - b.vcpus || a.ramGb - b.ramGb || rank(a.region) - rank(b.region) || a.name.localeCompare(b.name) || a.region.localeCompare(b.region));
     const toOffer = (f: FlavorOffer): ProviderOffer => {
       const p = prices[f.planCode];
       return {
@@ -77,7 +95,7 @@ export class OvhProvider implements Provider {
         priceMonthly: { net: f.priceMonthly, gross: p ? round2(p.net + p.tax) : null, currency },
       };
     };
-    const offers = sel.offer ? [sel.offer, ...sel.explanation.moreExpensive].slice(0, MAX_OFFERS).map(toOffer) : [];
+    const offers = meeting.slice(0, MAX_OFFERS).map(toOffer);
     const r = sel.explanation.reason;
     const cheapest = sel.offer?.priceMonthly ?? Infinity;
     return {
