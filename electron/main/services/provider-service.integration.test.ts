@@ -12,7 +12,9 @@ import { freePort } from '../testing/free-port';
 import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
 import { startOvhFake, type OvhFake } from '../testing/ovh-fake';
 import { DeployService } from './deploy-service';
-import { ProviderService } from './provider-service';
+import { ProviderService, type ProviderEndpoints } from './provider-service';
+import type { HetznerClientOptions } from '../providers/hetzner/client';
+import { abortableSleep } from '../providers/sleep';
 
 // The provider service against the local fakes of Hetzner Cloud and OVHcloud, with "created"
 // servers booted as real sshd processes serving the host key from their user data: credentials,
@@ -39,7 +41,7 @@ afterAll(async () => {
   await ovh?.stop();
 });
 
-function setup() {
+function setup(hetznerClient: Partial<HetznerClientOptions> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kgt-providers-'));
   const profiles = new ProfileStore(dataDir);
   const secrets = new MemorySecretStore();
@@ -47,24 +49,19 @@ function setup() {
   const events: { event: EventName; payload: unknown }[] = [];
   const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void events.push({ event, payload });
   const deploy = new DeployService({ dataDir, profiles, secrets, log, emit });
-  const service = new ProviderService({
-    profiles,
-    secrets,
-    log,
-    deploy,
-    emit,
-    openExternal: null,
-    endpoints: {
+  const endpoints: ProviderEndpoints = {
       hetznerApiUrl: hetzner.url,
       ovhApiUrl: ovh.url,
       ovhCa: ovh.ca,
       sshPort,
       sshTimeoutMs: 30_000,
-      hetznerClient: { pollInitialMs: 20, pollMaxMs: 100, baseDelayMs: 10 },
+      hetznerClient: { pollInitialMs: 20, pollMaxMs: 100, baseDelayMs: 10, ...hetznerClient },
       sshWait: { initialDelayMs: 100, maxDelayMs: 300 },
-    },
-  });
-  return { dataDir, profiles, secrets, log, events, deploy, service };
+  };
+  /** A service on the same data and secrets: the app started again. */
+  const restart = () => new ProviderService({ profiles, secrets, log, deploy: new DeployService({ dataDir, profiles, secrets, log, emit }), emit, openExternal: null, endpoints });
+  const service = new ProviderService({ profiles, secrets, log, deploy, emit, openExternal: null, endpoints });
+  return { dataDir, profiles, secrets, log, events, deploy, service, restart };
 }
 
 async function newProfile(profiles: ProfileStore, id: string) {
@@ -155,6 +152,30 @@ describe('Hetzner Cloud through the provider service', () => {
     await service.forget('hetzner');
     expect((await service.status()).hetzner.configured).toBe(false);
   }, 90_000);
+
+  it('a lost answer to the create, a 429 storm and a restart during the wait: still exactly one server, found and reused', async () => {
+    // Waits of the client (rate limit, backoff) shortened; the fake's rate-limit answers are real.
+    const { service, profiles, restart } = setup({ sleep: (ms, signal) => abortableSleep(Math.min(ms, 20), signal) });
+    await newProfile(profiles, 'lost');
+    await service.saveCredentials({ kind: 'hetzner', token: hetzner.token });
+    const mine = () => hetzner.state.servers.filter((s) => s.labels['koprogo-profile'] === 'lost');
+    const seen = hetzner.state.requests.length;
+    hetzner.failNext(429, 4, { method: 'GET', path: '/servers' });
+    hetzner.dropNextResponse({ method: 'POST', path: '/servers' });
+    const first = service.create('lost', 'hetzner:cx22@nbg1');
+    const deadline = Date.now() + 20_000;
+    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // The app restarts while the first create still waits: the new instance finds the server.
+    const second = restart().create('lost', 'hetzner:cx22@nbg1');
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.outcome).toBe('recovered');
+    expect(b.outcome).toBe('reused');
+    expect(b).toMatchObject({ serverId: a.serverId, host: a.host, hostKeySha256: a.hostKeySha256 });
+    expect(mine()).toHaveLength(1);
+    const requests = hetzner.state.requests.slice(seen);
+    expect(requests.filter((r) => r.method === 'POST' && r.path === '/servers')).toMatchObject([{ status: 201, dropped: true }]);
+    expect(requests.filter((r) => r.status === 429)).toHaveLength(4);
+  }, 60_000);
 
   it('a token revoked after saving: the cost preview says so in the Hetzner column, the error carries no token', async () => {
     const { service, secrets } = setup();
