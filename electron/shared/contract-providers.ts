@@ -132,6 +132,30 @@ export const providerMethods = {
     }),
   ),
   'provider.create': method(z.object({ profileId: profileIdSchema, offerId: z.string().min(1).max(200) }).strict(), createdServerSchema, true),
+  // OVH's VPS route: the plan to order on OVH's site, and the account's VPS to pick up once ordered.
+  'provider.ovhVps': method(
+    z.object({ phase: phaseIdSchema }).strict(),
+    z.object({
+      plan: z
+        .object({ planCode: z.string(), offer: z.string(), vcpu: z.number(), ramGb: z.number(), diskGb: z.number(), priceMonthly: moneySchema, orderPageUrl: z.string() })
+        .nullable(),
+      reason: offerReasonSchema,
+      roadmapOffer: z.object({ offer: z.string(), inCatalogue: z.boolean(), lacks: z.array(shortfallSchema) }).nullable(),
+      vps: z.array(
+        z.object({
+          name: z.string(),
+          displayName: z.string().nullable(),
+          offer: z.string(),
+          vcpu: z.number(),
+          ramGb: z.number(),
+          diskGb: z.number(),
+          state: z.string(),
+          ipv4: z.string().nullable(),
+          meetsSpec: z.boolean(),
+        }),
+      ),
+    }),
+  ),
   'provider.servers': method(
     z.object({ provider: providerKindSchema }).strict(),
     z.object({ servers: z.array(z.object({ id: z.string(), name: z.string(), host: z.string().nullable(), status: z.string(), profileId: z.string().nullable() })) }),

@@ -182,6 +182,7 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'provider.servers': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ servers: [] }) },
   'provider.ovhRequestConsumerKey': { input: {}, check: () => undefined, error: 'provider.not_configured' },
   'provider.ovhStatus': { input: {}, check: () => undefined, error: 'provider.not_configured' },
+  'provider.ovhVps': { input: { phase: 1 }, check: () => undefined, error: 'provider.not_configured' },
   'provider.create': { input: { profileId: 'ghost', offerId: 'hetzner:cx22@fsn1' }, check: () => undefined, error: 'profile.not_found' },
   'provider.forget': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ forgotten: true }) },
 };
@@ -251,6 +252,7 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'provider.forget': [{ input: { provider: 'aws' }, field: 'provider' }],
   'provider.ovhRequestConsumerKey': [{ input: { url: 'https://evil.example' }, field: '(root)' }],
   'provider.ovhStatus': [{ input: { poll: true }, field: '(root)' }],
+  'provider.ovhVps': [{ input: { phase: '1' }, field: 'phase' }],
   'provider.offers': [{ input: { phase: 7 }, field: 'phase' }],
   'provider.create': [
     { input: { profileId: 'acme', offerId: '' }, field: 'offerId' },
@@ -282,7 +284,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'profiles.delete',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
-    'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.create', 'provider.forget',
+    'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
   it.each(sequence)('%s answers good input', async (method) => {

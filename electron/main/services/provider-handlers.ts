@@ -24,6 +24,7 @@ export function providerHandlers(ctx: HandlerContext): DomainHandlers<typeof pro
     'provider.ovhStatus': async () => providers.ovhStatus(),
     'provider.offers': async ({ phase }) => providers.offers(phase),
     'provider.create': async ({ profileId, offerId }) => providers.create(profileId, offerId),
+    'provider.ovhVps': async ({ phase }) => providers.ovhVps(phase),
     'provider.servers': async ({ provider }) => providers.servers(provider),
   };
 }

@@ -199,14 +199,23 @@ describe('OVHcloud through the provider service', () => {
     expect(new URL(validationUrl).origin).toBe(new URL(ovh.url).origin);
     const ck = ovh.state.credentials.at(-1)!;
     expect(ck.rules).toContainEqual({ method: 'POST', path: '/cloud/project/*' });
-    expect(ck.rules.some((r) => r.method === 'DELETE')).toBe(false);
+    // Deleting is limited to instances; nothing else is ever deleted or changed outside Public Cloud.
+    expect(ck.rules.filter((r) => r.method !== 'GET')).toEqual([
+      { method: 'POST', path: '/cloud/project/*' },
+      { method: 'DELETE', path: '/cloud/project/*/instance/*' },
+    ]);
     expect(await service.ovhStatus()).toEqual({ state: 'pendingValidation', account: null });
     // Not validated yet: no OVH column, and nothing can be created.
     expect((await service.offers(1)).providers).toEqual([]);
     expect(await codeOf(service.create('ovhco', 'ovh:d2-4@GRA11'))).toBe('ovh.credential_pending');
 
+    expect(await codeOf(service.ovhVps(1))).toBe('ovh.credential_pending');
     ovh.validate(ck.consumerKey);
     expect(await service.ovhStatus()).toEqual({ state: 'validated', account: 'ab12345-ovh' });
+    // The VPS route: the plan to order on OVH's site, and the account's VPS to pick up.
+    const vps = await service.ovhVps(1);
+    expect(vps.plan).toMatchObject({ offer: 'VPS-1', priceMonthly: { net: 4.58, currency: 'EUR' } });
+    expect(vps.vps.filter((v) => v.meetsSpec).map((v) => v.offer)).toEqual(['VPS Comfort']);
     expect((await service.status()).ovh.credential).toBe('validated');
 
     const col = (await service.offers(1)).providers.find((p) => p.provider === 'ovh')!;

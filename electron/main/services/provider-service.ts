@@ -265,6 +265,18 @@ export class ProviderService {
     }
   }
 
+  /** OVH's VPS route for a phase: the plan to order, and the account's VPS. */
+  async ovhVps(phaseId: PhaseId): Promise<MethodOutput<'provider.ovhVps'>> {
+    const creds = await this.requireOvh();
+    if (!creds.consumerKey || !creds.validated) throw new AppError('ovh.credential_pending', {});
+    const provider = new OvhProvider(this.ovhOptions(creds));
+    try {
+      return await provider.vpsOffers(getPhase(phaseId));
+    } finally {
+      provider.close();
+    }
+  }
+
   async servers(kind: ProviderKind): Promise<MethodOutput<'provider.servers'>> {
     const provider = await this.provider(kind);
     try {

@@ -6,7 +6,10 @@ import { AppError } from '../../../shared/errors';
 import type { Phase } from '../../../shared/phases';
 import type { CreateServerInput, ManagedServer, PhaseOffers, ProvidedServer, Provider } from '../provider';
 import { OvhClient, type OvhClientOptions } from './client';
-import { ovhSpecForPhase, roadmapOvhOffer, selectFlavor, selectFlavorForPhase, type FlavorOffer } from './offers';
+import { ovhSpecForPhase, roadmapOvhOffer, selectFlavor, selectFlavorForPhase, selectVpsPlanForPhase, type FlavorOffer } from './offers';
+import type { MethodOutput } from '../../../shared/contract';
+
+export type VpsChoice = MethodOutput<'provider.ovhVps'>;
 import type { CloudProject } from './schemas';
 
 export const OVH_IMAGE_NAME = 'Debian 12';
@@ -140,18 +143,67 @@ export class OvhProvider implements Provider {
     };
   }
 
-  // Resizing, snapshots and deletion of Public Cloud instances come later; the access rules the app
-  // asks for do not include DELETE yet either.
-  async resize(): Promise<void> {
-    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'resize' });
+  /** Another flavor in the instance's region (OpenStack keeps the disk: only flavors with a disk at least as large). */
+  async resize(serverId: string, offerId: string, signal?: AbortSignal): Promise<void> {
+    const { flavor } = parseOvhOfferId(offerId);
+    const project = (await this.project(signal)).project_id;
+    const instance = await this.client.getInstance(project, serverId, signal);
+    const f = (await this.client.listFlavors(project, instance.region, signal)).find((x) => x.name === flavor);
+    if (!f || !f.available) throw new AppError('provider.offer_unknown', { provider: 'ovh', offer: `${flavor}@${instance.region}` });
+    await this.client.resizeInstance(project, serverId, f.id, signal);
+    await this.client.waitForInstance(project, serverId, { signal, timeoutMs: 30 * 60_000 });
   }
 
-  async snapshot(): Promise<{ id: string }> {
-    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'snapshot' });
+  async snapshot(serverId: string, description: string, signal?: AbortSignal): Promise<{ id: string }> {
+    const project = (await this.project(signal)).project_id;
+    const name = description.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 120) || `koprogo-${Date.now()}`;
+    const snap = await this.client.snapshotInstance(project, serverId, name, { signal });
+    return { id: snap.id };
   }
 
-  async delete(): Promise<void> {
-    throw new AppError('provider.unsupported', { provider: 'ovh', operation: 'delete' });
+  async delete(serverId: string, signal?: AbortSignal): Promise<void> {
+    const project = (await this.project(signal)).project_id;
+    await this.client.deleteInstance(project, serverId, signal);
+  }
+
+  /**
+   * The VPS route: the cheapest VPS plan of OVH's order catalogue meeting the phase (VPS are ordered
+   * on OVH's site, not through the API), and the account's VPS, to pick one up once ordered.
+   */
+  async vpsOffers(phase: Phase, signal?: AbortSignal): Promise<VpsChoice> {
+    const me = await this.client.me(signal);
+    const { currency, plans } = await this.client.vpsCatalog(me.ovhSubsidiary, signal);
+    const sel = selectVpsPlanForPhase(plans, phase, { subsidiary: me.ovhSubsidiary, currency });
+    const spec = ovhSpecForPhase(phase);
+    const tax = (planCode: string) => plans.find((p) => p.planCode === planCode)?.tax ?? null;
+    const r = sel.explanation.reason;
+    const vps = await this.client.listVps(signal);
+    return {
+      plan: sel.offer
+        ? {
+            planCode: sel.offer.planCode,
+            offer: sel.offer.offer,
+            vcpu: sel.offer.vcore,
+            ramGb: sel.offer.memoryGb,
+            diskGb: sel.offer.diskGb,
+            priceMonthly: { net: sel.offer.priceMonthly, gross: tax(sel.offer.planCode) === null ? null : round2(sel.offer.priceMonthly + (tax(sel.offer.planCode) ?? 0)), currency },
+            orderPageUrl: sel.offer.orderPageUrl,
+          }
+        : null,
+      reason: r.kind === 'none_meets_spec' ? { kind: 'none_meets_spec', largest: r.largest?.offer ?? null, lacks: r.largest?.lacks ?? [] } : r.kind === 'cheapest_meeting_spec' ? { kind: 'cheapest_meeting_spec', candidates: r.candidates } : { kind: 'none_available' },
+      roadmapOffer: sel.explanation.roadmapOffer ? { offer: sel.explanation.roadmapOffer.offer, inCatalogue: sel.explanation.roadmapOffer.inCatalogue, lacks: sel.explanation.roadmapOffer.lacks } : null,
+      vps: vps.map((v) => ({
+        name: v.name,
+        displayName: v.displayName,
+        offer: v.offer,
+        vcpu: v.vcore,
+        ramGb: v.memoryGb,
+        diskGb: v.diskGb,
+        state: v.state,
+        ipv4: v.ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) ?? null,
+        meetsSpec: v.vcore >= spec.vcpu && v.memoryGb >= spec.ramGb && (spec.diskGb === null || v.diskGb >= spec.diskGb),
+      })),
+    };
   }
 
   async findServers(profileId?: string, signal?: AbortSignal): Promise<ManagedServer[]> {
