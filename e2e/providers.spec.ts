@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect as baseExpect, test, type BrowserContext, type Page } from '@playwright/test';
 import { bootCreatedServers, hetznerMachines, ovhMachines, type CloudBooter } from '../electron/main/testing/cloud-server';
 import { freePort } from '../electron/main/testing/free-port';
 import { startHetznerFake, type HetznerFake } from '../electron/main/testing/hetzner-fake';
@@ -13,6 +13,8 @@ import { newDataDir, startWebApp, type WebApp } from './web-app';
 // its user data on the loopback address the fake gave it, so the app reaches it with the pinned key.
 
 const SHOTS = join('test-results', 'screenshots');
+// Four engineers share two cores: answers that take a second alone can take several here.
+const expect = baseExpect.configure({ timeout: 15_000 });
 let hetzner: HetznerFake;
 let ovh: OvhFake;
 let booter: CloudBooter;
@@ -169,6 +171,14 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
   ovh.validate(credential.consumerKey);
   await expect(page.getByTestId('ovh-validated')).toContainText('ab12345-ovh', { timeout: 15_000 });
 
+  // The VPS route: the exact plan to order on OVH's site, and the account's VPS.
+  await page.getByTestId('ovh-route-vps').check();
+  await expect(page.getByTestId('ovh-vps-plan')).toContainText('VPS-1');
+  await expect(page.getByTestId('ovh-vps-plan')).toContainText('4,58');
+  await expect(page.getByTestId('ovh-vps-table')).toContainText('51.75.20.22');
+  await shoot(page, 'providers-ovh-vps-fr');
+  await page.getByTestId('ovh-route-cloud').check();
+
   // Both providers side by side in the cost preview; OVH's cheapest flavor preselected.
   await expect(page.getByTestId('offers-table')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('offers-summary-hetzner')).toBeVisible();
@@ -192,4 +202,20 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
     expect(frames.sent.filter((f) => f.includes(secret)).map((f) => JSON.parse(f).method)).toEqual(secret === ovh.applicationSecret ? ['provider.saveCredentials'] : []);
     expect(allFiles(dataDir)).not.toContain(secret);
   }
+});
+
+test('OVHcloud VPS: pick up a VPS ordered on OVH’s site; it continues as a server I already have', async () => {
+  await page.goto(app.baseUrl);
+  await page.getByTestId('language-select').selectOption('nl');
+  await page.getByTestId('provider-ovh').click();
+  await expect(page.getByTestId('ovh-validated')).toBeVisible();
+  await page.getByTestId('ovh-route-vps').check();
+  await expect(page.getByTestId('ovh-vps-table')).toBeVisible();
+  await shoot(page, 'providers-ovh-vps-nl');
+  await page.getByTestId('ovh-vps-vps-5e6f7a8b-vps-ovh-net').getByTestId('ovh-vps-use').click();
+  await expect(page.getByTestId('provider-existing')).toHaveAttribute('aria-checked', 'true');
+  await expect(page.getByTestId('host-input')).toHaveValue('51.75.20.22');
+  await expect(page.getByTestId('user-input')).toHaveValue('debian');
+  await page.getByTestId('language-select').selectOption('en');
+  await shoot(page, 'providers-ovh-vps-picked-en');
 });

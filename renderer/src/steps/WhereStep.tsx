@@ -71,7 +71,7 @@ export function WhereStep() {
         shown === 'existing' ? (
           <ExistingServer key={profile.id} profile={profile} phase={phase} />
         ) : (
-          <CloudProvider key={`${profile.id}-${shown}`} kind={shown} profile={profile} phase={phase} />
+          <CloudProvider key={`${profile.id}-${shown}`} kind={shown} profile={profile} phase={phase} onUseExisting={() => setChoice('existing')} />
         )
       ) : (
         !error && <Busy text={t('common.loading')} />

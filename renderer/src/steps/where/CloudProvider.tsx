@@ -11,11 +11,14 @@ import { CreateServerCard } from './CreateServerCard';
 import { HetznerCredentials } from './HetznerCredentials';
 import { OffersCard } from './OffersCard';
 import { OvhCredentials } from './OvhCredentials';
+import { OvhVpsCard } from './OvhVpsCard';
 import type { CloudKind, Offer, ProviderStatus } from './provider-ui';
 
 /** A server from a cloud provider: credentials, then offers and prices, then one click to create it. */
-export function CloudProvider({ kind, profile, phase }: { kind: CloudKind; profile: Profile; phase: PhaseId }) {
+export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: CloudKind; profile: Profile; phase: PhaseId; onUseExisting: () => void }) {
   const { t } = useTranslation();
+  // OVH: a Public Cloud instance the app creates, or a VPS ordered on OVH's site and picked up here.
+  const [route, setRoute] = useState<'cloud' | 'vps'>('cloud');
   const [status, setStatus] = useState<ProviderStatus | null>(null);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [offer, setOffer] = useState<Offer | null>(null);
@@ -38,7 +41,18 @@ export function CloudProvider({ kind, profile, phase }: { kind: CloudKind; profi
   return (
     <>
       {kind === 'hetzner' ? <HetznerCredentials status={status} onChange={refresh} /> : <OvhCredentials status={status} onChange={refresh} />}
-      {ready && (
+      {ready && kind === 'ovh' && (
+        <div className="segmented" role="radiogroup" aria-label={t('where.vps.routeLabel')}>
+          {(['cloud', 'vps'] as const).map((r) => (
+            <label key={r} className={`segment${route === r ? ' is-selected' : ''}`}>
+              <input type="radio" name="ovh-route" value={r} checked={route === r} onChange={() => setRoute(r)} data-testid={`ovh-route-${r}`} />
+              {t(`where.vps.routes.${r}`)}
+            </label>
+          ))}
+        </div>
+      )}
+      {ready && kind === 'ovh' && route === 'vps' && <OvhVpsCard phase={phase} endpoint={status.ovh.endpoint ?? 'ovh-eu'} onPicked={onUseExisting} />}
+      {ready && (kind === 'hetzner' || route === 'cloud') && (
         <>
           <OffersCard kind={kind} phase={phase} selected={offer} onSelect={setOffer} />
           <CreateServerCard kind={kind} profile={profile} phase={phase} offer={offer} />
