@@ -11,7 +11,7 @@ import { bootCreatedServers, hetznerMachines, ovhMachines, type CloudBooter } fr
 import { freePort } from '../testing/free-port';
 import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
 import { startOvhFake, type OvhFake } from '../testing/ovh-fake';
-import { DeployService } from './deploy-service';
+import { DeployService, secretName } from './deploy-service';
 import { ProviderService, type ProviderEndpoints } from './provider-service';
 import type { HetznerClientOptions } from '../providers/hetzner/client';
 import { abortableSleep } from '../providers/sleep';
@@ -92,7 +92,10 @@ describe('Hetzner Cloud through the provider service', () => {
     const { service, profiles } = setup();
     await newProfile(profiles, 'acme');
     const before = hetzner.state.servers.length;
-    expect(await codeOf(service.saveCredentials({ kind: 'hetzner', token: 'wrong-token-123' }))).toBe('hetzner.token_invalid');
+    const wrong = await service.saveCredentials({ kind: 'hetzner', token: 'wrong-token-123' }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(AppError);
+    expect((wrong as AppError).code).toBe('hetzner.token_invalid');
+    expect(JSON.stringify((wrong as AppError).toEnvelope())).not.toContain('wrong-token-123');
     expect(await codeOf(service.saveCredentials({ kind: 'hetzner', token: hetzner.readOnlyToken }))).toBe('hetzner.token_read_only');
     expect((await service.status()).hetzner.configured).toBe(false);
     expect((await service.offers(1)).providers).toEqual([]);
@@ -102,7 +105,7 @@ describe('Hetzner Cloud through the provider service', () => {
   });
 
   it('offers for the phase and the next, creates one server per click, reaches it over SSH with the pinned key', async () => {
-    const { service, profiles, deploy, events, dataDir } = setup();
+    const { service, profiles, deploy, events, dataDir, secrets } = setup();
     await newProfile(profiles, 'acme');
     expect(await service.saveCredentials({ kind: 'hetzner', token: hetzner.token })).toEqual({ saved: true, persistent: false });
     expect((await service.status()).hetzner).toEqual({ configured: true });
@@ -141,7 +144,12 @@ describe('Hetzner Cloud through the provider service', () => {
     expect((await service.servers('hetzner')).servers).toContainEqual({ id: a.serverId, name: 'koprogo-acme', host: a.host, status: 'running', profileId: 'acme' });
 
     // The token is nowhere on disk (logs, profiles), in no event, and the user data's host key is not logged.
-    await deploy.plan('acme').catch(() => undefined);
+    const { version: _v, createdAt: _c, updatedAt: _u, ...input } = await profiles.get('acme');
+    await profiles.save({ ...input, repo: { url: 'https://github.com/acme/koprogo', ref: 'main' } });
+    await secrets.set(secretName('acme', 'env'), 'DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=secret-value-1\n');
+    const plan = JSON.stringify(await deploy.plan('acme'));
+    expect(plan).toContain('docker');
+    expect(plan).not.toContain(hetzner.token);
     const disk = allFiles(dataDir);
     expect(disk).toContain('hetzner POST /servers 201');
     expect(disk).not.toContain(hetzner.token);
