@@ -150,6 +150,9 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
   test.setTimeout(180_000);
   await page.goto(app.baseUrl);
   await expect(page.getByTestId('step-where')).toBeVisible();
+  // Back on the step, the server Hetzner created is shown where it came from.
+  await expect(page.getByTestId('provider-hetzner')).toHaveAttribute('aria-checked', 'true');
+  await expect(page.getByTestId('create-done')).toBeVisible();
   await page.getByTestId('provider-ovh').click();
   await expect(page.getByTestId('ovh-credentials')).toBeVisible();
   for (const lang of ['nl', 'en', 'fr'] as const) {

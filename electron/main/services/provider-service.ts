@@ -67,6 +67,9 @@ export interface ProviderServiceDeps {
   endpoints?: ProviderEndpoints;
 }
 
+/** Non-secret profile settings naming the server the provider created. */
+export const PROVIDER_SERVER_SETTINGS = { id: 'providerServerId', host: 'providerServerHost' } as const;
+
 /** Secret-store names: account-wide credentials, and the per-profile host key the app injects. */
 export const PROVIDER_SECRETS = {
   hetznerToken: 'provider.hetzner.token',
@@ -251,7 +254,8 @@ export class ProviderService {
           ...inputOf(fresh),
           provider: ovhEndpoint ? { kind: 'ovh', endpoint: ovhEndpoint, offer: `${server.offerName}@${server.location}` } : { kind: 'hetzner', location: server.location, serverType: server.offerName },
           server: { host: server.host, port, user: server.user, hostKeySha256: cloudInit.hostKeySha256 },
-          settings: { ...fresh.settings, providerServerId: server.id },
+          // Which server the provider made for this profile (the "Where" step shows it as created there).
+          settings: { ...fresh.settings, [PROVIDER_SERVER_SETTINGS.id]: server.id, [PROVIDER_SERVER_SETTINGS.host]: server.host },
         });
         this.deps.emit('profiles.changed', { ids: [saved.id] });
         progress('done', 100);

@@ -16,6 +16,7 @@ import { SERVER_CHECK_SETTING, savedServerCheck, serverTarget, toEnvelope, usePr
 import { useWizard } from '../stores/wizard-store';
 import { CheckList } from './where/CheckList';
 import { CloudProvider } from './where/CloudProvider';
+import { createdBy } from './where/provider-ui';
 
 // "Where": the server KoproGo will run on: one created by the app at Hetzner Cloud or OVHcloud
 // (where/CloudProvider.tsx), or a server the user already has. The server's identity is verified
@@ -58,8 +59,8 @@ export function WhereStep() {
     void ensureProfile();
   }, [ensureProfile]);
 
-  // Until the user picks: where the profile's server came from.
-  const shown: Choice = choice ?? profile?.provider?.kind ?? 'existing';
+  // Until the user picks: the provider that created the profile's server, else "a server I already have".
+  const shown: Choice = choice ?? (profile ? (createdBy(profile) ?? 'existing') : 'existing');
 
   return (
     <section className="panel" data-testid="step-where">

@@ -12,7 +12,7 @@ import { SERVER_CHECK_SETTING, savedServerCheck, serverTarget, toEnvelope, usePr
 import { useSettings } from '../../stores/settings-store';
 import { useWizard } from '../../stores/wizard-store';
 import { CheckList } from './CheckList';
-import { formatMoney, type CloudKind, type Offer } from './provider-ui';
+import { createdBy, formatMoney, type CloudKind, type Offer } from './provider-ui';
 
 // Creating the server: one click, live progress (creating, booting, waiting for SSH, host key
 // verified), then the same checks as for an existing server. A second click, or a restart during the
@@ -33,7 +33,7 @@ export function CreateServerCard({ kind, profile, phase, offer }: { kind: CloudK
   const next = useWizard((s) => s.next);
   const localize = useLocalizeError();
   const save = useProfile((s) => s.save);
-  const mine = profile.provider?.kind === kind && !!profile.server?.hostKeySha256;
+  const mine = createdBy(profile) === kind;
   const [flow, setFlow] = useState<Flow>(() => {
     const last = mine ? savedServerCheck(profile) : null;
     return last ? { kind: 'checked', result: last } : { kind: 'idle' };

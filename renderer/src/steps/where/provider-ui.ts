@@ -1,6 +1,7 @@
 import type { EventPayload, MethodOutput } from '../../../../electron/shared/contract';
 import type { Language } from '../../../../electron/shared/contract-languages';
 import { intlLocale } from '../../../../electron/shared/i18n/format';
+import type { Profile } from '../../../../electron/shared/profile';
 import { api } from '../../app-api';
 
 // Small helpers shared by the cloud-provider cards of the "Where" step.
@@ -27,4 +28,11 @@ export async function openLink(url: string): Promise<void> {
 /** A test id made of an offer id ("hetzner:cx22@fsn1" → "hetzner-cx22-fsn1"). */
 export function offerTestId(id: string): string {
   return id.replace(/[^A-Za-z0-9]+/g, '-');
+}
+
+/** The provider that created the profile's current server (null: a server the user brought, or none). */
+export function createdBy(profile: Profile): CloudKind | null {
+  const kind = profile.provider?.kind;
+  if (kind !== 'hetzner' && kind !== 'ovh') return null;
+  return profile.server && profile.settings.providerServerHost === profile.server.host && !!profile.server.hostKeySha256 ? kind : null;
 }
