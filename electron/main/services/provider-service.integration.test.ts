@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { freePort } from '../testing/free-port';
 import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
 import { startOvhFake, type OvhFake } from '../testing/ovh-fake';
 import { DeployService, secretName } from './deploy-service';
-import { ProviderService, type ProviderEndpoints } from './provider-service';
+import { ProviderService, providerEndpointsFromEnv, type ProviderEndpoints } from './provider-service';
 import type { HetznerClientOptions } from '../providers/hetzner/client';
 import { abortableSleep } from '../providers/sleep';
 
@@ -257,6 +257,10 @@ describe('OVHcloud through the provider service', () => {
     ovh.refuse(ovh.state.credentials.at(-1)!.consumerKey);
     expect(await service.ovhStatus()).toEqual({ state: 'refused', account: null });
     expect((await service.status()).ovh.credential).toBe('none');
+    await service.ovhRequestConsumerKey();
+    ovh.expire(ovh.state.credentials.at(-1)!.consumerKey);
+    expect(await service.ovhStatus()).toEqual({ state: 'refused', account: null }); // OVH says NOT_CREDENTIAL for both
+    expect((await service.offers(1)).providers).toEqual([]); // no OVH column without a validated access
 
     await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: 'wrongsecret000' });
     await service.ovhRequestConsumerKey();
@@ -266,5 +270,20 @@ describe('OVHcloud through the provider service', () => {
     await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'unknownkey', applicationSecret: ovh.applicationSecret });
     expect(await codeOf(service.ovhRequestConsumerKey())).toBe('ovh.invalid_application_key');
     expect(ovh.state.projects[0]!.instances.length).toBe(instances);
+  });
+});
+
+describe('providerEndpointsFromEnv', () => {
+  it('reads the API roots, the OVH test CA file and the SSH port; ignores a bad port', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kgt-env-'));
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
+    expect(providerEndpointsFromEnv({ KOPROGO_HETZNER_API_URL: 'http://127.0.0.1:1/v1', KOPROGO_OVH_API_URL: 'https://127.0.0.1:2/1.0', KOPROGO_OVH_CA_FILE: join(dir, 'ca.pem'), KOPROGO_PROVIDER_SSH_PORT: '2222' })).toEqual({
+      hetznerApiUrl: 'http://127.0.0.1:1/v1',
+      ovhApiUrl: 'https://127.0.0.1:2/1.0',
+      ovhCa: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+      sshPort: 2222,
+    });
+    expect(providerEndpointsFromEnv({ KOPROGO_PROVIDER_SSH_PORT: '99999' })).toEqual({});
+    expect(providerEndpointsFromEnv({})).toEqual({});
   });
 });
