@@ -131,6 +131,7 @@ test('Hetzner: paste a token, see offers and prices, create the server, reach it
   const server = hetzner.state.servers[0]!;
   await expect(page.getByTestId('create-done')).toContainText(server.ipv4);
   await expect(page.getByTestId('nav-next')).toBeEnabled();
+  await expect(page.getByTestId('managed-servers')).toContainText(`koprogo-koprogo (${server.ipv4}, running)`); // English at this point
   for (const lang of ['fr', 'nl', 'en'] as const) {
     await page.getByTestId('language-select').selectOption(lang);
     await shoot(page, `providers-hetzner-created-${lang}`);

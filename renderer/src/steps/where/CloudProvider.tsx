@@ -12,6 +12,7 @@ import { HetznerCredentials } from './HetznerCredentials';
 import { OffersCard } from './OffersCard';
 import { OvhCredentials } from './OvhCredentials';
 import { OvhVpsCard } from './OvhVpsCard';
+import { ManagedServers } from './ManagedServers';
 import type { CloudKind, Offer, ProviderStatus } from './provider-ui';
 
 /** A server from a cloud provider: credentials, then offers and prices, then one click to create it. */
@@ -41,6 +42,7 @@ export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: C
   return (
     <>
       {kind === 'hetzner' ? <HetznerCredentials status={status} onChange={refresh} /> : <OvhCredentials status={status} onChange={refresh} />}
+      {ready && <ManagedServers key={profile.server?.host ?? '-'} kind={kind} />}
       {ready && kind === 'ovh' && (
         <div className="segmented" role="radiogroup" aria-label={t('where.vps.routeLabel')}>
           {(['cloud', 'vps'] as const).map((r) => (
