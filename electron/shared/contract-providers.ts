@@ -2,7 +2,7 @@
 // Credentials go in (`provider.saveCredentials`) and never come back out: every answer says only
 // whether a provider is configured.
 import { z } from 'zod';
-import { method } from './contract-method';
+import { empty, method } from './contract-method';
 import { phaseIdSchema, profileIdSchema } from './profile';
 
 export const PROVIDER_KINDS = ['hetzner', 'ovh'] as const;
@@ -99,7 +99,7 @@ export const createdServerSchema = z.object({
 const secretText = (max: number) => z.string().trim().min(1).max(max);
 
 export const providerMethods = {
-  'provider.status': method(z.object({}).strict(), providerStatusSchema),
+  'provider.status': method(empty, providerStatusSchema),
   // The one call that carries a credential; it is checked with the provider before it is kept.
   'provider.saveCredentials': method(
     z.discriminatedUnion('kind', [
@@ -118,11 +118,11 @@ export const providerMethods = {
   ),
   'provider.forget': method(z.object({ provider: providerKindSchema }).strict(), z.object({ forgotten: z.literal(true) }), true),
   'provider.ovhRequestConsumerKey': method(
-    z.object({}).strict(),
+    empty,
     z.object({ validationUrl: z.string(), openedBy: z.enum(['system', 'client']) }),
     true,
   ),
-  'provider.ovhStatus': method(z.object({}).strict(), z.object({ state: credentialStateSchema, account: z.string().nullable() }), true),
+  'provider.ovhStatus': method(empty, z.object({ state: credentialStateSchema, account: z.string().nullable() }), true),
   'provider.offers': method(
     z.object({ phase: phaseIdSchema }).strict(),
     z.object({

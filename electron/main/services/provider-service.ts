@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { EventName, EventPayload, MethodOutput } from '../../shared/contract';
 import type { CreateStage, ProviderKind } from '../../shared/contract-providers';
-import { DEPLOY_SECRETS } from '../../shared/deploy';
 import { AppError, type ErrorEnvelope } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { getPhase, type PhaseId } from '../../shared/phases';
@@ -220,9 +219,7 @@ export class ProviderService {
   }
 
   private async runCreate(profileId: string, offerId: string): Promise<CreatedServer> {
-    const kind: ProviderKind = offerId.startsWith('ovh:') ? 'ovh' : offerId.startsWith('hetzner:') ? 'hetzner' : (() => {
-      throw new AppError('provider.offer_unknown', { provider: 'unknown' });
-    })();
+    const kind = providerOfOffer(offerId);
     const progress = (stage: CreateStage, percent: number | null = null, error: ErrorEnvelope | null = null): void => {
       this.deps.emit('provider.progress', { profileId, provider: kind, stage, percent, error });
       if (stage !== 'booting' || percent === null || percent === 100) this.deps.log.info(`provider ${kind} create ${profileId}: ${stage}`);
@@ -397,5 +394,9 @@ function inputOf(profile: Profile): ProfileInput {
   return input;
 }
 
-/** For tests: the per-profile SSH key name the deploy engine reads. */
-export const SSH_KEY_SECRET = DEPLOY_SECRETS.sshKey;
+/** Offer ids carry their provider ("hetzner:cx22@fsn1", "ovh:d2-4@GRA11"). */
+function providerOfOffer(offerId: string): ProviderKind {
+  if (offerId.startsWith('hetzner:')) return 'hetzner';
+  if (offerId.startsWith('ovh:')) return 'ovh';
+  throw new AppError('provider.offer_unknown', { provider: 'unknown' });
+}
