@@ -197,7 +197,7 @@ describe('Hetzner Cloud through the provider service', () => {
 
 describe('OVHcloud through the provider service', () => {
   it('validation flow: pending, then validated by the user; offers priced from the catalogue; one instance, reached over SSH', async () => {
-    const { service, profiles, deploy, dataDir, events } = setup();
+    const { service, profiles, deploy, dataDir, events, log } = setup();
     await newProfile(profiles, 'ovhco');
     await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: ovh.applicationSecret });
     expect((await service.status()).ovh).toEqual({ configured: true, endpoint: 'ovh-eu', credential: 'none' });
@@ -225,6 +225,9 @@ describe('OVHcloud through the provider service', () => {
     expect(vps.plan).toMatchObject({ offer: 'VPS-1', priceMonthly: { net: 4.58, currency: 'EUR' } });
     expect(vps.vps.filter((v) => v.meetsSpec).map((v) => v.offer)).toEqual(['VPS Comfort']);
     expect((await service.status()).ovh.credential).toBe('validated');
+    // The same credentials for the K3s path, and masked in every log line.
+    expect(await service.ovhEnvironment()).toEqual({ OVH_ENDPOINT: 'ovh-eu', OVH_APPLICATION_KEY: ovh.applicationKey, OVH_APPLICATION_SECRET: ovh.applicationSecret, OVH_CONSUMER_KEY: ck.consumerKey });
+    expect(log.redact(`OVH_CONSUMER_KEY=${ck.consumerKey}`)).toBe('OVH_CONSUMER_KEY=••••••');
 
     const col = (await service.offers(1)).providers.find((p) => p.provider === 'ovh')!;
     expect(col.error).toBeNull();

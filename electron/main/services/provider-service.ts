@@ -178,6 +178,16 @@ export class ProviderService {
     }
   }
 
+  /**
+   * The same OVH credentials as the variables of the roadmap's K3s deploy script (`infrastructure/`,
+   * Terraform's OVH provider). Main side only: for the remote run's environment, never the renderer.
+   */
+  async ovhEnvironment(): Promise<{ OVH_ENDPOINT: OvhEndpoint; OVH_APPLICATION_KEY: string; OVH_APPLICATION_SECRET: string; OVH_CONSUMER_KEY: string }> {
+    const creds = await this.requireOvh();
+    if (!creds.consumerKey || !creds.validated) throw new AppError('ovh.credential_pending', {});
+    return { OVH_ENDPOINT: creds.endpoint, OVH_APPLICATION_KEY: creds.applicationKey, OVH_APPLICATION_SECRET: creds.applicationSecret, OVH_CONSUMER_KEY: creds.consumerKey };
+  }
+
   // ---- cost preview --------------------------------------------------------------------------------
 
   async offers(phaseId: PhaseId): Promise<MethodOutput<'provider.offers'>> {
