@@ -1,6 +1,7 @@
 // One interface for the places a server can come from: Hetzner Cloud, OVHcloud, or a server the
 // user already has. The provider service (services/provider-service.ts) talks to this interface only;
 // each implementation wraps its typed client and its offer selection.
+import { createHash } from 'node:crypto';
 import type { ProviderKind, ProviderOffer, ProviderOffers } from '../../shared/contract-providers';
 import { AppError } from '../../shared/errors';
 import type { Phase } from '../../shared/phases';
@@ -58,6 +59,16 @@ export interface Provider {
   /** Servers this app created (for one profile, or all). */
   findServers(profileId?: string, signal?: AbortSignal): Promise<ManagedServer[]>;
   close?(): void;
+}
+
+/**
+ * The name of the app's SSH key at the provider: the server's name and the key's own fingerprint, so
+ * a new key (a session-only store lost the old one, or the user made a new one) never collides with
+ * the old one under the same name.
+ */
+export function sshKeyName(serverName: string, publicKey: string): string {
+  const blob = publicKey.trim().split(/\s+/)[1] ?? '';
+  return `${serverName}-${createHash('sha256').update(blob).digest('hex').slice(0, 8)}`;
 }
 
 /** The cheapest offer first, then by name and location (stable); the first one is preselected. */

@@ -185,6 +185,23 @@ describe('Hetzner Cloud through the provider service', () => {
     expect(requests.filter((r) => r.status === 429)).toHaveLength(4);
   }, 60_000);
 
+  it('after a restart with a session-only store (key and host key lost), create again finds the server and keeps its pin', async () => {
+    const first = setup();
+    await newProfile(first.profiles, 'session');
+    await first.service.saveCredentials({ kind: 'hetzner', token: hetzner.token });
+    const a = await first.service.create('session', 'hetzner:cx22@hel1');
+    // Same data folder, new memory store: the token must be pasted again; the keys are gone.
+    const secrets = new MemorySecretStore();
+    const deploy = new DeployService({ dataDir: first.dataDir, profiles: first.profiles, secrets, log: first.log, emit: () => undefined });
+    const again = new ProviderService({ profiles: first.profiles, secrets, log: first.log, deploy, emit: () => undefined, openExternal: null, endpoints: { hetznerApiUrl: hetzner.url, sshPort, hetznerClient: { pollInitialMs: 20, pollMaxMs: 100 }, sshWait: { initialDelayMs: 100 } } });
+    await again.saveCredentials({ kind: 'hetzner', token: hetzner.token });
+    const b = await again.create('session', 'hetzner:cx22@hel1');
+    expect(b).toMatchObject({ serverId: a.serverId, outcome: 'reused', hostKeySha256: a.hostKeySha256 });
+    expect(hetzner.state.servers.filter((s) => s.labels['koprogo-profile'] === 'session')).toHaveLength(1);
+    // The new app key was uploaded under its own name, next to the old one.
+    expect(hetzner.state.ssh_keys.filter((k) => k.name.startsWith('koprogo-session-'))).toHaveLength(2);
+  }, 60_000);
+
   it('a token revoked after saving: the cost preview says so in the Hetzner column, the error carries no token', async () => {
     const { service, secrets } = setup();
     await secrets.set('provider.hetzner.token', 'revoked-token-canary-77');

@@ -252,21 +252,25 @@ export class ProviderService {
           onProgress: (stage, percent) => progress(stage, percent),
         });
         const port = this.endpoints.sshPort ?? 22;
+        // A server that existed before this call got the host key of its own creation: the one pinned
+        // in the profile then (a session-only store may have lost the key since), else ours.
+        const pinned = profile.server?.host === server.host ? profile.server.hostKeySha256 : undefined;
+        const hostKeySha256 = server.outcome === 'reused' && pinned ? pinned : cloudInit.hostKeySha256;
         progress('waiting_ssh');
-        await waitForSsh({ host: server.host, port, hostKeySha256: cloudInit.hostKeySha256, timeoutMs: this.endpoints.sshTimeoutMs, ...this.endpoints.sshWait });
+        await waitForSsh({ host: server.host, port, hostKeySha256, timeoutMs: this.endpoints.sshTimeoutMs, ...this.endpoints.sshWait });
         progress('host_key_verified');
         const ovhEndpoint = kind === 'ovh' ? ((await this.ovhCredentials())?.endpoint ?? 'ovh-eu') : null;
         const fresh = await this.deps.profiles.get(profileId).catch(() => profile);
         const saved = await this.deps.profiles.save({
           ...inputOf(fresh),
           provider: ovhEndpoint ? { kind: 'ovh', endpoint: ovhEndpoint, offer: `${server.offerName}@${server.location}` } : { kind: 'hetzner', location: server.location, serverType: server.offerName },
-          server: { host: server.host, port, user: server.user, hostKeySha256: cloudInit.hostKeySha256 },
+          server: { host: server.host, port, user: server.user, hostKeySha256 },
           // Which server the provider made for this profile (the "Where" step shows it as created there).
           settings: { ...fresh.settings, [PROVIDER_SERVER_SETTINGS.id]: server.id, [PROVIDER_SERVER_SETTINGS.host]: server.host },
         });
         this.deps.emit('profiles.changed', { ids: [saved.id] });
         progress('done', 100);
-        return { provider: kind, serverId: server.id, name: server.name, host: server.host, port, user: server.user, hostKeySha256: cloudInit.hostKeySha256, outcome: server.outcome };
+        return { provider: kind, serverId: server.id, name: server.name, host: server.host, port, user: server.user, hostKeySha256, outcome: server.outcome };
       } finally {
         provider.close?.();
       }

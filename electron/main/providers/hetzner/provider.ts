@@ -3,7 +3,7 @@
 import type { ProviderOffer } from '../../../shared/contract-providers';
 import { AppError } from '../../../shared/errors';
 import type { Phase } from '../../../shared/phases';
-import type { CreateServerInput, ManagedServer, PhaseOffers, ProvidedServer, Provider } from '../provider';
+import { sshKeyName, type CreateServerInput, type ManagedServer, type PhaseOffers, type ProvidedServer, type Provider } from '../provider';
 import { HetznerClient, PROFILE_LABEL, type HetznerClientOptions } from './client';
 import { selectOfferForPhase, type Offer } from './offers';
 import type { Location, Server } from './schemas';
@@ -74,7 +74,7 @@ export class HetznerProvider implements Provider {
     const type = types.find((t) => t.name === serverType);
     if (!type || !type.prices.some((p) => p.location === location)) throw new AppError('provider.offer_unknown', { provider: 'hetzner', offer: `${serverType}@${location}` });
     input.onProgress?.('ssh_key', null);
-    const key = await this.client.ensureSshKey({ name: input.name, publicKey: input.publicKey, labels: { [PROFILE_LABEL]: input.profileId } }, input.signal);
+    const key = await this.client.ensureSshKey({ name: sshKeyName(input.name, input.publicKey), publicKey: input.publicKey, labels: { [PROFILE_LABEL]: input.profileId } }, input.signal);
     const firewall = await this.client.ensureFirewall({ name: FIREWALL_NAME }, input.signal);
     const image = await this.client.findSystemImage(IMAGE_NAME, type.architecture === 'arm' ? 'arm' : 'x86', input.signal);
     input.onProgress?.('creating', null);

@@ -4,7 +4,7 @@
 import type { ProviderOffer } from '../../../shared/contract-providers';
 import { AppError } from '../../../shared/errors';
 import type { Phase } from '../../../shared/phases';
-import type { CreateServerInput, ManagedServer, PhaseOffers, ProvidedServer, Provider } from '../provider';
+import { sshKeyName, type CreateServerInput, type ManagedServer, type PhaseOffers, type ProvidedServer, type Provider } from '../provider';
 import { OvhClient, type OvhClientOptions } from './client';
 import { ovhSpecForPhase, roadmapOvhOffer, selectFlavor, selectFlavorForPhase, selectVpsPlanForPhase, type FlavorOffer } from './offers';
 import type { MethodOutput } from '../../../shared/contract';
@@ -123,7 +123,7 @@ export class OvhProvider implements Provider {
     const image = (await this.client.listImages(project, region, input.signal)).find((i) => i.name === OVH_IMAGE_NAME);
     if (!image) throw new AppError('ovh.not_found', { call: 'GET /cloud/project/{serviceName}/image', status: 404, apiCode: OVH_IMAGE_NAME });
     input.onProgress?.('ssh_key', null);
-    const key = await this.client.ensureSshKey(project, input.name, input.publicKey, input.signal);
+    const key = await this.client.ensureSshKey(project, sshKeyName(input.name, input.publicKey), input.publicKey, input.signal);
     input.onProgress?.('creating', null);
     const created = await this.client.createInstanceOnce(
       project,
