@@ -191,7 +191,17 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
   await shoot(page, 'providers-ovh-offers-fr');
 
   await page.getByTestId('create-server').click();
-  await expect(page.getByTestId('create-done')).toBeVisible({ timeout: 90_000 });
+  // The tab is reloaded during the creation: the screen follows the creation still running on the
+  // main side, or (if it ended meanwhile) a second click finds the same instance.
+  await expect(page.getByTestId('create-stages')).toBeVisible();
+  await page.reload();
+  await page.getByTestId('provider-ovh').click();
+  const done = page.getByTestId('create-done');
+  const following = await expect(page.getByTestId('create-stages').or(done))
+    .toBeVisible({ timeout: 10_000 })
+    .then(() => true, () => false);
+  if (!following) await page.getByTestId('create-server').click();
+  await expect(done).toBeVisible({ timeout: 90_000 });
   await expect(page.getByTestId('check-privilege')).toHaveAttribute('data-ok', 'true');
   const instances = ovh.state.projects[0]!.instances;
   expect(instances).toHaveLength(1);

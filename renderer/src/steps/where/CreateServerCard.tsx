@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CreateStage } from '../../../../electron/shared/contract-providers';
 import type { ErrorEnvelope } from '../../../../electron/shared/errors';
@@ -12,7 +12,7 @@ import { SERVER_CHECK_SETTING, savedServerCheck, serverTarget, toEnvelope, usePr
 import { useSettings } from '../../stores/settings-store';
 import { useWizard } from '../../stores/wizard-store';
 import { CheckList } from './CheckList';
-import { createdBy, formatMoney, type CloudKind, type Offer } from './provider-ui';
+import { createdBy, formatMoney, type CloudKind, type Offer, type ProgressEvent } from './provider-ui';
 
 // Creating the server: one click, live progress (creating, booting, waiting for SSH, host key
 // verified), then the same checks as for an existing server. A second click, or a restart during the
@@ -39,15 +39,6 @@ export function CreateServerCard({ kind, profile, phase, offer }: { kind: CloudK
     return last ? { kind: 'checked', result: last } : { kind: 'idle' };
   });
 
-  useEffect(
-    () =>
-      api().on('provider.progress', (p) => {
-        if (p.profileId !== profile.id || p.provider !== kind || p.stage === 'failed' || p.stage === 'done') return;
-        setFlow((f) => (f.kind === 'creating' ? { kind: 'creating', stage: p.stage, percent: p.percent } : f));
-      }),
-    [profile.id, kind],
-  );
-
   const check = async (server: { host: string; port: number; user: string }) => {
     setFlow({ kind: 'checking' });
     const r = await api()['server.check']({ profileId: profile.id });
@@ -56,8 +47,33 @@ export function CreateServerCard({ kind, profile, phase, offer }: { kind: CloudK
     setFlow({ kind: 'checked', result });
   };
 
+  // This screen's own click waits for the call's answer; a creation started before a reload (or in
+  // another window) is followed through its progress events instead.
+  const own = useRef(false);
+  const followed = async () => {
+    try {
+      await useProfile.getState().load(profile.id);
+      const server = useProfile.getState().profile?.server;
+      if (server) await check(server);
+    } catch (error) {
+      setFlow({ kind: 'failed', error: toEnvelope(error, 'server.check') });
+    }
+  };
+  const onProgress = useEffectEvent((p: ProgressEvent) => {
+    if (p.profileId !== profile.id || p.provider !== kind) return;
+    if (p.stage === 'done' || p.stage === 'failed') {
+      if (own.current) return;
+      if (p.stage === 'failed' && p.error) setFlow({ kind: 'failed', error: p.error as ErrorEnvelope });
+      else void followed();
+      return;
+    }
+    setFlow((f) => (f.kind === 'checking' || f.kind === 'checked' ? f : { kind: 'creating', stage: p.stage, percent: p.percent }));
+  });
+  useEffect(() => api().on('provider.progress', (p) => onProgress(p)), []);
+
   const create = async () => {
     if (!offer) return;
+    own.current = true;
     setFlow({ kind: 'creating', stage: 'preparing', percent: null });
     try {
       const server = await api()['provider.create']({ profileId: profile.id, offerId: offer.id });
@@ -66,6 +82,8 @@ export function CreateServerCard({ kind, profile, phase, offer }: { kind: CloudK
       await check(server);
     } catch (error) {
       setFlow({ kind: 'failed', error: toEnvelope(error, 'provider.create') });
+    } finally {
+      own.current = false;
     }
   };
 
