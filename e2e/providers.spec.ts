@@ -161,6 +161,12 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
     await shoot(page, `providers-ovh-keys-${lang}`);
   }
   await page.getByTestId('ovh-endpoint-ovh-eu').check();
+  // An application key OVH does not know: said so, and the form stays to correct it.
+  await page.getByTestId('ovhAppKey-input').fill('unknownkey0000');
+  await page.getByTestId('ovhAppSecret-input').fill(ovh.applicationSecret);
+  await page.getByTestId('ovh-connect').click();
+  await expect(page.getByTestId('error-notice')).toHaveAttribute('data-code', 'ovh.invalid_application_key');
+  await shoot(page, 'providers-ovh-invalid-key-fr');
   await page.getByTestId('ovhAppKey-input').fill(ovh.applicationKey);
   await page.getByTestId('ovhAppSecret-input').fill(ovh.applicationSecret);
   await page.getByTestId('ovh-connect').click();
@@ -213,7 +219,8 @@ test('OVHcloud: application keys, validation on OVH’s page, offers, create, re
 
   for (const secret of [ovh.applicationSecret, credential.consumerKey]) {
     expect(frames.received.some((f) => f.includes(secret))).toBe(false);
-    expect(frames.sent.filter((f) => f.includes(secret)).map((f) => JSON.parse(f).method)).toEqual(secret === ovh.applicationSecret ? ['provider.saveCredentials'] : []);
+    // The secret was typed twice (first with an unknown application key): in those two calls only.
+    expect(frames.sent.filter((f) => f.includes(secret)).map((f) => JSON.parse(f).method)).toEqual(secret === ovh.applicationSecret ? ['provider.saveCredentials', 'provider.saveCredentials'] : []);
     expect(allFiles(dataDir)).not.toContain(secret);
   }
 });

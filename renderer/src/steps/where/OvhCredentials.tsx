@@ -68,10 +68,19 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
   const connect = () =>
     run(async () => {
       await api()['provider.saveCredentials']({ kind: 'ovh', endpoint, applicationKey: appKey.trim(), applicationSecret: appSecret.trim() });
+      setFlow({ kind: 'saved' });
+      try {
+        await requestKey();
+      } catch (error) {
+        // OVH does not know this application key: nothing worth keeping, back to the form.
+        if (error instanceof AppError && error.code === 'ovh.invalid_application_key') {
+          await api()['provider.forget']({ provider: 'ovh' });
+          setFlow({ kind: 'form' });
+        }
+        throw error;
+      }
       setAppKey('');
       setAppSecret('');
-      setFlow({ kind: 'saved' });
-      await requestKey();
     }, 'provider.saveCredentials');
 
   const forget = () =>
