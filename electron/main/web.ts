@@ -6,6 +6,7 @@ import { Logger } from './log';
 import { createHandlers } from './services/handlers';
 import { endpointsFromEnv } from './services/endpoints';
 import { startWebServer } from './web-server';
+import { providerEndpointsFromEnv } from './services/provider-service';
 
 // `npm run web`: the app in a browser on this machine, same services, same contract.
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
         systemLanguages: () => envLanguages(),
         openExternal: null,
         emit,
+        providers: providerEndpointsFromEnv(process.env),
       }),
   });
   // The token is printed once, here, and nowhere else (not in the log file).

@@ -78,6 +78,12 @@ export const ERROR_CODES = [
   'ovh.ssh_key_conflict',
   'ovh.response_invalid',
   'ovh.api_error',
+  'ovh.no_project',
+  // Provider service (issue 5): what is common to every cloud provider.
+  'provider.not_configured',
+  'provider.offer_unknown',
+  'provider.ssh_timeout',
+  'provider.unsupported',
   'github.not_found',
   'github.unauthorized',
   'github.rate_limited',

@@ -11,6 +11,7 @@ import { startSshd, type SshdHandle } from '../testing';
 import { startDnsServer, type DnsServer } from '../testing/dns-server';
 import { startGitHubFake, type GitHubFake } from '../testing/github-fake';
 import { FIXTURE_REPOS } from '../recipe/fixtures/repos';
+import { startHetznerFake, type HetznerFake } from '../testing/hetzner-fake';
 import { registerIpc } from './register-ipc';
 
 // One suite, two front doors: Electron IPC (through the registered handler, with Electron's
@@ -36,6 +37,7 @@ function deps(dataDir: string, emit: ServiceDeps['emit'], frontDoor: ServiceDeps
     emit,
     github: { apiBaseUrl: github.url, webBaseUrl: github.url, clientId: GITHUB_CLIENT_ID },
     dnsServers: [dns.address],
+    providers: { hetznerApiUrl: hetzner?.url },
   };
 }
 
@@ -111,16 +113,19 @@ async function wsDoor(): Promise<Door> {
 let sshd: SshdHandle;
 let github: GitHubFake;
 let dns: DnsServer;
+// The local fake of the Hetzner Cloud API for the provider.* methods.
+let hetzner: HetznerFake;
 const GITHUB_CLIENT_ID = 'Iv1.contract-test';
 const GITHUB_TOKEN = 'ghp_contractTestToken0123456789abcdef';
 const stateDir = mkdtempSync(join(tmpdir(), 'koprogo-state-'));
 beforeAll(async () => {
-  sshd = await startSshd();
+  [sshd, hetzner] = await Promise.all([startSshd(), startHetznerFake()]);
   github = await startGitHubFake({ repos: FIXTURE_REPOS, tokens: [GITHUB_TOKEN], clientId: GITHUB_CLIENT_ID });
   dns = await startDnsServer({ 'api.koprogo.test': { a: ['203.0.113.10'] } });
 }, 60_000);
 afterAll(async () => {
   await sshd?.stop();
+  await hetzner?.stop();
   await github?.close();
   await dns?.close();
 });
@@ -230,6 +235,23 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'github.forget': { input: {}, check: (v) => expect(v).toEqual({ forgotten: true }) },
   // Starting a real deployment is the integration tests' job: here a profile that does not exist.
   'deploy.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  // ---- providers (against the Hetzner fake; the OVH flow is the provider service's integration test)
+  'provider.saveCredentials': { input: () => ({ kind: 'hetzner', token: hetzner.token }), check: (v) => expect(v).toEqual({ saved: true, persistent: false }) },
+  'provider.status': { input: {}, check: (v) => expect(v).toEqual({ persistent: false, hetzner: { configured: true }, ovh: { configured: false, endpoint: null, credential: 'none' } }) },
+  'provider.offers': {
+    input: { phase: 1 },
+    check: (v) => {
+      expect(v.providers.map((p: { provider: string }) => p.provider)).toEqual(['hetzner']);
+      expect(v.providers[0].offers[0]).toMatchObject({ name: 'cx22', priceMonthly: { net: 3.79, currency: 'EUR' } });
+      expect(JSON.stringify(v)).not.toContain(hetzner.token);
+    },
+  },
+  'provider.servers': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ servers: [] }) },
+  'provider.ovhRequestConsumerKey': { input: {}, check: () => undefined, error: 'provider.not_configured' },
+  'provider.ovhStatus': { input: {}, check: () => undefined, error: 'provider.not_configured' },
+  'provider.ovhVps': { input: { phase: 1 }, check: () => undefined, error: 'provider.not_configured' },
+  'provider.create': { input: { profileId: 'ghost', offerId: 'hetzner:cx22@fsn1' }, check: () => undefined, error: 'profile.not_found' },
+  'provider.forget': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ forgotten: true }) },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -297,6 +319,24 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'config.form': [{ input: {}, field: 'profileId' }],
   'config.save': [{ input: { profileId: 'acme', values: { A: 5 } }, field: 'values.A' }],
   'config.dnsCheck': [{ input: { profileId: 'acme', domains: [] }, field: 'domains' }],
+  'provider.status': [{ input: { x: 1 }, field: '(root)' }],
+  'provider.saveCredentials': [
+    { input: { kind: 'hetzner', token: 'a b' }, field: 'token' },
+    { input: { kind: 'hetzner', token: 'x'.repeat(201) }, field: 'token' },
+    { input: { kind: 'ovh', endpoint: 'ovh-xx', applicationKey: 'abc', applicationSecret: 'def' }, field: 'endpoint' },
+    { input: { kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'a;b', applicationSecret: 'def' }, field: 'applicationKey' },
+    { input: { kind: 'gcp', token: 'abc' }, field: 'kind' },
+  ],
+  'provider.forget': [{ input: { provider: 'aws' }, field: 'provider' }],
+  'provider.ovhRequestConsumerKey': [{ input: { url: 'https://evil.example' }, field: '(root)' }],
+  'provider.ovhStatus': [{ input: { poll: true }, field: '(root)' }],
+  'provider.ovhVps': [{ input: { phase: '1' }, field: 'phase' }],
+  'provider.offers': [{ input: { phase: 7 }, field: 'phase' }],
+  'provider.create': [
+    { input: { profileId: 'acme', offerId: '' }, field: 'offerId' },
+    { input: { profileId: '../x', offerId: 'hetzner:cx22@fsn1' }, field: 'profileId' },
+  ],
+  'provider.servers': [{ input: { provider: 1 }, field: 'provider' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -314,7 +354,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'github.', 'repo.', 'recipe.', 'config.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
@@ -323,6 +363,8 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.installDeployKey',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'profiles.delete', 'github.forget',
+    'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
+    'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));
   it.each(sequence)('%s answers good input', async (method) => {

@@ -14,6 +14,7 @@ import { DeployService, secretName } from './deploy-service';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 import { providerHandlers } from './provider-handlers';
+import type { ProviderEndpoints } from './provider-service';
 import { recipeHandlers } from './recipe-handlers';
 import { RecipeService, type GitHubEndpoints } from './recipe-service';
 import { healthHandlers } from './health-handlers';
@@ -59,6 +60,8 @@ export interface ServiceDeps {
   github?: GitHubEndpoints;
   /** DNS servers (`host:port`) for the domain checks; the system's by default. */
   dnsServers?: string[];
+  /** Provider API roots and test overrides (local fakes); default the real APIs. */
+  providers?: ProviderEndpoints;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {

@@ -22,7 +22,7 @@
 //
 // Prices: OVH returns no price with a flavor or a VPS; the app reads them from the public order
 // catalogue (`/order/catalog/public/cloud?ovhSubsidiary=FR`, `/order/catalog/public/vps?...`). The fake
-// does not serve that catalogue: FAKE_CLOUD_PRICES and FAKE_VPS_PLANS below are the figures tests use.
+// serves both from FAKE_CLOUD_PRICES and FAKE_VPS_PLANS, in the catalogue's shape (amounts in 1/100,000,000).
 //
 // Fault injection: failNext (any status/errorCode) and dropNextResponse (the request is performed,
 // the answer is lost). Consumer keys are validated or refused by the test (validate/refuse/expire).
@@ -219,12 +219,24 @@ export interface FakeInstance {
   ipv4: string;
 }
 
+export interface FakeSnapshot {
+  id: string;
+  name: string;
+  region: string;
+  status: 'queued' | 'saving' | 'active';
+  pollsLeft: number;
+  creationDate: string;
+  /** Not in the API's answer: which instance it was taken from (tests). */
+  instanceId: string;
+}
+
 export interface FakeProject {
   id: string;
   description: string;
   status: 'ok' | 'creating' | 'suspended';
   sshKeys: FakeSshKey[];
   instances: FakeInstance[];
+  snapshots: FakeSnapshot[];
 }
 
 export interface FakeRequest {
@@ -272,8 +284,12 @@ export interface OvhFakeOptions {
   instanceBuildPolls?: number;
   /** The account's VPS; default: one VPS Starter and one VPS Comfort. */
   vps?: FakeVps[];
+  /** The VPS order catalogue (`/order/catalog/public/vps`); default FAKE_VPS_PLANS. */
+  vpsPlans?: readonly FakeVpsPlan[];
   /** Cloud project ids; default one project. */
   projects?: string[];
+  /** Public IPv4 of new instances; default 203.0.113.<n> (TEST-NET-3). Tests give loopback addresses their sshd listens on. */
+  publicIpv4?: (n: number) => string;
 }
 
 export interface OvhFake {
@@ -359,13 +375,14 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
   const basePath = opts.basePath ?? '/1.0';
   const window = opts.timestampWindowSeconds ?? 30;
   const buildPolls = Math.max(0, opts.instanceBuildPolls ?? 2);
+  const vpsPlans = opts.vpsPlans ?? FAKE_VPS_PLANS;
   let skew = opts.skewSeconds ?? 0;
   const applicationKey = randomBytes(8).toString('hex');
   const applicationSecret = randomBytes(16).toString('hex');
   const state: OvhFakeState = {
     credentials: [],
     vps: opts.vps ?? DEFAULT_VPS(),
-    projects: (opts.projects ?? ['5f0c3e2ab1d94f6e8a7b6c5d4e3f2a1b']).map((id) => ({ id, description: 'KoproGo', status: 'ok', sshKeys: [], instances: [] })),
+    projects: (opts.projects ?? ['5f0c3e2ab1d94f6e8a7b6c5d4e3f2a1b']).map((id) => ({ id, description: 'KoproGo', status: 'ok', sshKeys: [], instances: [], snapshots: [] })),
     requests: [],
   };
   const failures: (FailOptions & { left: number })[] = [];
@@ -473,6 +490,12 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     return p;
   }
 
+  function findInstance(projectId: string, id: string): FakeInstance {
+    const i = project(projectId).instances.find((x) => x.id === id);
+    if (!i) throw new HttpError(404, 'CLIENT_NOT_FOUND', `Instance ${id} does not exist`);
+    return i;
+  }
+
   function parseBody(body: string): Record<string, unknown> {
     if (body === '') return {};
     try {
@@ -497,6 +520,25 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
   type Handler = (m: RegExpMatchArray, q: URLSearchParams, body: string, auth: Auth) => [number, unknown];
   const routes: [string, RegExp, 'public' | 'app' | 'signed' | 'ruled', Handler][] = [
     ['GET', /^\/auth\/time$/, 'public', () => [200, time()]],
+    // The public order catalogue (no authentication), prices in 1/100,000,000 of the currency, FR VAT 20 %.
+    [
+      'GET',
+      /^\/order\/catalog\/public\/cloud$/,
+      'public',
+      (_m, q) => {
+        if (!q.get('ovhSubsidiary')) throw new HttpError(400, 'INVALID_ARGUMENT', '[ovhSubsidiary] Property is mandatory');
+        const pricing = (net: number) => ({ capacities: ['renew'], commitment: 0, description: 'Monthly fees', interval: 1, intervalUnit: 'month', mode: 'default', phase: 1, price: Math.round(net * 1e8), tax: Math.round(net * 0.2 * 1e8), type: 'consumption' });
+        return [
+          200,
+          {
+            catalogId: 1,
+            locale: { currencyCode: 'EUR', subsidiary: q.get('ovhSubsidiary'), taxRate: 20 },
+            plans: [{ planCode: 'project.2018', invoiceName: 'Public Cloud Project', pricings: [] }],
+            addons: Object.entries(FAKE_CLOUD_PRICES).map(([planCode, net]) => ({ planCode, invoiceName: planCode, product: 'publiccloud-instance', pricings: [pricing(net)] })),
+          },
+        ];
+      },
+    ],
     [
       'POST',
       /^\/auth\/credential$/,
@@ -514,6 +556,34 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
         const c = newCredential(parsed, typeof b.redirection === 'string' ? b.redirection : null, 'pendingValidation');
         const origin = fakeUrl.replace(/\/(1\.0|v1)$/, '');
         return [200, { validationUrl: `${origin}/auth/?credentialToken=${c.validationToken}`, consumerKey: c.consumerKey, state: 'pendingValidation' }];
+      },
+    ],
+    // The VPS order catalogue: each plan with its monthly price and its technical blob (cores, memory GB, disks GB).
+    [
+      'GET',
+      /^\/order\/catalog\/public\/vps$/,
+      'public',
+      (_m, q) => {
+        if (!q.get('ovhSubsidiary')) throw new HttpError(400, 'INVALID_ARGUMENT', '[ovhSubsidiary] Property is mandatory');
+        return [
+          200,
+          {
+            catalogId: 2,
+            locale: { currencyCode: 'EUR', subsidiary: q.get('ovhSubsidiary'), taxRate: 20 },
+            plans: vpsPlans.map((p) => ({
+              planCode: p.planCode,
+              invoiceName: p.offer,
+              product: p.planCode,
+              pricingType: 'rental',
+              pricings: [
+                { capacities: ['installation', 'renew'], commitment: 0, description: 'Monthly fees', interval: 1, intervalUnit: 'month', mode: 'default', phase: 1, price: Math.round(p.priceMonthly * 1e8), tax: Math.round(p.priceMonthly * 0.2 * 1e8), type: 'rental' },
+                { capacities: ['renew'], commitment: 12, description: 'Monthly fees, 12 months', interval: 1, intervalUnit: 'month', mode: 'upfront12', phase: 1, price: Math.round(p.priceMonthly * 0.9 * 1e8), tax: 0, type: 'rental' },
+              ],
+              blobs: { commercial: { range: p.offer.replace(/^VPS\s*/, '') }, technical: { cpu: { cores: p.vcore }, memory: { size: p.memoryGb }, storage: { disks: [{ capacity: p.diskGb, technology: 'NVMe' }] } } },
+            })),
+            addons: [],
+          },
+        ];
       },
     ],
     [
@@ -649,10 +719,68 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
           created: iso(),
           status: 'BUILD',
           pollsLeft: buildPolls,
-          ipv4: `203.0.113.${nextIp++}`,
+          ipv4: opts.publicIpv4 ? opts.publicIpv4(nextIp++) : `203.0.113.${nextIp++}`,
         };
         p.instances.push(i);
         return [200, instanceModel(i, false)];
+      },
+    ],
+    [
+      'POST',
+      /^\/cloud\/project\/([^/]+)\/instance\/([^/]+)\/resize$/,
+      'ruled',
+      (m, _q, body) => {
+        const i = findInstance(m[1] ?? '', m[2] ?? '');
+        const flavor = str(parseBody(body), 'flavorId') ?? '';
+        const f = fakeFlavors(i.region).find((x) => x.id === flavor);
+        if (!f) throw new HttpError(404, 'CLIENT_NOT_FOUND', `Flavor ${flavor} does not exist`);
+        const current = fakeFlavors(i.region).find((x) => x.id === i.flavorId);
+        if (current && f.disk < current.disk) throw new HttpError(400, 'INVALID_ARGUMENT', 'The new flavor must have a disk at least as large');
+        i.flavorId = f.id;
+        i.status = 'BUILD';
+        i.pollsLeft = buildPolls;
+        return [200, instanceModel(i, true)];
+      },
+    ],
+    [
+      'POST',
+      /^\/cloud\/project\/([^/]+)\/instance\/([^/]+)\/snapshot$/,
+      'ruled',
+      (m, _q, body) => {
+        const p = project(m[1] ?? '');
+        const i = findInstance(m[1] ?? '', m[2] ?? '');
+        const name = str(parseBody(body), 'snapshotName') ?? '';
+        p.snapshots.push({ id: randomUUID(), name, region: i.region, status: 'queued', pollsLeft: buildPolls, creationDate: iso(), instanceId: i.id });
+        // As documented: no content.
+        return [200, null];
+      },
+    ],
+    [
+      'GET',
+      /^\/cloud\/project\/([^/]+)\/snapshot$/,
+      'ruled',
+      (m) => {
+        const p = project(m[1] ?? '');
+        for (const sn of p.snapshots) {
+          if (sn.status === 'active') continue;
+          if (sn.pollsLeft <= 0) sn.status = 'active';
+          else {
+            sn.pollsLeft--;
+            sn.status = 'saving';
+          }
+        }
+        return [200, p.snapshots.map(({ id, name, region, status, creationDate }) => ({ id, name, region, status, creationDate, type: 'linux', visibility: 'private', size: 2.2, minDisk: 50 }))];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/cloud\/project\/([^/]+)\/instance\/([^/]+)$/,
+      'ruled',
+      (m) => {
+        const p = project(m[1] ?? '');
+        const i = findInstance(m[1] ?? '', m[2] ?? '');
+        p.instances = p.instances.filter((x) => x !== i);
+        return [200, null];
       },
     ],
     [

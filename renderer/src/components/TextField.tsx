@@ -13,6 +13,8 @@ interface TextFieldProps {
   issueHint?: string;
   placeholder?: string;
   inputMode?: 'text' | 'numeric' | 'url';
+  /** 'password' masks what is typed (tokens, API secrets). */
+  type?: 'text' | 'password';
   mono?: boolean;
   wide?: boolean;
   disabled?: boolean;
@@ -31,6 +33,7 @@ export function TextField(props: TextFieldProps) {
       <input
         id={props.id}
         data-testid={`${props.id}-input`}
+        type={props.type ?? 'text'}
         className={props.mono ? 'mono' : undefined}
         inputMode={props.inputMode}
         autoComplete="off"

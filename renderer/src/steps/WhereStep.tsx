@@ -14,11 +14,14 @@ import { formatDateTime } from '../format';
 import { useSettings } from '../stores/settings-store';
 import { SERVER_CHECK_SETTING, savedServerCheck, serverTarget, toEnvelope, useProfile, type SavedServerCheck } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
+import { CheckList } from './where/CheckList';
+import { CloudProvider } from './where/CloudProvider';
+import { createdBy } from './where/provider-ui';
 
-// "Where": the server KoproGo will run on. This version supports a server the user already has;
-// the cloud providers are shown for what comes next. The server's identity is verified before the
-// app sends anything to it (trust on first use, fingerprint shown), then it is checked against the
-// chosen phase's needs.
+// "Where": the server KoproGo will run on: one created by the app at Hetzner Cloud or OVHcloud
+// (where/CloudProvider.tsx), or a server the user already has. The server's identity is verified
+// before the app sends anything to it (its host key pinned at creation, or trust on first use with
+// the fingerprint shown), then it is checked against the chosen phase's needs.
 
 type Flow =
   | { kind: 'idle' }
@@ -42,50 +45,60 @@ function portOf(text: string): number {
   return (/^\d+$/.test(trimmed) ? Number(trimmed) : trimmed) as number;
 }
 
+type Choice = 'hetzner' | 'ovh' | 'existing';
+
 export function WhereStep() {
   const { t } = useTranslation();
   const ensureProfile = useWizard((s) => s.ensureProfile);
   const profile = useProfile((s) => s.profile);
   const error = useProfile((s) => s.error);
   const phase = useWizard((s) => s.state.phase);
+  const [choice, setChoice] = useState<Choice | null>(null);
 
   useEffect(() => {
     void ensureProfile();
   }, [ensureProfile]);
 
+  // Until the user picks: the provider that created the profile's server, else "a server I already have".
+  const shown: Choice = choice ?? (profile ? (createdBy(profile) ?? 'existing') : 'existing');
+
   return (
     <section className="panel" data-testid="step-where">
       <h1>{t('where.title')}</h1>
       <p className="lead">{t('where.intro')}</p>
-      <ProviderChoice />
+      <ProviderChoice value={shown} onChange={setChoice} />
       {error && <ErrorNotice error={error} />}
-      {profile && phase !== null ? <ExistingServer key={profile.id} profile={profile} phase={phase} /> : !error && <Busy text={t('common.loading')} />}
+      {profile && phase !== null ? (
+        shown === 'existing' ? (
+          <ExistingServer key={profile.id} profile={profile} phase={phase} />
+        ) : (
+          <CloudProvider key={`${profile.id}-${shown}`} kind={shown} profile={profile} phase={phase} onUseExisting={() => setChoice('existing')} />
+        )
+      ) : (
+        !error && <Busy text={t('common.loading')} />
+      )}
     </section>
   );
 }
 
-function ProviderChoice() {
+function ProviderChoice({ value, onChange }: { value: Choice; onChange: (c: Choice) => void }) {
   const { t } = useTranslation();
-  const choices = [
-    { id: 'hetzner', available: false },
-    { id: 'ovh', available: false },
-    { id: 'existing', available: true },
-  ] as const;
+  const choices: Choice[] = ['hetzner', 'ovh', 'existing'];
   return (
     <div className="choice-grid" role="radiogroup" aria-label={t('where.providerLabel')}>
       {choices.map((c) => (
         <button
-          key={c.id}
+          key={c}
           type="button"
           role="radio"
-          aria-checked={c.available}
-          disabled={!c.available}
-          className={`choice-card${c.available ? ' is-selected' : ''}`}
-          data-testid={`provider-${c.id}`}
+          aria-checked={value === c}
+          onClick={() => onChange(c)}
+          className={`choice-card${value === c ? ' is-selected' : ''}`}
+          data-testid={`provider-${c}`}
         >
-          <span className="choice-title">{t(`where.providers.${c.id}.title`)}</span>
-          <span className="choice-text">{t(`where.providers.${c.id}.text`)}</span>
-          {c.available ? <span className="badge badge-ok">{t('where.selected')}</span> : <span className="badge badge-later">{t('where.later')}</span>}
+          <span className="choice-title">{t(`where.providers.${c}.title`)}</span>
+          <span className="choice-text">{t(`where.providers.${c}.text`)}</span>
+          {value === c && <span className="badge badge-ok">{t('where.selected')}</span>}
         </button>
       ))}
     </div>
@@ -329,54 +342,6 @@ function KeyCard({ profileId, user, disabled }: { profileId: string; user: strin
         </div>
       )}
       {publicKey === null && !busy && <p className="muted small" data-testid="key-none">{t('where.key.none')}</p>}
-    </div>
-  );
-}
-
-function CheckList({ result, phase }: { result: SavedServerCheck; phase: PhaseId }) {
-  const { t } = useTranslation();
-  const lang = useSettings((s) => s.language);
-  const spec = getPhase(phase);
-  const memoryGb = result.memoryMb / 1024;
-  // Memory: the kernel keeps some for itself, a "2 GB" server reports about 1.9 GB.
-  const memoryOk = result.memoryMb >= spec.ramGb.min * 1024 * 0.9;
-  // Disk: the roadmap gives the disk size; the system already uses a part of it.
-  const diskOk = spec.diskGb === null || result.diskFreeGb >= spec.diskGb * 0.8;
-  const osOk = /debian gnu\/linux 12|ubuntu 2[24]\.04/i.test(result.os);
-  const items = [
-    { id: 'privilege', ok: true, text: result.privilege === 'root' ? t('where.check.root') : t('where.check.sudo') },
-    { id: 'os', ok: osOk, text: osOk ? t('where.check.os', { os: result.os }) : t('where.check.osOther', { os: result.os }) },
-    {
-      id: 'memory',
-      ok: memoryOk,
-      text: t(memoryOk ? 'where.check.memory' : 'where.check.memoryLow', { have: formatNumber(lang, memoryGb, 1), need: formatNumber(lang, spec.ramGb.min), phase: spec.id }),
-    },
-    {
-      id: 'disk',
-      ok: diskOk,
-      text:
-        spec.diskGb === null
-          ? t('where.check.diskFree', { have: formatNumber(lang, result.diskFreeGb) })
-          : t(diskOk ? 'where.check.disk' : 'where.check.diskLow', { have: formatNumber(lang, result.diskFreeGb), need: formatNumber(lang, spec.diskGb), phase: spec.id }),
-    },
-  ];
-  const warnings = items.filter((i) => !i.ok).length;
-  return (
-    <div data-testid="where-check">
-      <p className={warnings ? 'notice notice-warn' : 'notice notice-ok'} data-testid="where-check-summary">
-        {warnings ? t('where.check.warnings', { count: warnings }) : t('where.check.allGood')}
-      </p>
-      <ul className="checklist">
-        {items.map((i) => (
-          <li key={i.id} className={i.ok ? 'check-ok' : 'check-warn'} data-testid={`check-${i.id}`} data-ok={i.ok}>
-            <span className="check-icon" aria-hidden>
-              {i.ok ? '✓' : '!'}
-            </span>
-            <span className="sr-only">{i.ok ? t('where.check.ok') : t('where.check.warn')}</span>
-            <span>{i.text}</span>
-          </li>
-        ))}
-      </ul>
     </div>
   );
 }

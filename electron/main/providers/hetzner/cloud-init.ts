@@ -23,6 +23,16 @@ export interface CloudConfig {
   /** Generate no other host key type: the server offers only the key we pin. */
   ssh_genkeytypes: string[];
   ssh_keys: { ed25519_private: string; ed25519_public: string };
+  /**
+   * false: root may log in with the keys of the instance metadata (images whose default user is not
+   * root, e.g. OVH Public Cloud's "debian"); cloud-init otherwise adds them to root with a refusal.
+   */
+  disable_root?: false;
+}
+
+export interface CloudInitOptions {
+  /** Let root log in with the provider's SSH key (OVH Public Cloud images). Hetzner's images log in as root already. */
+  rootLogin?: boolean;
 }
 
 export interface CloudInitUserData {
@@ -34,15 +44,16 @@ export interface CloudInitUserData {
 }
 
 /** The parsed config (tests, and the fake's checks). */
-export function cloudConfigOf(hostKey: HostKeyPair): CloudConfig {
+export function cloudConfigOf(hostKey: HostKeyPair, opts: CloudInitOptions = {}): CloudConfig {
   return {
     ssh_deletekeys: true,
     ssh_genkeytypes: [],
     ssh_keys: { ed25519_private: withFinalNewline(hostKey.privateKey), ed25519_public: hostKey.publicKey.trim() },
+    ...(opts.rootLogin ? { disable_root: false as const } : {}),
   };
 }
 
-export function buildCloudInit(hostKey: HostKeyPair): CloudInitUserData {
+export function buildCloudInit(hostKey: HostKeyPair, opts: CloudInitOptions = {}): CloudInitUserData {
   const publicLine = hostKey.publicKey.trim();
   const [kind, blob] = publicLine.split(/\s+/);
   if (kind !== 'ssh-ed25519' || !blob) throw new HetznerError('hetzner.user_data_invalid', { reason: 'public_key_not_ed25519' });
@@ -55,7 +66,7 @@ export function buildCloudInit(hostKey: HostKeyPair): CloudInitUserData {
   const hostKeySha256 = fingerprintOfPublicKeyLine(publicLine);
   if (sha256Fingerprint(key.getPublicSSH()) !== hostKeySha256) throw new HetznerError('hetzner.user_data_invalid', { reason: 'key_pair_mismatch' });
 
-  const config = cloudConfigOf(hostKey);
+  const config = cloudConfigOf(hostKey, opts);
   const userData = `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
   const bytes = Buffer.byteLength(userData);
   if (bytes > USER_DATA_MAX_BYTES) throw new HetznerError('hetzner.user_data_invalid', { reason: 'too_large', bytes });

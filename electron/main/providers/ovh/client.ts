@@ -25,6 +25,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { OvhError, type OvhApiFailure, type OvhErrorCode } from './errors';
+import type { VpsPlan } from './offers';
 import * as S from './schemas';
 
 export type OvhEndpoint = 'ovh-eu' | 'ovh-ca' | 'ovh-us';
@@ -48,6 +49,8 @@ export const OVH_ACCESS_RULES: readonly S.AccessRule[] = [
   { method: 'GET', path: '/cloud/project' },
   { method: 'GET', path: '/cloud/project/*' },
   { method: 'POST', path: '/cloud/project/*' },
+  // Deleting the instances the app created ("delete" of the Provider interface), nothing else.
+  { method: 'DELETE', path: '/cloud/project/*/instance/*' },
 ];
 
 /** OVH's request signature: "$1$" + sha1_hex(AS+CK+METHOD+URL+BODY+TIMESTAMP), URL being the full URL requested. */
@@ -418,6 +421,89 @@ export class OvhClient {
       if (this.#now() + interval > deadline) throw new OvhError('ovh.instance_timeout', { id, status: instance.status, polls });
       await this.#sleep(interval, opts.signal);
       interval = Math.min(max, Math.round(interval * 1.5));
+    }
+  }
+
+  // ---- prices ------------------------------------------------------------------------------------
+
+  /**
+   * Monthly prices of Public Cloud plan codes from OVH's public order catalogue for the account's
+   * subsidiary (no credential needed): net and VAT as the catalogue gives them, in its currency.
+   */
+  async cloudMonthlyPrices(subsidiary: string, signal?: AbortSignal): Promise<{ currency: string; prices: Record<string, { net: number; tax: number }> }> {
+    const c = this.#parse(S.catalog, await this.#call('GET', '/order/catalog/public/cloud', { auth: 'none', query: { ovhSubsidiary: subsidiary }, signal }), '/order/catalog/public/cloud');
+    const prices: Record<string, { net: number; tax: number }> = {};
+    for (const item of [...c.plans, ...c.addons]) {
+      const p = item.pricings.find((x) => x.capacities.includes('renew') && x.intervalUnit === 'month' && x.interval === 1) ?? item.pricings.find((x) => x.intervalUnit === 'month');
+      if (p) prices[item.planCode] = { net: p.price / 1e8, tax: p.tax / 1e8 };
+    }
+    return { currency: c.locale.currencyCode, prices };
+  }
+
+  /**
+   * The VPS plans of OVH's public order catalogue for a subsidiary, with their monthly price without
+   * commitment (net and VAT) and their specs. Plans without a monthly price or specs are left out.
+   */
+  async vpsCatalog(subsidiary: string, signal?: AbortSignal): Promise<{ currency: string; plans: (VpsPlan & { tax: number })[] }> {
+    const c = this.#parse(S.vpsCatalog, await this.#call('GET', '/order/catalog/public/vps', { auth: 'none', query: { ovhSubsidiary: subsidiary }, signal }), '/order/catalog/public/vps');
+    const plans: (VpsPlan & { tax: number })[] = [];
+    for (const p of c.plans) {
+      const price = p.pricings.find((x) => x.capacities.includes('renew') && x.intervalUnit === 'month' && x.interval === 1 && x.commitment === 0) ?? p.pricings.find((x) => x.capacities.includes('renew') && x.intervalUnit === 'month');
+      const tech = p.blobs?.technical;
+      const disk = tech?.storage?.disks.reduce((sum, d) => sum + d.capacity, 0);
+      if (!price || !tech?.cpu || !tech.memory || disk === undefined) continue;
+      plans.push({ planCode: p.planCode, offer: p.invoiceName, vcore: tech.cpu.cores, memoryGb: tech.memory.size, diskGb: disk, priceMonthly: price.price / 1e8, tax: price.tax / 1e8 });
+    }
+    return { currency: c.locale.currencyCode, plans };
+  }
+
+  // ---- instance lifecycle -------------------------------------------------------------------------
+
+  /** Changes the flavor (a larger disk only, as OpenStack requires); after a lost answer, the instance says whether it happened. */
+  async resizeInstance(project: string, id: string, flavorId: string, signal?: AbortSignal): Promise<void> {
+    const before = await this.getInstance(project, id, signal);
+    if (before.flavorId === flavorId) return;
+    try {
+      await this.#call('POST', `/cloud/project/${enc(project)}/instance/${enc(id)}/resize`, { body: { flavorId }, signal });
+    } catch (e) {
+      if (!(e instanceof OvhError) || e.intendedCode !== 'ovh.unknown_outcome') throw e;
+      if ((await this.getInstance(project, id, signal)).flavorId !== flavorId) throw e;
+    }
+  }
+
+  async listSnapshots(project: string, signal?: AbortSignal): Promise<S.Snapshot[]> {
+    return this.#parse(arrayOf(S.snapshot), await this.#call('GET', `/cloud/project/${enc(project)}/snapshot`, { signal }), '/cloud/project/{serviceName}/snapshot');
+  }
+
+  /** A snapshot named `name`, made once (found by name before and after an unknown outcome), waited until active. */
+  async snapshotInstance(project: string, id: string, name: string, opts: WaitOptions = {}): Promise<S.Snapshot> {
+    const find = async (): Promise<S.Snapshot | undefined> => (await this.listSnapshots(project, opts.signal)).find((x) => x.name === name);
+    if (!(await find())) {
+      try {
+        await this.#call('POST', `/cloud/project/${enc(project)}/instance/${enc(id)}/snapshot`, { body: { snapshotName: name }, signal: opts.signal });
+      } catch (e) {
+        if (!(e instanceof OvhError) || e.intendedCode !== 'ovh.unknown_outcome' || !(await find())) throw e;
+      }
+    }
+    const deadline = this.#now() + (opts.timeoutMs ?? 1_800_000);
+    let interval = opts.intervalMs ?? 2000;
+    for (;;) {
+      const snap = await find();
+      if (snap?.status === 'active') return snap;
+      if (snap && ['error', 'deleted', 'killed'].includes(snap.status)) throw new OvhError('ovh.instance_failed', { id, status: `snapshot ${snap.status}` });
+      if (this.#now() + interval > deadline) throw new OvhError('ovh.instance_timeout', { id, status: snap?.status ?? 'missing', polls: 0 });
+      await this.#sleep(interval, opts.signal);
+      interval = Math.min(opts.maxIntervalMs ?? 10_000, Math.round(interval * 1.5));
+    }
+  }
+
+  /** Deletes the instance; one already gone is not an error. */
+  async deleteInstance(project: string, id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#call('DELETE', `/cloud/project/${enc(project)}/instance/${enc(id)}`, { signal, write: 'safe' });
+    } catch (e) {
+      if (e instanceof OvhError && e.intendedCode === 'ovh.not_found') return;
+      throw e;
     }
   }
 

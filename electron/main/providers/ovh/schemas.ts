@@ -116,3 +116,56 @@ export const cloudProject = z.object({
   status: z.string(),
 });
 export type CloudProject = z.infer<typeof cloudProject>;
+
+/**
+ * The public order catalogue (`/order/catalog/public/cloud?ovhSubsidiary=…`, no authentication): the
+ * parts used for prices. Amounts are integers in 1/100,000,000 of the currency, as OVH returns them.
+ */
+export const catalogPricing = z.object({
+  capacities: z.array(z.string()),
+  /** Months of commitment (0: none). */
+  commitment: z.number().default(0),
+  interval: z.number(),
+  intervalUnit: z.string(),
+  price: z.number(),
+  tax: z.number(),
+});
+export const catalog = z.object({
+  locale: z.object({ currencyCode: z.string(), subsidiary: z.string(), taxRate: z.number().optional() }),
+  addons: z.array(z.object({ planCode: z.string(), pricings: z.array(catalogPricing) })).default([]),
+  plans: z.array(z.object({ planCode: z.string(), pricings: z.array(catalogPricing) })).default([]),
+});
+export type Catalog = z.infer<typeof catalog>;
+
+/** `/order/catalog/public/vps`: plans with their technical blob (cores, memory in GB, disks in GB). */
+export const vpsCatalog = z.object({
+  locale: z.object({ currencyCode: z.string(), subsidiary: z.string() }),
+  plans: z.array(
+    z.object({
+      planCode: z.string(),
+      invoiceName: z.string(),
+      pricings: z.array(catalogPricing),
+      blobs: z
+        .object({
+          technical: z
+            .object({
+              cpu: z.object({ cores: z.number() }).optional(),
+              memory: z.object({ size: z.number() }).optional(),
+              storage: z.object({ disks: z.array(z.object({ capacity: z.number() })) }).optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+export const snapshot = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  /** queued, saving, active, ... */
+  status: z.string(),
+  creationDate: z.string().optional(),
+});
+export type Snapshot = z.infer<typeof snapshot>;

@@ -1,0 +1,65 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ErrorEnvelope } from '../../../../electron/shared/errors';
+import type { PhaseId } from '../../../../electron/shared/phases';
+import type { Profile } from '../../../../electron/shared/profile';
+import { api } from '../../app-api';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Busy } from '../../components/Spinner';
+import { toEnvelope } from '../../stores/profile-store';
+import { CreateServerCard } from './CreateServerCard';
+import { HetznerCredentials } from './HetznerCredentials';
+import { OffersCard } from './OffersCard';
+import { OvhCredentials } from './OvhCredentials';
+import { OvhVpsCard } from './OvhVpsCard';
+import { ManagedServers } from './ManagedServers';
+import type { CloudKind, Offer, ProviderStatus } from './provider-ui';
+
+/** A server from a cloud provider: credentials, then offers and prices, then one click to create it. */
+export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: CloudKind; profile: Profile; phase: PhaseId; onUseExisting: () => void }) {
+  const { t } = useTranslation();
+  // OVH: a Public Cloud instance the app creates, or a VPS ordered on OVH's site and picked up here.
+  const [route, setRoute] = useState<'cloud' | 'vps'>('cloud');
+  const [status, setStatus] = useState<ProviderStatus | null>(null);
+  const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
+  const [offer, setOffer] = useState<Offer | null>(null);
+
+  const load = useCallback(
+    () => api()['provider.status']({}).then(setStatus, (error: unknown) => setFailure(toEnvelope(error, 'provider.status'))),
+    [],
+  );
+  const refresh = useCallback(async () => {
+    setFailure(null);
+    await load();
+  }, [load]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  if (failure) return <ErrorNotice error={failure} />;
+  if (!status) return <Busy text={t('common.loading')} />;
+  const ready = kind === 'hetzner' ? status.hetzner.configured : status.ovh.credential === 'validated';
+  return (
+    <>
+      {kind === 'hetzner' ? <HetznerCredentials status={status} onChange={refresh} /> : <OvhCredentials status={status} onChange={refresh} />}
+      {ready && <ManagedServers key={profile.server?.host ?? '-'} kind={kind} />}
+      {ready && kind === 'ovh' && (
+        <div className="segmented" role="radiogroup" aria-label={t('where.vps.routeLabel')}>
+          {(['cloud', 'vps'] as const).map((r) => (
+            <label key={r} className={`segment${route === r ? ' is-selected' : ''}`}>
+              <input type="radio" name="ovh-route" value={r} checked={route === r} onChange={() => setRoute(r)} data-testid={`ovh-route-${r}`} />
+              {t(`where.vps.routes.${r}`)}
+            </label>
+          ))}
+        </div>
+      )}
+      {ready && kind === 'ovh' && route === 'vps' && <OvhVpsCard phase={phase} endpoint={status.ovh.endpoint ?? 'ovh-eu'} onPicked={onUseExisting} />}
+      {ready && (kind === 'hetzner' || route === 'cloud') && (
+        <>
+          <OffersCard kind={kind} phase={phase} selected={offer} onSelect={setOffer} />
+          <CreateServerCard kind={kind} profile={profile} phase={phase} offer={offer} />
+        </>
+      )}
+    </>
+  );
+}
