@@ -164,6 +164,16 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
   // Starting a real deployment is the integration tests' job: here a profile that does not exist.
   'deploy.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  // Health: the live sampling itself is the integration tests' job; here the answers' shapes.
+  'health.watch': { input: { profileId: 'acme', mode: 'background' }, check: (v) => expect(v).toEqual({ watching: true, mode: 'background' }) },
+  'health.current': {
+    input: { profileId: 'acme' },
+    check: (v) => expect(v).toMatchObject({ profileId: 'acme', phase: 1, watching: true, mode: 'background', thresholds: { source: 'roadmap', ram: { warn: 75, critical: 85 } }, signals: { active: [] } }),
+  },
+  'health.history': { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 100, metrics: ['ram'] }, check: (v) => expect(v).toEqual({ from: 0, to: 1000, series: { ram: { t: [], v: [] } } }) },
+  'health.exportCsv': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v.csv).toMatch(/^time,resolution,cpu_percent,.*\r\n$/) },
+  'health.logs': { input: { profileId: 'acme', container: 'not-ours' }, check: () => undefined, error: 'health.container_unknown' },
+  'health.unwatch': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ stopped: true }) },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -220,6 +230,22 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'deploy.status': [{ input: {}, field: 'profileId' }],
   'deploy.repoKey': [{ input: { profileId: 'acme', action: 'steal' }, field: 'action' }],
   'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
+  'health.watch': [
+    { input: { profileId: 'acme', mode: 'always' }, field: 'mode' },
+    { input: { profileId: '../acme', mode: 'foreground' }, field: 'profileId' },
+  ],
+  'health.unwatch': [{ input: {}, field: 'profileId' }],
+  'health.current': [{ input: { profileId: 'acme', refresh: 'yes' }, field: 'refresh' }],
+  'health.history': [
+    { input: { profileId: 'acme', from: 2000, to: 1000, maxPoints: 100 }, field: 'to' },
+    { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 1e6 }, field: 'maxPoints' },
+    { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 100, metrics: ['password'] }, field: 'metrics.0' },
+  ],
+  'health.exportCsv': [{ input: { profileId: 'acme', from: -1, to: 1000 }, field: 'from' }],
+  'health.logs': [
+    { input: { profileId: 'acme', container: 'x; rm -rf /' }, field: 'container' },
+    { input: { profileId: 'acme', container: 'db', lines: 100_000 }, field: 'lines' },
+  ],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -237,12 +263,13 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'health.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
+    'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'profiles.delete',
   ];
   it('runs every method in the good-input sequence', () => expect([...sequence].sort()).toEqual([...METHOD_NAMES].sort()));

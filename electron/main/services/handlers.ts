@@ -16,6 +16,7 @@ import { WizardStore } from '../store/wizard-store';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
 import { healthHandlers } from './health-handlers';
+import { HealthService, type Notify } from './health-service';
 
 /** One handler per contract method, receiving the already validated input. */
 export type Handlers = {
@@ -33,6 +34,7 @@ export interface HandlerContext {
   secrets: SecretStore;
   log: Logger;
   deploy: DeployService;
+  health: HealthService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -53,6 +55,10 @@ export interface ServiceDeps {
   secrets?: SecretStore;
   log?: Logger;
   connectOptions?: Partial<ConnectOptions>;
+  /** Desktop notification when an upgrade signal starts (Electron); null/absent: none (CLI; web mode has the event). */
+  notify?: Notify | null;
+  /** Health sampler overrides (tests). */
+  health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff'>;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {
@@ -62,7 +68,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy };
+  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, health };
 
   return {
     'app.info': async () => ({

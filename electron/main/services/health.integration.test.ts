@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
+import { DEPLOY_SECRETS } from '../../shared/deploy';
+import type { Envelope } from '../../shared/errors';
+import { HealthHistory, historyDirFor } from '../health/history';
+import { takeSample } from '../health/sample';
+import { dispatch } from '../ipc/dispatcher';
+import { Logger } from '../log';
+import { MemorySecretStore } from '../secrets/secret-store';
+import { ProfileStore } from '../store/profile-store';
+import { BUSYBOX_IMAGE, docker, importBusyboxImage, startDocker, startSshd, startTcpProxy, type DockerHandle, type SshdHandle, type TcpProxy } from '../testing';
+import { secretName } from './deploy-service';
+import { createHandlers, type Handlers, type ServiceDeps } from './handlers';
+
+// The health service through the contract, against a real OpenSSH server (non-root user with sudo)
+// and a real Docker engine holding the deployment's Compose-labelled containers.
+
+const CANARY = 'CANARY-health-7e1d';
+const ENV = `DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=${CANARY}\n`;
+const project = `kgs${randomBytes(3).toString('hex')}`;
+
+let dockerd: DockerHandle;
+let sshd: SshdHandle;
+let proxy: TcpProxy;
+const dirs: string[] = [];
+
+interface App {
+  handlers: Handlers;
+  events: { event: EventName; payload: unknown }[];
+  notified: { title: string; body: string }[];
+  dataDir: string;
+  log: Logger;
+  call<M extends MethodName>(method: M, input: unknown): Promise<MethodOutput<M>>;
+}
+
+function app(opts: { dataDir?: string; health?: ServiceDeps['health']; secrets?: MemorySecretStore } = {}): App {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'koprogo-health-'));
+  if (!opts.dataDir) dirs.push(dataDir);
+  const events: App['events'] = [];
+  const notified: App['notified'] = [];
+  const log = new Logger(join(dataDir, 'logs', 'app.log'));
+  const handlers = createHandlers({
+    dataDir,
+    appName: 'KoproGo Deploy',
+    appVersion: '0.0.0-test',
+    frontDoor: 'test',
+    systemLanguages: () => ['en-GB'],
+    openExternal: null,
+    emit: <E extends EventName>(event: E, payload: EventPayload<E>) => events.push({ event, payload }),
+    secrets: opts.secrets ?? new MemorySecretStore(),
+    log,
+    notify: (n) => notified.push(n),
+    connectOptions: { readyTimeoutMs: 5_000, keepaliveIntervalMs: 500, keepaliveCountMax: 2 },
+    health: { foregroundMs: 300, backoff: { initialMs: 100, maxMs: 400 }, ...opts.health },
+  });
+  return {
+    handlers,
+    events,
+    notified,
+    dataDir,
+    log,
+    call: async (method, input) => {
+      const envelope = (await dispatch(handlers, method, input)) as Envelope<never>;
+      if (!envelope.ok) throw new Error(`${method}: ${JSON.stringify(envelope.error)}`);
+      return envelope.value;
+    },
+  };
+}
+
+async function saveProfile(a: App, id: string, port: number, secrets: MemorySecretStore): Promise<void> {
+  await new ProfileStore(a.dataDir).save({
+    id,
+    name: `Health ${id}`,
+    phase: 1,
+    provider: { kind: 'existing' },
+    server: { host: sshd.host, port, user: sshd.user, hostKeySha256: sshd.hostKeySha256 },
+    repo: null,
+    settings: { composeProject: project },
+    secrets: {},
+  });
+  await secrets.set(secretName(id, DEPLOY_SECRETS.sshKey), sshd.userPrivateKey);
+  await secrets.set(secretName(id, DEPLOY_SECRETS.env), ENV);
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Current = EventPayload<'health.sample'>;
+const samples = (a: App, id: string): Current[] => a.events.filter((e) => e.event === 'health.sample').map((e) => e.payload as Current).filter((c) => c.profileId === id);
+
+beforeAll(async () => {
+  dockerd = await startDocker();
+  await importBusyboxImage(dockerd.env);
+  sshd = await startSshd({ sudo: 'nopasswd', setEnv: { DOCKER_HOST: dockerd.env.DOCKER_HOST } });
+  proxy = await startTcpProxy(sshd.port);
+  const labels = ['--label', `com.docker.compose.project=${project}`, '--label', 'com.docker.compose.service=backend'];
+  const r = await docker(dockerd.env, [
+    'run', '-d', '--name', `${project}-backend-1`, '--network', 'none', ...labels, '--health-cmd', 'true', '--health-interval', '1s',
+    BUSYBOX_IMAGE, 'sh', '-c', `echo "boot with password ${CANARY}"; echo "listening on :8080"; exec sleep 3600`,
+  ]);
+  if (r.code !== 0) throw new Error(r.stderr);
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await sshd?.stop();
+  await dockerd?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}, 60_000);
+
+describe('health service over the real test host', () => {
+  it('watches live: one exec per sample, coloured levels, history kept across a restart, CSV, redacted logs', async () => {
+    // The real sampling call, watched: the connection's round trips before and after each sample.
+    const trips: { conn: object; before: number; after: number }[] = [];
+    const counted = async (...args: Parameters<typeof takeSample>) => {
+      const before = args[0].roundTrips;
+      const s = await takeSample(...args);
+      trips.push({ conn: args[0], before, after: args[0].roundTrips });
+      return s;
+    };
+    const secrets = new MemorySecretStore();
+    const a = app({ secrets, health: { sample: counted } });
+    await saveProfile(a, 'live', sshd.port, secrets);
+    expect(await a.call('health.watch', { profileId: 'live', mode: 'foreground' })).toEqual({ watching: true, mode: 'foreground' });
+    await waitFor('three samples', () => samples(a, 'live').filter((c) => c.live).length >= 3);
+
+    // A sample is one exec round trip, and nothing else runs on the connection between two samples.
+    expect(trips.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(trips.map((t) => t.conn)).size).toBe(1);
+    for (const t of trips) expect(t.after - t.before).toBe(1);
+    for (let i = 1; i < trips.length; i++) expect(trips[i]!.before).toBe(trips[i - 1]!.after);
+
+    const current = await a.call('health.current', { profileId: 'live' });
+    expect(current).toMatchObject({ profileId: 'live', phase: 1, watching: true, mode: 'foreground', live: true, staleSince: null, error: null });
+    expect(current.point!.containers.map((c) => c.name)).toEqual([`${project}-backend-1`]);
+    expect(current.point!.containers[0]).toMatchObject({ status: 'healthy', restartCount: 0 });
+    expect(current.point!.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(current.levels.ram).toMatch(/^(ok|warn|critical)$/);
+    expect(current.levels.cpu).toMatch(/^(ok|warn|critical)$/);
+    expect(current.thresholds).toMatchObject({ source: 'roadmap', ram: { warn: 75, critical: 85 }, cpu: { warn: 70, critical: 85 }, disk: { warn: 70, critical: 80 } });
+    // Load levels are scaled to the server's cores (1.5 / 2.0 for 2 cores).
+    expect(current.thresholds.load.critical).toBeCloseTo((2.0 * current.point!.cpus) / 2, 5);
+
+    // Logs on demand: the last lines of our container, with the deployment's secrets masked.
+    const logs = await a.call('health.logs', { profileId: 'live', container: `${project}-backend-1`, lines: 10 });
+    expect(logs.lines).toEqual(['boot with password ••••••', 'listening on :8080']);
+    expect(JSON.stringify(a.events)).not.toContain(CANARY);
+    await expect(a.call('health.logs', { profileId: 'live', container: 'someone-else', lines: 10 })).rejects.toThrow('health.container_unknown');
+
+    const sampledAt = current.lastSampleAt!;
+    expect(await a.call('health.unwatch', { profileId: 'live' })).toEqual({ stopped: true });
+    const n = samples(a, 'live').length;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(samples(a, 'live').length).toBe(n); // stopped for good
+
+    // A new app instance on the same data folder: the history is still there, bounded for the chart.
+    const b = app({ dataDir: a.dataDir, secrets });
+    const series = await b.call('health.history', { profileId: 'live', from: sampledAt - 3_600_000, to: sampledAt + 1_000, maxPoints: 4 });
+    expect(series.series.ram!.t.length).toBeGreaterThanOrEqual(2);
+    expect(series.series.ram!.t.length).toBeLessThanOrEqual(4);
+    expect(series.series.ram!.v.every((v) => v > 0 && v <= 100)).toBe(true);
+    const csv = await b.call('health.exportCsv', { profileId: 'live', from: sampledAt - 3_600_000, to: sampledAt + 1_000 });
+    expect(csv.filename).toMatch(/^koprogo-health-live-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
+    const lines = csv.csv.trim().split('\r\n');
+    expect(lines[0]).toMatch(/^time,resolution,cpu_percent,/);
+    expect(lines.length).toBeGreaterThanOrEqual(4); // the header and one row per sample (3 at least)
+    const notWatched = await b.call('health.current', { profileId: 'live' });
+    expect(notWatched).toMatchObject({ watching: false, live: false, point: null });
+  }, 90_000);
+
+  it('a cut connection shows stale since the first failure, then recovers by itself', async () => {
+    const secrets = new MemorySecretStore();
+    const a = app({ secrets });
+    await saveProfile(a, 'cut', proxy.port, secrets);
+    await a.call('health.watch', { profileId: 'cut', mode: 'foreground' });
+    try {
+      await waitFor('a live sample', () => samples(a, 'cut').some((c) => c.live));
+      const lastGood = samples(a, 'cut').filter((c) => c.live).at(-1)!.lastSampleAt!;
+      proxy.refuse(true);
+      proxy.cutAll();
+      const stale = await waitFor('stale', () => samples(a, 'cut').find((c) => c.staleSince !== null));
+      expect(stale.live).toBe(false);
+      expect(stale.staleSince!).toBeGreaterThanOrEqual(lastGood);
+      expect(stale.error?.code).toMatch(/^ssh\./);
+      // Old numbers are not shown as live: the point is kept, but marked stale.
+      expect(stale.lastSampleAt).toBe(lastGood);
+      await waitFor('retries', () => samples(a, 'cut').filter((c) => c.staleSince !== null).length >= 3);
+      expect(new Set(samples(a, 'cut').filter((c) => c.staleSince !== null).map((c) => c.staleSince)).size).toBe(1);
+      proxy.refuse(false);
+      const back = await waitFor('recovery', () => samples(a, 'cut').slice(samples(a, 'cut').findIndex((c) => c.staleSince !== null)).find((c) => c.live));
+      expect(back).toMatchObject({ live: true, staleSince: null, error: null });
+      expect(back.lastSampleAt!).toBeGreaterThan(lastGood);
+    } finally {
+      proxy.refuse(false);
+      await a.call('health.unwatch', { profileId: 'cut' });
+    }
+  }, 60_000);
+
+  it('a high-RAM fixture sustained over the window recommends phase 2, notified once; a spike does not', async () => {
+    // The fixture: real samples from the test host with the memory figure forced to 92 % used, on top
+    // of 35 minutes of history at 92 % (as if the app had been watching for that long).
+    const forced = (ramPercent: number) => async (...args: Parameters<typeof takeSample>) => {
+      const s = await takeSample(...args);
+      return { ...s, memory: { ...s.memory, availableKb: Math.round(s.memory.totalKb * (1 - ramPercent / 100)) } };
+    };
+    const seed = async (dataDir: string, id: string, ramPercent: number) => {
+      const history = await HealthHistory.open({ dir: historyDirFor(dataDir, id) });
+      const now = Date.now();
+      for (let at = now - 35 * 60_000; at < now - 5_000; at += 5_000) await history.append({ at, values: { ram: ramPercent, cpu: 20, load1: 0.5, cpus: 2, disk: 40 } });
+      await history.flush();
+    };
+
+    const secrets = new MemorySecretStore();
+    const high = app({ secrets, health: { sample: forced(92) } });
+    await saveProfile(high, 'hot', sshd.port, secrets);
+    await seed(high.dataDir, 'hot', 92);
+    await high.call('health.watch', { profileId: 'hot', mode: 'foreground' });
+    try {
+      await waitFor('three samples', () => samples(high, 'hot').filter((c) => c.live).length >= 3);
+      const current = await high.call('health.current', { profileId: 'hot' });
+      expect(current.levels.ram).toBe('critical');
+      expect(current.signals.active.map((s) => s.id)).toEqual(['ram_sustained']);
+      expect(current.signals.recommendation).toMatchObject({ nextPhase: 2, monthlyCost: { min: 15 } });
+      expect(current.signals.active[0]!.message).toMatchObject({ code: 'health.signal.ram_sustained', params: { threshold: 85, windowMinutes: 30 } });
+      // One event and one desktop notification, not one per sample.
+      expect(high.events.filter((e) => e.event === 'health.signal')).toHaveLength(1);
+      expect(high.notified).toHaveLength(1);
+      expect(high.notified[0]!.title).toBe('Health hot: time to upgrade?');
+      expect(high.notified[0]!.body).toContain('Memory above 85 %');
+      expect(high.notified[0]!.body).toContain('Time to move to phase 2');
+    } finally {
+      await high.call('health.unwatch', { profileId: 'hot' });
+    }
+
+    // The same live figure after 35 calm minutes: a spike, not a signal.
+    const spikeSecrets = new MemorySecretStore();
+    const spike = app({ secrets: spikeSecrets, health: { sample: forced(92) } });
+    await saveProfile(spike, 'spike', sshd.port, spikeSecrets);
+    await seed(spike.dataDir, 'spike', 40);
+    await spike.call('health.watch', { profileId: 'spike', mode: 'foreground' });
+    try {
+      await waitFor('three samples', () => samples(spike, 'spike').filter((c) => c.live).length >= 3);
+      const current = await spike.call('health.current', { profileId: 'spike' });
+      expect(current.levels.ram).toBe('critical');
+      expect(current.signals).toMatchObject({ active: [], recommendation: null });
+      expect(spike.notified).toEqual([]);
+    } finally {
+      await spike.call('health.unwatch', { profileId: 'spike' });
+    }
+  }, 90_000);
+
+  it('refresh takes one sample on demand (the CLI status) and a profile without a server is refused', async () => {
+    const secrets = new MemorySecretStore();
+    const a = app({ secrets });
+    await saveProfile(a, 'once', sshd.port, secrets);
+    const current = await a.call('health.current', { profileId: 'once', refresh: true });
+    expect(current).toMatchObject({ live: true, mode: 'paused', watching: true });
+    expect(current.point!.containers).toHaveLength(1);
+    await a.call('health.unwatch', { profileId: 'once' });
+    await new ProfileStore(a.dataDir).save({ id: 'empty', name: 'Empty', phase: 1, provider: null, server: null, repo: null, settings: {}, secrets: {} });
+    await expect(a.call('health.watch', { profileId: 'empty', mode: 'foreground' })).rejects.toThrow('health.no_server');
+  }, 60_000);
+});
+
