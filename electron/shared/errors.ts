@@ -91,6 +91,17 @@ export const ERROR_CODES = [
   'github.too_large',
   'github.invalid_response',
   'github.validation_failed',
+  'health.url_invalid',
+  'health.host_not_found',
+  'health.connection_refused',
+  'health.timeout',
+  'health.unreachable',
+  'health.tls_untrusted',
+  'health.tls_expired',
+  'health.http_status',
+  'health.kubeconfig_invalid',
+  'health.kube_unauthorized',
+  'health.kube_response_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
