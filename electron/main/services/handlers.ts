@@ -58,7 +58,7 @@ export interface ServiceDeps {
   /** Desktop notification when an upgrade signal starts (Electron); null/absent: none (CLI; web mode has the event). */
   notify?: Notify | null;
   /** Health sampler overrides (tests). */
-  health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff'>;
+  health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {
@@ -68,7 +68,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
-  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
+  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
   const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, health };
 
   return {

@@ -10,13 +10,16 @@ import { takeSample, type HealthPoint, type TakenSample, type TakeSampleOptions 
 import { Sampler, type SamplerEvent, type SamplerOptions } from '../health/sampler';
 import { evaluateSignals, newlyActive, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
 import { defaultThresholds, levelOf, loadLevelsFor, parseThresholdsEnv, type Thresholds } from '../health/thresholds';
+import { checkHttps, LatencyWindow, type HttpsCheck, type HttpsCheckOptions } from '../health/https-check';
+import { readClusterState, type ClusterState } from '../health/k3s';
 import type { Logger } from '../log';
+import type { SecretStore } from '../secrets/secret-store';
 import type { SshConnection } from '../ssh/connection';
 import { shQuote } from '../ssh/quote';
 import type { ProfileStore } from '../store/profile-store';
 import type { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
-import type { DeployService } from './deploy-service';
+import { secretName, type DeployService } from './deploy-service';
 
 // The live health of a deployment: one sampler per watched profile (over the deploy service's SSH
 // settings: host, pinned host key, the user key from the secret store), its history on disk under
@@ -30,6 +33,7 @@ export interface HealthServiceDeps {
   dataDir: string;
   profiles: ProfileStore;
   settings: SettingsStore;
+  secrets: SecretStore;
   log: Logger;
   deploy: DeployService;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -40,8 +44,15 @@ export interface HealthServiceDeps {
   foregroundMs?: number;
   backgroundMs?: number;
   backoff?: SamplerOptions['backoff'];
+  /** Options of the HTTPS check from this computer (tests: a test CA). */
+  https?: HttpsCheckOptions;
   now?: () => number;
 }
+
+/** Secret name of a K3s deployment's kubeconfig (phases 3–4). */
+export const KUBECONFIG_SECRET = 'kubeconfig';
+/** Rolling window of the HTTPS latency percentiles shown on the dashboard. */
+export const LATENCY_WINDOW_MS = 5 * 60_000;
 
 interface Watch {
   profileId: string;
@@ -55,6 +66,9 @@ interface Watch {
   thresholdsSource: 'roadmap' | 'repository';
   thresholdsLoaded: boolean;
   signals: SignalsResult | null;
+  https: (HttpsCheck & { url: string; checkedAt: number }) | null;
+  latency: LatencyWindow;
+  cluster: { checkedAt: number; state: ClusterState | null; error: AppError | null } | null;
   waiters: Set<() => void>;
 }
 
@@ -103,6 +117,9 @@ export class HealthService {
       thresholdsSource: 'roadmap',
       thresholdsLoaded: false,
       signals: null,
+      https: null,
+      latency: new LatencyWindow(LATENCY_WINDOW_MS),
+      cluster: null,
       waiters: new Set(),
       sampler: null as unknown as Sampler,
     };
@@ -110,7 +127,11 @@ export class HealthService {
       connect: () => this.connect(w),
       target: sampleTarget(profile),
       onEvent: (e) => void this.onEvent(w, e),
-      sample: this.deps.sample ?? takeSample,
+      // From this computer, alongside each sample: the HTTPS check and, on K3s, the cluster.
+      sample: async (conn, target) => {
+        const [taken] = await Promise.all([(this.deps.sample ?? takeSample)(conn, target), this.checkPublic(w), this.readCluster(w)]);
+        return taken;
+      },
       foregroundMs: this.deps.foregroundMs,
       backgroundMs: this.deps.backgroundMs,
       backoff: this.deps.backoff,
@@ -163,13 +184,36 @@ export class HealthService {
     }
   }
 
+  private async checkPublic(w: Watch): Promise<void> {
+    const url = w.profile.settings.publicHealthUrl;
+    if (!url) {
+      w.https = null;
+      return;
+    }
+    const result = await checkHttps(url, { timeoutMs: 10_000, ...this.deps.https });
+    const at = this.now();
+    if (result.ok && result.latencyMs !== null) w.latency.add(result.latencyMs, at);
+    w.https = { ...result, url, checkedAt: at };
+  }
+
+  private async readCluster(w: Watch): Promise<void> {
+    if (w.profile.phase < 3) return;
+    const kubeconfig = await this.deps.secrets.get(secretName(w.profileId, KUBECONFIG_SECRET));
+    if (!kubeconfig) return;
+    try {
+      w.cluster = { checkedAt: this.now(), state: await readClusterState(kubeconfig, { timeoutMs: 10_000 }), error: null };
+    } catch (error) {
+      w.cluster = { checkedAt: this.now(), state: null, error: error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'health.cluster' }) };
+    }
+  }
+
   private async onEvent(w: Watch, e: SamplerEvent): Promise<void> {
     if (this.watches.get(w.profileId) !== w) return;
     if (e.kind === 'sample') {
       w.last = { sample: e.sample, point: e.point };
       w.stale = null;
       const history = await this.history(w.profileId);
-      await history.appendPoint(e.point, { p99Ms: null }).catch((error: unknown) => this.deps.log.error(`health ${w.profileId}: history write failed`, error));
+      await history.appendPoint(e.point, { p99Ms: w.https ? w.latency.stats(this.now()).p99 : null }).catch((error: unknown) => this.deps.log.error(`health ${w.profileId}: history write failed`, error));
       await this.evaluate(w, history);
     } else {
       w.stale = { since: e.since, retryAt: e.retryAt, error: e.error };
@@ -274,6 +318,7 @@ export class HealthService {
     const disk = point ? maxOf(point.diskUsedPercent, point.dockerDiskUsedPercent) : null;
     const status = w?.sampler.status();
     const signals = w?.signals ?? null;
+    const latency = w?.https ? w.latency.stats(this.now()) : null;
     return {
       profileId,
       phase: profile.phase,
@@ -317,10 +362,24 @@ export class HealthService {
         ram: levelOf('ram', point?.ramUsedPercent, thresholds),
         disk: levelOf('disk', disk, thresholds),
         load: levelOf('load', point?.load.one, thresholds, { cpus }),
-        p99: null,
+        p99: levelOf('p99', latency?.p99, thresholds),
       },
-      https: null,
-      cluster: null,
+      https:
+        w?.https && latency
+          ? {
+              url: w.https.url,
+              checkedAt: w.https.checkedAt,
+              ok: w.https.ok,
+              status: w.https.status,
+              latencyMs: w.https.latencyMs,
+              errorCode: w.https.errorCode,
+              certificate: w.https.certificate,
+              latency,
+            }
+          : null,
+      cluster: w?.cluster
+        ? { checkedAt: w.cluster.checkedAt, error: w.cluster.error?.toEnvelope() ?? null, nodes: w.cluster.state?.nodes ?? [], pods: w.cluster.state?.pods ?? [] }
+        : null,
       signals: {
         at: signals?.at ?? this.now(),
         windowMinutes: Math.round(DEFAULT_SUSTAINED.windowMs / 60_000),

@@ -12,6 +12,7 @@ import { dispatch } from '../ipc/dispatcher';
 import { Logger } from '../log';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
+import { createTestCertificates, startHttpsServer } from '../testing/https-server';
 import { BUSYBOX_IMAGE, docker, importBusyboxImage, startDocker, startSshd, startTcpProxy, type DockerHandle, type SshdHandle, type TcpProxy } from '../testing';
 import { secretName } from './deploy-service';
 import { createHandlers, type Handlers, type ServiceDeps } from './handlers';
@@ -71,7 +72,7 @@ function app(opts: { dataDir?: string; health?: ServiceDeps['health']; secrets?:
   };
 }
 
-async function saveProfile(a: App, id: string, port: number, secrets: MemorySecretStore): Promise<void> {
+async function saveProfile(a: App, id: string, port: number, secrets: MemorySecretStore, settings: Record<string, string> = {}): Promise<void> {
   await new ProfileStore(a.dataDir).save({
     id,
     name: `Health ${id}`,
@@ -79,7 +80,7 @@ async function saveProfile(a: App, id: string, port: number, secrets: MemorySecr
     provider: { kind: 'existing' },
     server: { host: sshd.host, port, user: sshd.user, hostKeySha256: sshd.hostKeySha256 },
     repo: null,
-    settings: { composeProject: project },
+    settings: { composeProject: project, ...settings },
     secrets: {},
   });
   await secrets.set(secretName(id, DEPLOY_SECRETS.sshKey), sshd.userPrivateKey);
@@ -259,6 +260,32 @@ describe('health service over the real test host', () => {
       await spike.call('health.unwatch', { profileId: 'spike' });
     }
   }, 90_000);
+
+  it('checks HTTPS from this computer alongside each sample: latency percentiles, certificate, P99 in the history', async () => {
+    const certs = await createTestCertificates({ expiringDays: 10 });
+    const server = await startHttpsServer({ tls: certs.expiring });
+    const secrets = new MemorySecretStore();
+    const a = app({ secrets, health: { https: { ca: certs.ca } } });
+    await saveProfile(a, 'tls', sshd.port, secrets, { publicHealthUrl: server.url('/health') });
+    try {
+      await a.call('health.watch', { profileId: 'tls', mode: 'foreground' });
+      await waitFor('three samples', () => samples(a, 'tls').filter((c) => c.live).length >= 3);
+      const current = await a.call('health.current', { profileId: 'tls' });
+      expect(current.https).toMatchObject({ url: server.url('/health'), ok: true, status: 200, errorCode: null });
+      expect(current.https!.latency.count).toBeGreaterThanOrEqual(3);
+      expect(current.https!.latency.p50!).toBeLessThanOrEqual(current.https!.latency.p99!);
+      expect(current.https!.certificate).toMatchObject({ selfSigned: false, defaultCert: false, trusted: true });
+      expect(current.https!.certificate!.daysLeft).toBeLessThan(14);
+      expect(current.levels.p99).toBe('ok');
+      expect(server.requests.length).toBeGreaterThanOrEqual(3);
+      const series = await a.call('health.history', { profileId: 'tls', from: 0, to: Date.now() + 1000, maxPoints: 100, metrics: ['p99Ms'] });
+      expect(series.series.p99Ms!.v.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a.call('health.unwatch', { profileId: 'tls' });
+      await server.close();
+      await certs.cleanup();
+    }
+  }, 60_000);
 
   it('refresh takes one sample on demand (the CLI status) and a profile without a server is refused', async () => {
     const secrets = new MemorySecretStore();
