@@ -161,6 +161,8 @@ describe('classifyNetworkError', () => {
     ['EHOSTUNREACH', 'health.unreachable'],
     ['ECONNRESET', 'health.unreachable'],
     ['ERR_SSL_WRONG_VERSION_NUMBER', 'health.tls_untrusted'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'health.tls_untrusted'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'health.tls_untrusted'],
     [undefined, 'health.unreachable'],
   ])('%s → %s', (code, expected) => {
     expect(classifyNetworkError(Object.assign(new Error('x'), { code }), 'example.org', 443).code).toBe(expected);

@@ -108,6 +108,21 @@ interface Failure {
   params: ErrorParams;
 }
 
+/** OpenSSL's X509_V_ERR_* names as Node reports them. */
+const CERT_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+]);
+
 /** Node's socket and TLS error codes → our stable codes. */
 export function classifyNetworkError(error: unknown, host: string, port: number): Failure {
   const code = (error as { code?: unknown } | null)?.code;
@@ -123,6 +138,8 @@ export function classifyNetworkError(error: unknown, host: string, port: number)
     case 'ETIMEDOUT':
       return { code: 'health.timeout', params: { host, timeoutMs: 0 } };
     default:
+      // Certificate verification failures, when the caller verifies during the handshake (the K3s client does).
+      if (CERT_VERIFY_CODES.has(name) || name.startsWith('ERR_TLS_CERT')) return { code: 'health.tls_untrusted', params: { host, reason: name } };
       // A handshake the peer does not speak (plain HTTP on 443, a protocol version refused): not a TLS server we trust.
       if (name.startsWith('ERR_SSL_') || name.startsWith('ERR_TLS_')) return { code: 'health.tls_untrusted', params: { host, reason: name } };
       return { code: 'health.unreachable', params: { host, reason: name } };

@@ -28,6 +28,8 @@ export interface TestCertificates {
   expired: KeyPair;
   /** Signed by the CA, valid, but for another name only (DNS:other.example). */
   wrongName: KeyPair;
+  /** A client certificate signed by the CA (CN=system:admin, O=system:masters), as K3s writes in its kubeconfig. */
+  client: KeyPair;
   /** Self-signed, 90 days. */
   selfSigned: KeyPair;
   /** Traefik's default certificate as Traefik generates it: self-signed, CN "TRAEFIK DEFAULT CERT". */
@@ -62,6 +64,10 @@ ${LEAF_SAN}
 basicConstraints = critical,CA:FALSE
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:other.example
+[ client ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
 `;
 
 /** openssl's date format for -startdate/-enddate: YYYYMMDDHHMMSSZ. */
@@ -86,9 +92,9 @@ export async function createTestCertificates(opts: { expiringDays?: number } = {
     const now = Date.now();
     const hour = 3_600_000;
     const day = 24 * hour;
-    const signed = async (name: string, startMs: number, endMs: number, extensions = 'leaf'): Promise<KeyPair> => {
+    const signed = async (name: string, startMs: number, endMs: number, extensions = 'leaf', subject = `/O=KoproGo tests/CN=${name}.localhost`): Promise<KeyPair> => {
       await newKey(name);
-      await ssl('req', '-new', '-key', `${name}.key`, '-subj', `/O=KoproGo tests/CN=${name}.localhost`, '-out', `${name}.csr`);
+      await ssl('req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`);
       await ssl('ca', '-batch', '-config', 'ca.cnf', '-extensions', extensions, '-cert', 'ca.pem', '-keyfile', 'ca.key', '-notext',
         '-startdate', opensslDate(startMs), '-enddate', opensslDate(endMs), '-in', `${name}.csr`, '-out', `${name}.pem`);
       return { cert: await read(`${name}.pem`), key: await read(`${name}.key`) };
@@ -103,6 +109,7 @@ export async function createTestCertificates(opts: { expiringDays?: number } = {
     const expiring = await signed('expiring', now - 80 * day, now + (opts.expiringDays ?? 5) * day);
     const expired = await signed('expired', Date.UTC(2020, 0, 1), Date.UTC(2020, 1, 1));
     const wrongName = await signed('other', now - hour, now + 90 * day, 'other');
+    const client = await signed('client', now - hour, now + 90 * day, 'client', '/O=system:masters/CN=system:admin');
     const selfSigned = await selfSignedPair('self', '/O=KoproGo tests/CN=localhost', LEAF_SAN);
     // Traefik: CN "TRAEFIK DEFAULT CERT", SAN <random hex>.<random hex>.traefik.default (pkg/tls/generate).
     const traefikDefault = await selfSignedPair('traefik', '/CN=TRAEFIK DEFAULT CERT', 'subjectAltName=DNS:3b2c1a9f.e4d5c6b7.traefik.default');
@@ -112,6 +119,7 @@ export async function createTestCertificates(opts: { expiringDays?: number } = {
       expiring,
       expired,
       wrongName,
+      client,
       selfSigned,
       traefikDefault,
       cleanup: () => rm(dir, { recursive: true, force: true }),
