@@ -11,7 +11,7 @@ import { Sampler, type SamplerEvent, type SamplerOptions } from '../health/sampl
 import { evaluateSignals, newlyActive, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
 import { defaultThresholds, levelOf, loadLevelsFor, parseThresholdsEnv, type Thresholds } from '../health/thresholds';
 import { checkHttps, LatencyWindow, type HttpsCheck, type HttpsCheckOptions } from '../health/https-check';
-import { readClusterState, type ClusterState } from '../health/k3s';
+import type { ClusterState } from '../health/k3s';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
 import type { SshConnection } from '../ssh/connection';
@@ -201,6 +201,8 @@ export class HealthService {
     const kubeconfig = await this.deps.secrets.get(secretName(w.profileId, KUBECONFIG_SECRET));
     if (!kubeconfig) return;
     try {
+      // Loaded for K3s deployments only (its YAML parser is not needed to start the app).
+      const { readClusterState } = await import('../health/k3s');
       w.cluster = { checkedAt: this.now(), state: await readClusterState(kubeconfig, { timeoutMs: 10_000 }), error: null };
     } catch (error) {
       w.cluster = { checkedAt: this.now(), state: null, error: error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'health.cluster' }) };

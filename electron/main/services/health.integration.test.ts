@@ -13,8 +13,10 @@ import { Logger } from '../log';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { createTestCertificates, startHttpsServer } from '../testing/https-server';
+import { startK8sFake } from '../testing/k8s-fake';
 import { BUSYBOX_IMAGE, docker, importBusyboxImage, startDocker, startSshd, startTcpProxy, type DockerHandle, type SshdHandle, type TcpProxy } from '../testing';
 import { secretName } from './deploy-service';
+import { KUBECONFIG_SECRET } from './health-service';
 import { createHandlers, type Handlers, type ServiceDeps } from './handlers';
 
 // The health service through the contract, against a real OpenSSH server (non-root user with sudo)
@@ -283,6 +285,35 @@ describe('health service over the real test host', () => {
     } finally {
       await a.call('health.unwatch', { profileId: 'tls' });
       await server.close();
+      await certs.cleanup();
+    }
+  }, 60_000);
+
+  it('a K3s deployment (phase 3) shows its nodes and pods from the saved kubeconfig', async () => {
+    const certs = await createTestCertificates();
+    const fake = await startK8sFake({ certificates: certs, token: 'token-health-77aa' });
+    fake.state.nodes = [{ name: 'koprogo-cp-1', roles: ['control-plane'] }, { name: 'koprogo-w-1', ready: false }];
+    fake.state.pods = [{ namespace: 'koprogo', name: 'api-7d9f8b6c5-abcde', node: 'koprogo-w-1', containers: [{ name: 'api', restartCount: 4 }] }];
+    const secrets = new MemorySecretStore();
+    const a = app({ secrets });
+    await saveProfile(a, 'k3s', sshd.port, secrets);
+    const store = new ProfileStore(a.dataDir);
+    await store.save({ ...(await store.get('k3s')), phase: 3 });
+    await secrets.set(secretName('k3s', KUBECONFIG_SECRET), fake.kubeconfig());
+    try {
+      const current = await a.call('health.current', { profileId: 'k3s', refresh: true });
+      expect(current.phase).toBe(3);
+      expect(current.cluster?.error).toBeNull();
+      expect(current.cluster?.nodes.map((n) => [n.name, n.ready])).toEqual([['koprogo-cp-1', true], ['koprogo-w-1', false]]);
+      expect(current.cluster?.pods[0]).toMatchObject({ namespace: 'koprogo', name: 'api-7d9f8b6c5-abcde', restarts: 4, node: 'koprogo-w-1' });
+      // A refused token is a typed error on the panel, the rest of the sample still comes.
+      await secrets.set(secretName('k3s', KUBECONFIG_SECRET), fake.kubeconfig({ token: 'wrong-token-0000' }));
+      const refused = await a.call('health.current', { profileId: 'k3s', refresh: true });
+      expect(refused.cluster?.error?.code).toBe('health.kube_unauthorized');
+      expect(refused.live).toBe(true);
+    } finally {
+      await a.call('health.unwatch', { profileId: 'k3s' });
+      await fake.close();
       await certs.cleanup();
     }
   }, 60_000);
