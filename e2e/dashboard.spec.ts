@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { HealthHistory, historyDirFor } from '../electron/main/health/history';
-import { startDeployHost, type DeployHost } from '../electron/main/testing';
+import { startDeployHost, startTcpProxy, type DeployHost, type TcpProxy } from '../electron/main/testing';
 import { createTestCertificates, startHttpsServer, type HttpsTestServer, type TestCertificates } from '../electron/main/testing/https-server';
 import { newDataDir, startWebApp, type WebApp } from './web-app';
 
@@ -19,10 +19,13 @@ let app: WebApp;
 let dataDir: string;
 let certs: TestCertificates;
 let https: HttpsTestServer;
+let proxy: TcpProxy;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   host = await startDeployHost();
+  // The SSH connection goes through a proxy that can cut it.
+  proxy = await startTcpProxy(host.sshd.port);
   certs = await createTestCertificates({ expiringDays: 10 });
   https = await startHttpsServer({ tls: certs.expiring });
   dataDir = newDataDir();
@@ -35,6 +38,7 @@ test.beforeAll(async () => {
     version: 1,
     id,
     name,
+    server: { ...base.server!, port: proxy.port },
     settings: { ...base.settings, publicHealthUrl: https.url('/health').replace('127.0.0.1', 'localhost') },
     createdAt: now,
     updatedAt: now,
@@ -50,6 +54,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await app?.stop();
   await https?.close();
+  await proxy?.stop();
   await certs?.cleanup();
   await host?.stop();
 });
@@ -165,5 +170,14 @@ test('the dashboard shows a deployment live, and a sustained high-RAM fixture re
     await expect(page.getByTestId('dashboard-status')).toContainText(lang === 'nl' ? 'Live' : 'Live');
     await page.screenshot({ path: join(SHOTS, `dashboard-live-${lang}.png`), fullPage: true });
   }
+
+  // The connection is cut: "stale since …" rather than old numbers shown as live; then it recovers by itself.
+  proxy.refuse(true);
+  proxy.cutAll();
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-state', 'stale', { timeout: 30_000 });
+  await expect(page.getByTestId('dashboard-status')).toContainText('Stale since');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-stale-en.png'), fullPage: true });
+  proxy.refuse(false);
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-state', 'live', { timeout: 60_000 });
   await context.close();
 });

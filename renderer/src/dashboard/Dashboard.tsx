@@ -154,7 +154,12 @@ export function Dashboard() {
         </p>
       )}
       {error && <ErrorNotice error={localize(error)} />}
-      {state === 'stale' && current?.error && <ErrorNotice error={localize(current.error as Parameters<typeof localize>[0])} />}
+      {state === 'stale' && current?.error && (
+        // The reason only: the remedies of connection errors speak of deployments; sampling retries by itself.
+        <p className="notice notice-warn" data-testid="dashboard-stale-reason">
+          {t(`errors.${current.error.code}.message`, localize(current.error as Parameters<typeof localize>[0]).params)}
+        </p>
+      )}
       {started.length > 0 && (
         <div className="notice notice-warn" role="alert" data-testid="signal-toast">
           <span>{started.map((s) => t('health.dashboard.signalToast', { text: t(s.message.code, localParams(lang, s.message.params)) })).join(' ')}</span>
