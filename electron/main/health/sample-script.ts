@@ -10,13 +10,14 @@ import { shQuote } from '../ssh/quote';
 //
 // Cost matters (the script runs every 5 s; issue #7's figure `health-sample-cost`, `npm run bench --
 // health-sample-cost`): the /proc files are read by ONE awk, and the containers are read only when the
-// caller asks ($5, the sampler does every 30 s and keeps the last values with their age): then Docker
-// is asked twice (ps, inspect), plus one `docker exec psql` when a database is named. Each Docker CLI
-// start costs ~12 ms of CPU here. Container CPU and memory come from their cgroup files (found from
-// the container's pid in /proc/<pid>/cgroup, cgroup v2 or v1) read by one more awk, not from
-// `docker stats --no-stream`: that call cost ~17 ms of CLI CPU plus the daemon's work, and made every
-// sample last ~2 s because it waits for two readings. The cgroup counters are cumulative: CPU % comes
-// from two samples (`withContainerCpu` in sample.ts).
+// caller asks ($5; the sampler does every 30 s and keeps the last values with their age): then Docker
+// is asked twice (ps, inspect), plus one `docker exec psql` when a database is named. Container CPU and
+// memory come from their cgroup files (found from the container's pid in /proc/<pid>/cgroup, cgroup v2
+// or v1) read by one more awk, not from `docker stats --no-stream`, which waits for two readings (every
+// sample lasted ~2 s) and cost ~25 ms of CLI CPU plus as much in the daemon. The cgroup counters are
+// cumulative: CPU % comes from two samples (`withContainerCpu` in sample.ts).
+// Measured on the test host (busy 2-core machine): host only ~3 ms of CPU; with the containers ~37 ms
+// (each Docker CLI start ~15 ms), with the database query ~55 ms; about 0.25 % of a core at 5 s overall.
 // Values from Docker are encoded by Docker's own `{{json}}`; the rare free text (an error) goes
 // through kg_str. The only inputs are the positional parameters set by `sampleScriptFor`.
 //
