@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'engine-vs-controlmaster': () => import('./engine-vs-controlmaster'),
   'rerun-roundtrips': () => import('./rerun-roundtrips'),
   'recipe-requests': () => import('./recipe-requests'),
+  'health-sample-cost': () => import('./health-sample-cost'),
   'chart-render': () => import('./chart-render'),
 };
 

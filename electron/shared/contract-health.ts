@@ -44,7 +44,9 @@ export const healthPointSchema = z.object({
   postgres: z.object({ sizeBytes: z.number(), connections: z.number() }).nullable(),
   /** Why there is no database figure ('ok' when there is one; null: no database configured). */
   postgresStatus: z.string().nullable(),
-  docker: z.object({ status: z.enum(['ok', 'skipped', 'missing', 'error']), error: z.string().nullable() }),
+  docker: z.object({ status: z.enum(['ok', 'skipped', 'not_sampled', 'missing', 'error']), error: z.string().nullable() }),
+  /** When containers and database were read (they are read less often than the host figures); null: never. */
+  containersAt: z.number().nullable(),
   scriptCpuMs: z.number(),
   durationMs: z.number(),
 });

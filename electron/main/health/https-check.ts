@@ -124,7 +124,7 @@ const CERT_VERIFY_CODES = new Set([
 ]);
 
 /** Node's socket and TLS error codes → our stable codes. */
-export function classifyNetworkError(error: unknown, host: string, port: number): Failure {
+export function classifyNetworkError(error: unknown, host: string, port: number, timeoutMs = 0): Failure {
   const code = (error as { code?: unknown } | null)?.code;
   const name = typeof code === 'string' ? code : 'unknown';
   switch (name) {
@@ -136,7 +136,8 @@ export function classifyNetworkError(error: unknown, host: string, port: number)
     case 'ECONNREFUSED':
       return { code: 'health.connection_refused', params: { host, port } };
     case 'ETIMEDOUT':
-      return { code: 'health.timeout', params: { host, timeoutMs: 0 } };
+      // The system's own connect timeout (it can come before ours).
+      return { code: 'health.timeout', params: { host, timeoutMs } };
     default:
       // Certificate verification failures, when the caller verifies during the handshake (the K3s client does).
       if (CERT_VERIFY_CODES.has(name) || name.startsWith('ERR_TLS_CERT')) return { code: 'health.tls_untrusted', params: { host, reason: name } };
@@ -208,7 +209,7 @@ export function checkHttps(url: string, opts: HttpsCheckOptions = {}): Promise<H
     const tls = socket;
     tls.once('lookup', () => (timings.dnsMs = lap()));
     tls.once('connect', () => (timings.connectMs = lap()));
-    tls.on('error', (error) => fail(classifyNetworkError(error, host, port)));
+    tls.on('error', (error) => fail(classifyNetworkError(error, host, port, timeoutMs)));
     tls.once('secureConnect', () => {
       timings.tlsMs = lap();
       const peer = tls.getPeerCertificate();
@@ -235,7 +236,7 @@ export function checkHttps(url: string, opts: HttpsCheckOptions = {}): Promise<H
         path: `${target.pathname}${target.search}`,
         headers: { host: target.host, 'user-agent': 'koprogo-deploy-health', accept: '*/*', connection: 'close' },
       });
-      req.on('error', (error) => fail(classifyNetworkError(error, host, port)));
+      req.on('error', (error) => fail(classifyNetworkError(error, host, port, timeoutMs)));
       req.on('response', (res) => {
         const latencyMs = Math.round((performance.now() - sentAt) * 100) / 100;
         const status = res.statusCode ?? 0;

@@ -240,7 +240,7 @@ function getJson(target: ApiTarget, path: string, timeoutMs: number): Promise<un
     }, timeoutMs);
     req.on('error', (error) => {
       settle(() => {
-        const f = classifyNetworkError(error, host, port);
+        const f = classifyNetworkError(error, host, port, timeoutMs);
         reject(new AppError(f.code, f.params));
       });
     });

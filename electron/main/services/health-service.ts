@@ -347,6 +347,7 @@ export class HealthService {
               postgres: point.postgres,
               postgresStatus: sample.postgres?.status ?? null,
               docker: sample.docker,
+              containersAt: sample.containersAt,
               scriptCpuMs: point.scriptCpuMs,
               durationMs: Math.round(sample.durationMs),
             }

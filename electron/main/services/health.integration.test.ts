@@ -113,6 +113,11 @@ beforeAll(async () => {
     BUSYBOX_IMAGE, 'sh', '-c', `echo "boot with password ${CANARY}"; echo "listening on :8080"; exec sleep 3600`,
   ]);
   if (r.code !== 0) throw new Error(r.stderr);
+  const deadline = Date.now() + 30_000;
+  while ((await docker(dockerd.env, ['inspect', '--format', '{{.State.Health.Status}}', `${project}-backend-1`])).stdout.trim() !== 'healthy') {
+    if (Date.now() > deadline) throw new Error('the backend container did not become healthy');
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }, 120_000);
 
 afterAll(async () => {

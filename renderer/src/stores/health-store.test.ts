@@ -17,6 +17,7 @@ const point = (over: Partial<NonNullable<HealthCurrent['point']>> = {}): NonNull
   postgres: { sizeBytes: 1e6, connections: 7 },
   postgresStatus: 'ok',
   docker: { status: 'ok', error: null },
+  containersAt: 1000,
   scriptCpuMs: 10,
   durationMs: 50,
   ...over,
