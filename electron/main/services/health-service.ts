@@ -212,6 +212,7 @@ export class HealthService {
   private async onEvent(w: Watch, e: SamplerEvent): Promise<void> {
     if (this.watches.get(w.profileId) !== w) return;
     if (e.kind === 'sample') {
+      if (w.stale) this.deps.log.info(`health ${w.profileId}: live again (stale since ${new Date(w.stale.since).toISOString()})`);
       w.last = { sample: e.sample, point: e.point };
       w.stale = null;
       const history = await this.history(w.profileId);
