@@ -7,7 +7,7 @@ import { carryContainers, derive, takeSample, withContainerCpu, type HealthPoint
 // live: the data is marked stale since the first failure, and a lost connection is re-opened with
 // exponential backoff and jitter. Samples never overlap; the next one is scheduled after the last.
 // Containers and the database are read every `containersMs` (30 s) only, and on the first two samples
-// (two readings give the containers' CPU %): they cost ~30 ms of server CPU against ~2 ms for the host
+// (two readings give the containers' CPU %): they cost ~40-55 ms of server CPU against ~3 ms for the host
 // figures (issue #7's `health-sample-cost`). In between, samples carry the last values and their age.
 
 export type SamplerMode = 'foreground' | 'background' | 'paused';
