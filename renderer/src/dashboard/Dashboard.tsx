@@ -217,7 +217,7 @@ export function Dashboard() {
             })}
           </div>
 
-          <Containers current={current} lang={lang} t={t} />
+          <Containers current={current} lang={lang} t={t} clock={f.clock} />
           <div className="dash-grid">
             <Database current={current} lang={lang} t={t} />
             <Https current={current} lang={lang} t={t} date={f.date} />
@@ -276,7 +276,7 @@ function Recommendation({ current, lang, t, onUpgrade }: Part & { onUpgrade: (ph
 
 const STATUS_LEVEL: Record<string, Level | 'none'> = { healthy: 'ok', running: 'ok', starting: 'warn', restarting: 'warn', paused: 'warn', unhealthy: 'critical', stopped: 'critical' };
 
-function Containers({ current, lang, t }: Part) {
+function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) => string }) {
   const logsFor = useHealth((s) => s.logsFor);
   const logs = useHealth((s) => s.logs);
   const toggleLogs = useHealth((s) => s.toggleLogs);
@@ -286,6 +286,11 @@ function Containers({ current, lang, t }: Part) {
   return (
     <div className="card" data-testid="containers">
       <h2>{t('health.dashboard.containers.title')}</h2>
+      {point.containersAt !== null && (
+        <p className="small muted" data-testid="containers-read-at">
+          {t('health.dashboard.containers.readAt', { time: clock(point.containersAt) })}
+        </p>
+      )}
       {point.docker.status === 'error' && <p className="field-error">{t('health.dashboard.containers.dockerError', { error: point.docker.error ?? '' })}</p>}
       {point.containers.length === 0 ? (
         <p className="muted">{t('health.dashboard.containers.none')}</p>
