@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import type { EventName, EventPayload } from '../../shared/contract';
 import type { HealthChartMetric, HealthCurrent, HealthMode } from '../../shared/contract-health';
@@ -8,7 +10,7 @@ import { DEFAULT_LAYOUT } from '../engine/types';
 import { HealthHistory, historyDirFor, type HistoryRow } from '../health/history';
 import { takeSample, type HealthPoint, type TakenSample, type TakeSampleOptions } from '../health/sample';
 import { Sampler, type SamplerEvent, type SamplerOptions } from '../health/sampler';
-import { evaluateSignals, newlyActive, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
+import { evaluateSignals, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
 import { defaultThresholds, levelOf, loadLevelsFor, parseThresholdsEnv, type Thresholds } from '../health/thresholds';
 import { checkHttps, LatencyWindow, type HttpsCheck, type HttpsCheckOptions } from '../health/https-check';
 import type { ClusterState } from '../health/k3s';
@@ -17,6 +19,7 @@ import type { SecretStore } from '../secrets/secret-store';
 import type { SshConnection } from '../ssh/connection';
 import { shQuote } from '../ssh/quote';
 import type { ProfileStore } from '../store/profile-store';
+import { writeFileAtomic } from '../store/json-file';
 import type { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
 import { secretName, type DeployService } from './deploy-service';
@@ -76,6 +79,7 @@ const HISTORY_METRIC: Record<HealthChartMetric, HealthChartMetric> = { cpu: 'cpu
 const CHART_METRICS = Object.keys(HISTORY_METRIC) as HealthChartMetric[];
 const COMPOSE_PROJECT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const CONTAINER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+const NOTIFIED_FILE = 'notified.json';
 const DEFAULT_THRESHOLDS_FILE = 'monitoring/config/thresholds.env';
 /** Rows read back for the signals: the longest window plus a margin. */
 const SIGNAL_LOOKBACK_MS = DEFAULT_SUSTAINED.windowMs + 5 * 60_000;
@@ -83,8 +87,11 @@ const SIGNAL_LOOKBACK_MS = DEFAULT_SUSTAINED.windowMs + 5 * 60_000;
 export class HealthService {
   private readonly watches = new Map<string, Watch>();
   private readonly histories = new Map<string, Promise<HealthHistory>>();
-  /** Signals already notified per profile: a signal that stays on is not notified again, even after unwatch/watch. */
-  private readonly notified = new Map<string, SignalsResult>();
+  /**
+   * Signals already notified per profile: a signal that stays on is not notified again, after an unwatch or a
+   * restart either (kept next to the history, `notified.json`).
+   */
+  private readonly notified = new Map<string, Set<string>>();
   private readonly wizard: WizardStore;
   private readonly now: () => number;
   private t: i18n | null = null;
@@ -241,9 +248,11 @@ export class HealthService {
       now,
       previous: w.signals,
     });
-    const previous = this.notified.get(w.profileId) ?? null;
-    const started = newlyActive(previous, w.signals);
-    this.notified.set(w.profileId, w.signals);
+    const before = this.notified.get(w.profileId) ?? (await this.loadNotified(w.profileId));
+    const started = w.signals.active.filter((sig) => !before.has(sig.id));
+    const active = new Set(w.signals.active.map((sig) => sig.id));
+    this.notified.set(w.profileId, active);
+    if (active.size !== before.size || started.length > 0) await this.saveNotified(w.profileId, active);
     if (started.length === 0) return;
     this.deps.emit('health.signal', { profileId: w.profileId, started, recommendation: w.signals.recommendation });
     if (this.deps.notify) {
@@ -261,6 +270,22 @@ export class HealthService {
         this.deps.log.error('health notification failed', error);
       }
     }
+  }
+
+  private async loadNotified(profileId: string): Promise<Set<string>> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(join(historyDirFor(this.deps.dataDir, profileId), NOTIFIED_FILE), 'utf8'));
+      const ids = (parsed as { active?: unknown }).active;
+      return new Set(Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []);
+    } catch {
+      return new Set();
+    }
+  }
+
+  private async saveNotified(profileId: string, ids: Set<string>): Promise<void> {
+    await writeFileAtomic(join(historyDirFor(this.deps.dataDir, profileId), NOTIFIED_FILE), JSON.stringify({ active: [...ids] })).catch((error: unknown) =>
+      this.deps.log.error(`health ${profileId}: notified signals not saved`, error),
+    );
   }
 
   /** What the user told the wizard about this deployment (null: not this profile, or unknown). */

@@ -250,6 +250,17 @@ describe('health service over the real test host', () => {
     } finally {
       await high.call('health.unwatch', { profileId: 'hot' });
     }
+    // After a restart, the signal that is still on is shown but not notified again.
+    const restarted = app({ dataDir: high.dataDir, secrets, health: { sample: forced(92) } });
+    await restarted.call('health.watch', { profileId: 'hot', mode: 'foreground' });
+    try {
+      await waitFor('three samples', () => samples(restarted, 'hot').filter((c) => c.live).length >= 3);
+      expect((await restarted.call('health.current', { profileId: 'hot' })).signals.recommendation?.nextPhase).toBe(2);
+      expect(restarted.notified).toEqual([]);
+      expect(restarted.events.filter((e) => e.event === 'health.signal')).toEqual([]);
+    } finally {
+      await restarted.call('health.unwatch', { profileId: 'hot' });
+    }
 
     // The same live figure after 35 calm minutes: a spike, not a signal.
     const spikeSecrets = new MemorySecretStore();
