@@ -86,6 +86,7 @@ const SIGNAL_LOOKBACK_MS = DEFAULT_SUSTAINED.windowMs + 5 * 60_000;
 
 export class HealthService {
   private readonly watches = new Map<string, Watch>();
+  private readonly starting = new Map<string, Promise<unknown>>();
   private readonly histories = new Map<string, Promise<HealthHistory>>();
   /**
    * Signals already notified per profile: a signal that stays on is not notified again, after an unwatch or a
@@ -104,6 +105,25 @@ export class HealthService {
   // ---- watching ----------------------------------------------------------------------------------
 
   async watch(profileId: string, mode: HealthMode): Promise<{ watching: true; mode: HealthMode }> {
+    // Two calls at once (a click and a visibility change) must not start two samplers for one deployment.
+    const starting = this.starting.get(profileId);
+    if (starting) await starting.catch(() => undefined);
+    const existing = this.watches.get(profileId);
+    if (existing) {
+      existing.mode = mode;
+      existing.sampler.setMode(mode);
+      return { watching: true, mode };
+    }
+    const start = this.startWatch(profileId, mode);
+    this.starting.set(profileId, start);
+    try {
+      return await start;
+    } finally {
+      if (this.starting.get(profileId) === start) this.starting.delete(profileId);
+    }
+  }
+
+  private async startWatch(profileId: string, mode: HealthMode): Promise<{ watching: true; mode: HealthMode }> {
     const existing = this.watches.get(profileId);
     if (existing) {
       existing.mode = mode;
