@@ -179,6 +179,6 @@ export const healthMethods = {
 export const healthEvents = {
   /** After every sample or failed attempt of a watched profile: the whole current state. */
   'health.sample': healthCurrentSchema,
-  /** Signals that just started (not repeated while they stay on). */
-  'health.signal': z.object({ profileId: profileIdSchema, started: z.array(signalViewSchema), recommendation: recommendationViewSchema.nullable() }),
+  /** Signals that just started (not repeated while they stay on): the desktop notification's twin, shown in the app (web mode has no other). */
+  'health.signal': z.object({ profileId: profileIdSchema, profileName: z.string(), started: z.array(signalViewSchema), recommendation: recommendationViewSchema.nullable() }),
 } as const;

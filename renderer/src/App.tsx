@@ -5,6 +5,7 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { LanguageSwitcher } from './components/LanguageSwitcher';
 import { Busy } from './components/Spinner';
 import { StepRail } from './components/StepRail';
+import { SignalAlerts } from './dashboard/SignalAlerts';
 import { PhaseStep } from './steps/PhaseStep';
 import { useHealth } from './stores/health-store';
 import { canEnter, useProgress, useWizard } from './stores/wizard-store';
@@ -53,6 +54,7 @@ export function App() {
             </div>
           )}
           {saveError && <ErrorNotice error={saveError} />}
+          <SignalAlerts />
           <Suspense fallback={<Busy text={t('common.loading')} testId="step-loading" />}>
             <Step />
           </Suspense>

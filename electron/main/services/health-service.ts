@@ -274,7 +274,7 @@ export class HealthService {
     this.notified.set(w.profileId, active);
     if (active.size !== before.size || started.length > 0) await this.saveNotified(w.profileId, active);
     if (started.length === 0) return;
-    this.deps.emit('health.signal', { profileId: w.profileId, started, recommendation: w.signals.recommendation });
+    this.deps.emit('health.signal', { profileId: w.profileId, profileName: w.profile.name, started, recommendation: w.signals.recommendation });
     if (this.deps.notify) {
       try {
         const t = await this.translator();

@@ -247,7 +247,7 @@ describe('health service over the real test host', () => {
       expect(current.signals.recommendation).toMatchObject({ nextPhase: 2, monthlyCost: { min: 15 } });
       expect(current.signals.active[0]!.message).toMatchObject({ code: 'health.signal.ram_sustained', params: { threshold: 85, windowMinutes: 30 } });
       // One event and one desktop notification, not one per sample.
-      expect(high.events.filter((e) => e.event === 'health.signal')).toHaveLength(1);
+      expect(high.events.filter((e) => e.event === 'health.signal').map((e) => e.payload)).toMatchObject([{ profileId: 'hot', profileName: 'Health hot', started: [{ id: 'ram_sustained' }], recommendation: { nextPhase: 2 } }]);
       expect(high.notified).toHaveLength(1);
       expect(high.notified[0]!.title).toBe('Health hot: time to upgrade?');
       expect(high.notified[0]!.body).toContain('Memory above 85 %');

@@ -7,6 +7,7 @@ import type { PhaseId } from '../../../electron/shared/phases';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Busy } from '../components/Spinner';
 import { useLocalizeError } from '../error-text';
+import { localParams } from '../format';
 import { loadProgress, useWizard } from '../stores/wizard-store';
 import { useSettings } from '../stores/settings-store';
 import { RANGES, useHealth, type ChartMetric, type HealthCurrent, type RangeId } from '../stores/health-store';
@@ -20,12 +21,6 @@ import './dashboard.css';
 
 const CERT_WARN_DAYS = 14;
 
-type Params = Record<string, string | number>;
-
-/** Numbers in a message's parameters in the user's format (92.35 → "92,4" in French). */
-function localParams(lang: Language, params: Params): Params {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'number' && k !== 'phase' ? formatNumber(lang, v, 1) : v]));
-}
 
 function formatBytes(lang: Language, bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendPoint, valuesOf, type HealthCurrent } from './health-store';
+import { appendPoint, onSignal, useHealth, valuesOf, type HealthCurrent, type SignalView } from './health-store';
 
 // The live part of the charts: each sample extends the period's series, what left the period goes.
 
@@ -41,5 +41,22 @@ describe('health store series', () => {
     expect(out.disk).toEqual({ t: [], v: [] });
     expect(appendPoint(out, 400, { ram: 5 }, 0).ram).toEqual({ t: [200, 300, 400], v: [2, 3, 4] });
     expect(series.ram.t).toEqual([100, 200, 300]); // the input is not changed
+  });
+});
+
+describe('signals that start', () => {
+  const ram = { id: 'ram_sustained', metric: 'ram', targetPhase: 2, since: 1, window: null, evidence: {}, message: { code: 'health.signal.ram_sustained', params: {} } } as SignalView;
+  const disk = { ...ram, id: 'disk_high' } as SignalView;
+
+  it('on the open dashboard: its toast; elsewhere: an alert on every screen, one per deployment, not repeated', () => {
+    useHealth.setState({ profileId: 'a', started: [], alerts: [] });
+    onSignal({ profileId: 'a', profileName: 'A', started: [ram], recommendation: null });
+    expect(useHealth.getState().started.map((s) => s.id)).toEqual(['ram_sustained']);
+    expect(useHealth.getState().alerts).toEqual([]);
+    onSignal({ profileId: 'b', profileName: 'B', started: [ram], recommendation: null });
+    onSignal({ profileId: 'b', profileName: 'B', started: [disk, ram], recommendation: null });
+    expect(useHealth.getState().alerts).toEqual([{ profileId: 'b', profileName: 'B', started: [disk, ram] }]);
+    useHealth.getState().dismissAlerts();
+    expect(useHealth.getState().alerts).toEqual([]);
   });
 });

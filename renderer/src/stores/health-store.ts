@@ -39,8 +39,10 @@ interface HealthStore {
   /** Container whose log lines are shown. */
   logsFor: string | null;
   logs: LogsView | null;
-  /** Signals that just started (shown until dismissed). */
+  /** Signals that just started on the open dashboard's deployment (shown until dismissed). */
   started: SignalView[];
+  /** Signals that started on a deployment whose dashboard is not open (shown on every screen until dismissed or opened). */
+  alerts: { profileId: string; profileName: string; started: SignalView[] }[];
   open(profileId: string): Promise<void>;
   close(): Promise<void>;
   setRange(range: RangeId): Promise<void>;
@@ -49,6 +51,7 @@ interface HealthStore {
   toggleLogs(container: string): Promise<void>;
   exportCsv(): Promise<{ filename: string; csv: string } | null>;
   dismissStarted(): void;
+  dismissAlerts(): void;
 }
 
 /** The value of each chart metric in one state, or null when there is no reading. */
@@ -88,8 +91,10 @@ export const useHealth = create<HealthStore>((set, get) => ({
   logsFor: null,
   logs: null,
   started: [],
+  alerts: [],
   async open(profileId) {
     const switching = get().profileId !== profileId;
+    set((s) => ({ alerts: s.alerts.filter((a) => a.profileId !== profileId) }));
     set({ profileId, error: null, ...(switching ? { current: null, series: {}, logsFor: null, logs: null, started: [] } : {}) });
     try {
       await api()['health.watch']({ profileId, mode: document.hidden ? 'background' : 'foreground' });
@@ -158,6 +163,9 @@ export const useHealth = create<HealthStore>((set, get) => ({
   dismissStarted() {
     set({ started: [] });
   },
+  dismissAlerts() {
+    set({ alerts: [] });
+  },
 }));
 
 // ---- events ---------------------------------------------------------------------------------------
@@ -175,9 +183,18 @@ function onSample(c: EventPayload<'health.sample'>): void {
   if (fresh && (series.ram?.t.length ?? 0) > 2 * MAX_POINTS) void s.loadHistory();
 }
 
-function onSignal(e: EventPayload<'health.signal'>): void {
-  if (e.profileId !== useHealth.getState().profileId) return;
-  useHealth.setState((s) => ({ started: [...s.started.filter((x) => !e.started.some((n) => n.id === x.id)), ...e.started] }));
+/** Exported for tests. */
+export function onSignal(e: EventPayload<'health.signal'>): void {
+  const merge = (list: SignalView[]) => [...list.filter((x) => !e.started.some((n) => n.id === x.id)), ...e.started];
+  if (e.profileId === useHealth.getState().profileId) {
+    useHealth.setState((s) => ({ started: merge(s.started) }));
+    return;
+  }
+  useHealth.setState((s) => {
+    const other = s.alerts.find((a) => a.profileId === e.profileId);
+    const rest = s.alerts.filter((a) => a.profileId !== e.profileId);
+    return { alerts: [...rest, { profileId: e.profileId, profileName: e.profileName, started: merge(other?.started ?? []) }] };
+  });
 }
 
 /** Subscribes the store to the health events, and sampling to the page's visibility; call once, after the Api is set. */
