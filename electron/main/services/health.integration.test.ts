@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
 import { DEPLOY_SECRETS } from '../../shared/deploy';
@@ -82,7 +82,7 @@ async function saveProfile(a: App, id: string, port: number, secrets: MemorySecr
     provider: { kind: 'existing' },
     server: { host: sshd.host, port, user: sshd.user, hostKeySha256: sshd.hostKeySha256 },
     repo: null,
-    settings: { composeProject: project, ...settings },
+    settings: { composeProject: project, 'postgres.service': 'postgres', 'postgres.user': 'koprogo', 'postgres.database': 'koprogo_db', ...settings },
     secrets: {},
   });
   await secrets.set(secretName(id, DEPLOY_SECRETS.sshKey), sshd.userPrivateKey);
@@ -113,6 +113,15 @@ beforeAll(async () => {
     BUSYBOX_IMAGE, 'sh', '-c', `echo "boot with password ${CANARY}"; echo "listening on :8080"; exec sleep 3600`,
   ]);
   if (r.code !== 0) throw new Error(r.stderr);
+  // A "database" container whose psql is a stand-in answering size|connections.
+  const psql = join(mkdtempSync(join(tmpdir(), 'kgt-psql-')), 'psql');
+  dirs.push(dirname(psql));
+  writeFileSync(psql, '#!/bin/sh\necho "45678901|4"\n', { mode: 0o755 });
+  const db = ['--label', `com.docker.compose.project=${project}`, '--label', 'com.docker.compose.service=postgres'];
+  for (const args of [['create', '--name', `${project}-postgres-1`, '--network', 'none', ...db, BUSYBOX_IMAGE, 'sleep', '3600'], ['cp', psql, `${project}-postgres-1:/bin/psql`], ['start', `${project}-postgres-1`]]) {
+    const d = await docker(dockerd.env, args);
+    if (d.code !== 0) throw new Error(d.stderr);
+  }
   const deadline = Date.now() + 30_000;
   while ((await docker(dockerd.env, ['inspect', '--format', '{{.State.Health.Status}}', `${project}-backend-1`])).stdout.trim() !== 'healthy') {
     if (Date.now() > deadline) throw new Error('the backend container did not become healthy');
@@ -152,8 +161,10 @@ describe('health service over the real test host', () => {
 
     const current = await a.call('health.current', { profileId: 'live' });
     expect(current).toMatchObject({ profileId: 'live', phase: 1, watching: true, mode: 'foreground', live: true, staleSince: null, error: null });
-    expect(current.point!.containers.map((c) => c.name)).toEqual([`${project}-backend-1`]);
-    expect(current.point!.containers[0]).toMatchObject({ status: 'healthy', restartCount: 0 });
+    expect(current.point!.containers.map((c) => c.name).sort()).toEqual([`${project}-backend-1`, `${project}-postgres-1`]);
+    expect(current.point!.containers.find((c) => c.service === 'backend')).toMatchObject({ status: 'healthy', restartCount: 0 });
+    // The database through its container (service name and user from the deployment settings).
+    expect(current.point).toMatchObject({ postgres: { sizeBytes: 45_678_901, connections: 4 }, postgresStatus: 'ok' });
     expect(current.point!.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(current.levels.ram).toMatch(/^(ok|warn|critical)$/);
     expect(current.levels.cpu).toMatch(/^(ok|warn|critical)$/);
@@ -345,7 +356,7 @@ describe('health service over the real test host', () => {
     await saveProfile(a, 'once', sshd.port, secrets);
     const current = await a.call('health.current', { profileId: 'once', refresh: true });
     expect(current).toMatchObject({ live: true, mode: 'paused', watching: true });
-    expect(current.point!.containers).toHaveLength(1);
+    expect(current.point!.containers).toHaveLength(2);
     await a.call('health.unwatch', { profileId: 'once' });
     await new ProfileStore(a.dataDir).save({ id: 'empty', name: 'Empty', phase: 1, provider: null, server: null, repo: null, settings: {}, secrets: {} });
     await expect(a.call('health.watch', { profileId: 'empty', mode: 'foreground' })).rejects.toThrow('health.no_server');
