@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { HealthHistory, historyDirFor } from '../electron/main/health/history';
@@ -135,7 +135,11 @@ test('the dashboard shows a deployment live, and a sustained high-RAM fixture re
   // CSV export of the period.
   const download = page.waitForEvent('download');
   await page.getByTestId('dashboard-export').click();
-  expect((await download).suggestedFilename()).toMatch(/^koprogo-health-koprogo-.*\.csv$/);
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^koprogo-health-koprogo-.*\.csv$/);
+  const csv = readFileSync((await file.path())!, 'utf8').split('\r\n');
+  expect(csv[0]).toMatch(/^time,resolution,cpu_percent,/);
+  expect(csv.filter((l) => l.includes(',sample,')).length).toBeGreaterThanOrEqual(2);
 
   // The high-RAM fixture: 35 minutes above 85 % in the second deployment's history.
   await seedHistory('busy', 91);
