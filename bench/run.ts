@@ -9,6 +9,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'rerun-roundtrips': () => import('./rerun-roundtrips'),
   'recipe-requests': () => import('./recipe-requests'),
   'provider-requests': () => import('./provider-requests'),
+  'health-sample-cost': () => import('./health-sample-cost'),
+  'chart-render': () => import('./chart-render'),
 };
 
 async function main(args: string[]): Promise<number> {

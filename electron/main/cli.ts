@@ -6,7 +6,8 @@ import i18next from 'i18next';
 import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
 import type { PlanEntry } from '../shared/deploy';
 import type { Envelope } from '../shared/errors';
-import { formatEuros, pickLanguage, resources } from '../shared/i18n';
+import type { HealthCurrent } from '../shared/contract-health';
+import { formatEuros, formatNumber, intlLocale, pickLanguage, resources } from '../shared/i18n';
 import type { PHASES } from '../shared/phases';
 import { COMPARISON_ROWS } from '../shared/phases';
 import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
@@ -19,7 +20,7 @@ import { createHandlers } from './services/handlers';
 import { endpointsFromEnv } from './services/endpoints';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
-// Later issues add plan, deploy, status and detect.
+// Commands: phases, recommend, plan, deploy, status, detect, profiles.
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -161,6 +162,16 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       } else if (!opts.json) out(`${t('cli.deployed')}\n`);
     });
 
+  profileCommand('status', t('health.cli.description')).action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
+    if (!(await loadSecrets(profileId, opts))) return;
+    const current = (await call('health.current', { profileId, refresh: true })) as HealthCurrent | undefined;
+    await dispatch(handlers, 'health.unwatch', { profileId });
+    if (!current) return;
+    if (!current.live) exitCode = 3;
+    if (opts.json) return out(`${JSON.stringify(current, null, 2)}\n`);
+    out(printStatus(current, language, t));
+  });
+
   program
     .command('detect')
     .description(t('cli.detect'))
@@ -230,6 +241,54 @@ function describeRecipe(r: Recipe, t: (key: string, params?: Record<string, unkn
   ];
   if (requests !== null) lines.push(`GitHub API: ${requests}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The human form of `status`: state of the data, each metric against its levels, containers, database, signals. */
+function printStatus(c: HealthCurrent, language: Language, t: typeof i18next.t): string {
+  const n = (v: number, d = 1) => formatNumber(language, v, d);
+  const time = (ms: number) => new Intl.DateTimeFormat(intlLocale(language), { dateStyle: 'medium', timeStyle: 'medium' }).format(ms);
+  const lines: string[] = [];
+  lines.push(c.live && c.lastSampleAt !== null ? t('health.cli.live', { time: time(c.lastSampleAt) }) : c.staleSince !== null ? t('health.cli.stale', { time: time(c.staleSince) }) : t('health.dashboard.waiting'));
+  if (c.error) lines.push(`${t('cli.error')}: ${t(`errors.${c.error.code}.message`, c.error.params)}`);
+  const p = c.point;
+  const disk = p ? Math.max(p.diskUsedPercent ?? 0, p.dockerDiskUsedPercent ?? 0) : null;
+  const rows: [string, string, string | null, { warn: number; critical: number }, (v: number) => string][] = [
+    ['cpu', p?.cpuPercent == null ? '—' : `${n(p.cpuPercent)} %`, c.levels.cpu, c.thresholds.cpu, (v) => `${n(v)} %`],
+    ['ram', p ? `${n(p.ramUsedPercent)} %` : '—', c.levels.ram, c.thresholds.ram, (v) => `${n(v)} %`],
+    ['load1', p ? n(p.load.one, 2) : '—', c.levels.load, c.thresholds.load, (v) => n(v, 2)],
+    ['disk', disk === null ? '—' : `${n(disk)} %`, c.levels.disk, c.thresholds.disk, (v) => `${n(v)} %`],
+    ['p99Ms', c.https?.latency.p99 == null ? '—' : `${n(c.https.latency.p99, 0)} ms`, c.levels.p99, c.thresholds.p99, (v) => `${n(v, 0)} ms`],
+  ];
+  const table = [
+    [t('health.cli.columns.metric'), t('health.cli.columns.value'), t('health.cli.columns.level'), t('health.cli.columns.warn'), t('health.cli.columns.critical')],
+    ...rows.map(([m, value, level, th, f]) => [t(`health.dashboard.metrics.${m}`), value, t(`health.dashboard.levels.${level ?? 'none'}`), f(th.warn), f(th.critical)]),
+  ];
+  lines.push('', ...columns(table));
+  if (p) {
+    lines.push('', `${t('health.dashboard.containers.title')}:`);
+    if (p.containers.length === 0) lines.push(`  ${t('health.dashboard.containers.none')}`);
+    lines.push(
+      ...columns(p.containers.map((x) => [x.name, t(`health.dashboard.containers.state.${x.status}`), `${t('health.dashboard.containers.restarts')}: ${x.restartCount}`])).map((l) => `  ${l}`),
+    );
+    if (p.postgres) lines.push('', `${t('health.dashboard.database.title')}: ${t('health.dashboard.database.size')} ${n(p.postgres.sizeBytes / 1e6)} MB · ${t('health.dashboard.database.connections')} ${p.postgres.connections}`);
+  }
+  if (c.https?.certificate) {
+    const cert = c.https.certificate;
+    lines.push('', `${t('health.dashboard.https.certificate')}: ${cert.issuer} · ${t('health.dashboard.https.expires', { date: time(Date.parse(cert.validTo)), days: cert.daysLeft })}`);
+  }
+  lines.push('');
+  if (c.signals.active.length === 0) lines.push(t('health.cli.noSignals'));
+  for (const s of c.signals.active) lines.push(`! ${t(s.message.code, s.message.params)}`);
+  const rec = c.signals.recommendation;
+  if (rec) lines.push(`→ ${t('health.dashboard.recommendation.cost', { phase: rec.nextPhase, cost: formatEuros(language, rec.monthlyCost.min) })}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Left-aligned columns, two spaces apart. */
+function columns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
 function indent(text: string, n: number): string {

@@ -1,7 +1,8 @@
-import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, protocol, safeStorage, session, shell, type WebContents } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC_EVENT_CHANNEL } from '../shared/contract';
+import { desktopNotifier } from './desktop-notify';
 import { registerIpc } from './ipc/register-ipc';
 import { Logger } from './log';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, appOrigins, navigationDecision } from './security/navigation';
@@ -49,6 +50,7 @@ async function start(): Promise<void> {
     ...endpointsFromEnv(process.env),
     systemLanguages: () => app.getPreferredSystemLanguages(),
     openExternal: (url) => shell.openExternal(url),
+    notify: desktopNotifier(Notification),
     log,
     // The OS keychain. On Linux without one, safeStorage falls back to 'basic_text' and the secret
     // store keeps secrets for this session only (see secrets/secret-store.ts).

@@ -41,6 +41,9 @@ export const ERROR_CODES = [
   'deploy.key_file_unreadable',
   'deploy.no_run',
   'deploy.busy',
+  'health.no_server',
+  'health.container_unknown',
+  'health.logs_failed',
   'hetzner.token_invalid',
   'hetzner.token_read_only',
   'hetzner.forbidden',
@@ -97,6 +100,17 @@ export const ERROR_CODES = [
   'recipe.repo_url_invalid',
   'recipe.no_form',
   'recipe.phase_not_enabled',
+  'health.url_invalid',
+  'health.host_not_found',
+  'health.connection_refused',
+  'health.timeout',
+  'health.unreachable',
+  'health.tls_untrusted',
+  'health.tls_expired',
+  'health.http_status',
+  'health.kubeconfig_invalid',
+  'health.kube_unauthorized',
+  'health.kube_response_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

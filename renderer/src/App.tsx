@@ -5,7 +5,9 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { LanguageSwitcher } from './components/LanguageSwitcher';
 import { Busy } from './components/Spinner';
 import { StepRail } from './components/StepRail';
+import { SignalAlerts } from './dashboard/SignalAlerts';
 import { PhaseStep } from './steps/PhaseStep';
+import { useHealth } from './stores/health-store';
 import { canEnter, useProgress, useWizard } from './stores/wizard-store';
 
 // The later steps load on demand: the first screen (Phase) stays small.
@@ -18,6 +20,9 @@ const LATER_STEPS: Record<Exclude<WizardStepId, 'phase'>, ComponentType> = {
   health: lazy(() => import('./steps/ResultStep').then((m) => ({ default: m.ResultStep }))),
 };
 
+// The live dashboard (and uPlot) load on demand too.
+const Dashboard = lazy(() => import('./dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
+
 export function App() {
   const { t } = useTranslation();
   const { state, loadProblem, saveError, next, back, dismissLoadProblem } = useWizard();
@@ -25,7 +30,8 @@ export function App() {
   const index = WIZARD_STEPS.indexOf(state.step);
   const nextStep = WIZARD_STEPS[index + 1];
   const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress);
-  const Step = state.step === 'phase' ? PhaseStep : LATER_STEPS[state.step];
+  const dashboardOpen = useHealth((s) => s.profileId !== null);
+  const Step = dashboardOpen ? Dashboard : state.step === 'phase' ? PhaseStep : LATER_STEPS[state.step];
 
   return (
     <div className="shell">
@@ -48,12 +54,13 @@ export function App() {
             </div>
           )}
           {saveError && <ErrorNotice error={saveError} />}
+          <SignalAlerts />
           <Suspense fallback={<Busy text={t('common.loading')} testId="step-loading" />}>
             <Step />
           </Suspense>
         </main>
       </div>
-      <footer className="navbar">
+      <footer className="navbar" hidden={dashboardOpen}>
         <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
           {t('nav.back')}
         </button>

@@ -18,3 +18,8 @@ export function formatDateTime(lang: Language, iso: string): string {
   if (Number.isNaN(ms)) return iso;
   return new Intl.DateTimeFormat(intlLocale(lang), { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
 }
+
+/** Numbers in a message's parameters in the user's format (92.35 → "92,4" in French); a phase number stays as is. */
+export function localParams(lang: Language, params: Record<string, string | number>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'number' && k !== 'phase' ? formatNumber(lang, v, 1) : v]));
+}

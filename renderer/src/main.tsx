@@ -8,6 +8,7 @@ import { App } from './App';
 import i18n, { loadLanguage } from './i18n';
 import { useSettings } from './stores/settings-store';
 import { connectDeployEvents } from './stores/deploy-store';
+import { connectHealthEvents } from './stores/health-store';
 import { loadProgress, useWizard } from './stores/wizard-store';
 import { establishWebSession, webSocketUrl, type SessionState } from './web-session';
 import './styles.css';
@@ -46,6 +47,7 @@ async function start(): Promise<void> {
   // In a browser tab the browser's languages are the user's; in Electron the OS's.
   const system = info.frontDoor === 'web' ? [...navigator.languages] : info.systemLanguages;
   connectDeployEvents();
+  connectHealthEvents();
   await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate().then(loadProgress)]);
   render(<App />);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnection, type SshTarget } from '../ssh/connection';
 import { BUSYBOX_IMAGE, docker, importBusyboxImage, startDocker, startSshd, startTcpProxy, type DockerHandle, type SshdHandle } from '../testing';
-import { derive, takeSample, type TakeSampleOptions } from './sample';
+import { derive, takeSample, withContainerCpu, type TakeSampleOptions } from './sample';
 import { Sampler, type SamplerEvent } from './sampler';
 
 // Health sampling against a real OpenSSH server (non-root user, password-less sudo) and a real Docker
@@ -99,18 +99,39 @@ describe('a sample over SSH', () => {
     const byService = new Map(s.containers.map((c) => [c.service, c]));
     expect([...byService.keys()].sort()).toEqual(['backend', 'postgres', ODD_SERVICE].sort());
     expect(byService.get('backend')).toMatchObject({ name: `${project}-backend-1`, image: BUSYBOX_IMAGE, state: 'running', health: 'healthy', restartCount: 0 });
-    expect(byService.get('backend')!.cpuPercent).toBeGreaterThanOrEqual(0);
+    // From the container's cgroup files: a CPU counter (CPU % needs two readings, below) and memory as docker stats says.
+    expect(byService.get('backend')!.cpuPercent).toBeNull();
+    expect(byService.get('backend')!.cpuUsageUsec).toBeGreaterThan(0);
     expect(byService.get('backend')!.memoryBytes).toBeGreaterThan(0);
+    expect(s.statsAtSec).toBeGreaterThan(s.uptimeSec - 1);
     expect(Date.now() - byService.get('backend')!.startedAt!).toBeLessThan(120_000);
     expect(byService.get('postgres')).toMatchObject({ name: `${project}-postgres`, state: 'running', health: null });
     // The awkward label came through Docker's own JSON encoding intact.
     expect(byService.get(ODD_SERVICE)).toMatchObject({ name: `${project}-worker-1`, state: 'exited', exitCode: 1, cpuPercent: null, memoryBytes: null });
     expect(s.postgres).toEqual({ status: 'ok', sizeBytes: 12_345_678, connections: 3 });
 
-    const point = derive(s, await takeSample(conn, { project }));
+    // Memory as docker stats shows it: compared on the database container (no healthcheck exec there) between two samples.
+    const statsMem = (await dockerOk(['stats', '--no-stream', '--format', '{{.MemUsage}}', `${project}-postgres`])).split('/')[0]!.trim();
+    const [, value, unit] = /^([\d.]+)(B|KiB|MiB|GiB)$/.exec(statsMem)!;
+    const statsBytes = Number(value) * { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[unit as 'B']!;
+    const next = withContainerCpu(s, await takeSample(conn, { project }));
+    const pgMemory = next.containers.find((c) => c.service === 'postgres')!.memoryBytes!;
+    expect(Math.abs(pgMemory - statsBytes)).toBeLessThanOrEqual(Math.max(16 * 1024, statsBytes * 0.05));
+    const backendCpu = next.containers.find((c) => c.service === 'backend')!.cpuPercent;
+    expect(backendCpu).toBeGreaterThanOrEqual(0);
+    expect(backendCpu).toBeLessThan(200);
+    const point = derive(s, next);
     expect(point.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(point.cpuPercent).toBeLessThanOrEqual(100);
     expect(point.containerCounts).toMatchObject({ healthy: 1, running: 1, stopped: 1 });
+  });
+
+  it('a host-only sample reads no container and asks Docker nothing', async () => {
+    const before = conn.roundTrips;
+    const s = await takeSample(conn, { ...withDb('postgres'), containers: false });
+    expect(conn.roundTrips).toBe(before + 1);
+    expect(s).toMatchObject({ docker: { status: 'not_sampled', error: null }, containers: [], statsAtSec: null, postgres: null, containersAt: null });
+    expect(s.memory.totalKb).toBeGreaterThan(0);
   });
 
   it('the database is found by Compose service too; a stopped, unknown or failing one is said', async () => {
@@ -155,7 +176,7 @@ describe('the sampler on a connection that breaks', () => {
       const firstPoint = events.filter((e) => e.kind === 'sample')[1]!;
       expect(firstPoint.kind === 'sample' && firstPoint.point.cpuPercent).toBeGreaterThanOrEqual(0);
 
-      // A sample is (almost) always running: docker stats takes a second or two, the interval is 300 ms.
+      // The cut may find a sample running or the sampler waiting: either way the next attempt fails.
       const cutAt = Date.now();
       const lastGood = sampler.status().lastSampleAt!;
       proxy.refuse(true);

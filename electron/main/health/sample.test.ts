@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors';
 import { run } from '../testing';
 import type { ExecResult, SshConnection } from '../ssh/connection';
-import { derive, parseByteSize, parseSample, takeSample, type ContainerSample, type HealthPoint, type TakenSample } from './sample';
+import { carryContainers, derive, parseSample, takeSample, withContainerCpu, type ContainerSample, type HealthPoint, type TakenSample } from './sample';
 import { SAMPLE_SCRIPT, sampleScriptFor } from './sample-script';
 import { hostSample, ID_A, ID_B, ID_PG, IDLE_CPU, wireDoc, type CpuTimes } from './test-helpers';
 
@@ -48,15 +50,15 @@ describe('parseSample', () => {
       {
         id: ID_A, name: 'koprogo-backend-1', service: 'backend', image: 'koprogo/backend:1.0.0', state: 'running', health: 'healthy',
         restartCount: 0, exitCode: 0, startedAt: Date.parse('2026-11-26T08:00:00.123Z'),
-        cpuPercent: 12.5, memoryBytes: Math.round(150.5 * 2 ** 20), memoryLimitBytes: Math.round(1.907 * 2 ** 30),
+        cpuPercent: null, cpuUsageUsec: 81_234_567, memoryBytes: 157_810_688, memoryLimitBytes: 2_047_621_120,
       },
       {
         id: ID_PG, name: 'koprogo-postgres', service: 'postgres', image: 'postgres:15', state: 'running', health: null,
-        restartCount: 2, exitCode: 0, startedAt: Date.parse('2026-11-26T07:00:00Z'), cpuPercent: null, memoryBytes: null, memoryLimitBytes: null,
+        restartCount: 2, exitCode: 0, startedAt: Date.parse('2026-11-26T07:00:00Z'), cpuPercent: null, cpuUsageUsec: null, memoryBytes: null, memoryLimitBytes: null,
       },
       {
         id: ID_B, name: 'koprogo-migrate-1', service: 'migrate', image: 'koprogo/backend:1.0.0', state: 'exited', health: null,
-        restartCount: 0, exitCode: 1, startedAt: null, cpuPercent: null, memoryBytes: null, memoryLimitBytes: null,
+        restartCount: 0, exitCode: 1, startedAt: null, cpuPercent: null, cpuUsageUsec: null, memoryBytes: null, memoryLimitBytes: null,
       },
     ]);
   });
@@ -80,14 +82,18 @@ describe('parseSample', () => {
     ['an unknown container field', doc((d) => (d.containers[1].ports = [])), 'containers[1]'],
     ['an unknown container state', doc((d) => (d.containers[0].state = 'sleeping')), 'containers[0].state'],
     ['a container id that is not one', doc((d) => (d.containers[2].id = 'abc')), 'containers[2].id'],
-    ['a malformed docker stats CPU', doc((d) => (d.stats[0].cpu = '12,5 %')), 'stats[0].cpu'],
+    ['a CPU counter as text', doc((d) => (d.stats[0].cpuUsec = '81234567')), 'stats[0].cpuUsec'],
+    ['a negative memory figure', doc((d) => (d.stats[0].memBytes = -1)), 'stats[0].memBytes'],
+    ['docker stats text where counters belong', doc((d) => (d.stats[0] = { id: ID_A, cpu: '12.50%', mem: '1MiB / 2GiB' })), 'stats[0].cpuUsec'],
+    ['a missing stats time', doc((d) => delete d.statsAtSec), 'statsAtSec'],
+    ['an unknown docker status', doc((d) => (d.docker = 'later')), 'docker'],
     ['available memory above the total', doc((d) => (d.memory.availableKb = 3_000_000)), 'memory.availableKb'],
     ['no CPU at all', doc((d) => (d.cpus = 0)), 'cpus'],
     ['a timestamp in seconds', doc((d) => (d.timestampMs = 1_795_704_315)), 'timestampMs'],
     ['a load out of bounds', doc((d) => (d.load.one = 1e9)), 'load.one'],
     ['an unknown database status', doc((d) => (d.postgres = { status: 'maybe' })), 'postgres.status'],
     ['a database size as text', doc((d) => (d.postgres.sizeBytes = '12 MB')), 'postgres.sizeBytes'],
-    ['another script version', doc((d) => (d.v = 2)), 'v'],
+    ['another script version', doc((d) => (d.v = 1)), 'v'],
     ['an array instead of the document', '[1,2]', '(document)'],
   ])('rejects %s, naming the field', (_what, text, field) => {
     expect(parseFailure(text).params.field).toBe(field);
@@ -123,6 +129,16 @@ describe('takeSample', () => {
     expect(s.receivedAt).toBeGreaterThanOrEqual(before);
   });
 
+  it('containersAt: when the containers were read; null on a host-only sample', async () => {
+    const full = await takeSample(fakeConn(result({ stdout: JSON.stringify(wireDoc()) })).conn, { project: 'koprogo' });
+    expect(full.containersAt).toBe(full.receivedAt);
+    const hostOnlyDoc = { ...wireDoc(), docker: 'not_sampled', containers: [], stats: [], statsAtSec: null, postgres: null };
+    const { run, conn } = fakeConn(result({ stdout: JSON.stringify(hostOnlyDoc) }));
+    const hostOnly = await takeSample(conn, { project: 'koprogo', containers: false });
+    expect(run.mock.calls[0]![0]).toBe(sampleScriptFor({ project: 'koprogo', containers: false }));
+    expect(hostOnly).toMatchObject({ docker: { status: 'not_sampled' }, containers: [], postgres: null, containersAt: null });
+  });
+
   it('a name that is not a container or service name is refused before anything runs', async () => {
     const { run, conn } = fakeConn(result({}));
     const e = await failure(takeSample(conn, { project: 'p', postgres: { container: 'db; rm -rf /', user: 'u', database: 'd' } }));
@@ -142,23 +158,10 @@ describe('takeSample', () => {
   });
 });
 
-describe('parseByteSize', () => {
-  it.each([
-    ['0B', 0],
-    ['512B', 512],
-    ['1.5KiB', 1536],
-    ['150.5MiB', Math.round(150.5 * 2 ** 20)],
-    ['2GiB', 2 * 2 ** 30],
-    ['1.2 GB', 1.2e9],
-    ['--', null],
-    ['12 parsecs', null],
-  ])('%s', (text, bytes) => expect(parseByteSize(text)).toBe(bytes));
-});
-
 const cpu = (over: Partial<CpuTimes>): CpuTimes => ({ ...IDLE_CPU, ...over });
 const container = (over: Partial<ContainerSample>): ContainerSample => ({
   id: ID_A, name: 'app-backend-1', service: 'backend', image: 'img', state: 'running', health: null, restartCount: 0, exitCode: 0,
-  startedAt: null, cpuPercent: null, memoryBytes: null, memoryLimitBytes: null, ...over,
+  startedAt: null, cpuPercent: null, cpuUsageUsec: null, memoryBytes: null, memoryLimitBytes: null, ...over,
 });
 
 describe('derive', () => {
@@ -200,6 +203,7 @@ describe('derive', () => {
     { name: 'database not answering', sample: { postgres: { status: 'query_failed', detail: 'FATAL' } }, expected: { postgres: null } },
     { name: "the script's own cost", sample: { scriptCpuMs: 30 }, expected: { scriptCpuMs: 30 } },
     { name: "this computer's clock", sample: { serverTime: 1, receivedAt: 2 }, expected: { at: 2 } },
+    { name: 'when the containers were read', sample: { containersAt: 7 }, expected: { containersAt: 7 } },
   ];
   it.each(gaugeCases)('$name', ({ sample, expected }) => {
     expect(derive(null, hostSample(sample))).toMatchObject(expected);
@@ -250,12 +254,125 @@ describe('derive', () => {
   });
 });
 
+describe('withContainerCpu', () => {
+  const at = (statsAtSec: number | null, containers: ContainerSample[]) => hostSample({ statsAtSec, containers });
+  const busy = (cpuUsageUsec: number | null, over: Partial<ContainerSample> = {}) => container({ cpuUsageUsec, startedAt: 1_000, ...over });
+  const cases: { name: string; prev: TakenSample | null; next: TakenSample; expected: (number | null)[] }[] = [
+    { name: 'half a core over 2 s', prev: at(100, [busy(5_000_000)]), next: at(102, [busy(6_000_000)]), expected: [50] },
+    { name: '2.5 cores over 30 s (above 100 %)', prev: at(100, [busy(0)]), next: at(130, [busy(75_000_000)]), expected: [250] },
+    { name: 'idle', prev: at(100, [busy(7)]), next: at(105, [busy(7)]), expected: [0] },
+    { name: 'rounded to 2 decimals', prev: at(100, [busy(0)]), next: at(103, [busy(1_000_000)]), expected: [33.33] },
+    { name: 'no previous sample', prev: null, next: at(100, [busy(5)]), expected: [null] },
+    { name: 'a container not in the previous sample', prev: at(100, [busy(5, { id: ID_B })]), next: at(105, [busy(9)]), expected: [null] },
+    { name: 'restarted since (counter starts over)', prev: at(100, [busy(9_000_000)]), next: at(105, [busy(1_000, { startedAt: 2_000 })]), expected: [null] },
+    { name: 'a counter that went back', prev: at(100, [busy(9_000_000)]), next: at(105, [busy(1_000)]), expected: [null] },
+    { name: 'no counter (not running, unreadable)', prev: at(100, [busy(null)]), next: at(105, [busy(5)]), expected: [null] },
+    { name: 'the same reading twice (no time passed)', prev: at(100, [busy(5)]), next: at(100, [busy(9)]), expected: [null] },
+    { name: 'a sample without container readings', prev: at(null, []), next: at(105, [busy(9)]), expected: [null] },
+  ];
+  it.each(cases)('$name', ({ prev, next, expected }) => {
+    expect(withContainerCpu(prev, next).containers.map((c) => c.cpuPercent)).toEqual(expected);
+  });
+});
+
+describe('carryContainers', () => {
+  it('completes a host-only sample with the last containers and database, with their age', () => {
+    const full = hostSample({ containers: [container({ cpuPercent: 12 })], statsAtSec: 990, postgres: { status: 'ok', sizeBytes: 1, connections: 2 }, containersAt: 111, receivedAt: 111 });
+    const hostOnly = hostSample({ docker: { status: 'not_sampled', error: null }, containers: [], statsAtSec: null, postgres: null, containersAt: null, receivedAt: 222, load: { one: 9, five: 9, fifteen: 9 } });
+    const merged = carryContainers(full, hostOnly);
+    expect(merged).toMatchObject({ receivedAt: 222, load: { one: 9 }, docker: { status: 'ok' }, containers: full.containers, statsAtSec: 990, postgres: full.postgres, containersAt: 111 });
+    expect(derive(full, merged)).toMatchObject({ containersAt: 111, containers: [expect.objectContaining({ cpuPercent: 12, restartsSincePrevious: 0 })] });
+  });
+
+  it('leaves a sample that read its containers alone', () => {
+    const a = hostSample({ containersAt: 1 });
+    const b = hostSample({ containersAt: 2, containers: [container({})] });
+    expect(carryContainers(a, b)).toBe(b);
+  });
+});
+
+describe("the script's cgroup reader", () => {
+  // The real test host runs cgroup v1; servers on Debian 12 / Ubuntu 22.04+ run v2. Both layouts are given here
+  // as fixture trees (a /proc and a cgroup root), and the script's own kg_cgroups function reads them.
+  const ID1 = '1'.repeat(64);
+  const ID2 = '2'.repeat(64);
+  const tree = (files: Record<string, string>): string => {
+    const root = mkdtempSync(join(tmpdir(), 'kgt-cgroup-'));
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), content);
+    }
+    return root;
+  };
+  const readWith = async (shell: string, root: string, input: string): Promise<unknown> => {
+    const fn = SAMPLE_SCRIPT.replace(/kg_main "\$@" <\/dev\/null\n$/, '');
+    expect(fn).not.toBe(SAMPLE_SCRIPT);
+    const args = shell.endsWith('busybox') ? ['sh', '-s'] : ['-s'];
+    const r = await run(shell, args, { input: `${fn}printf '{'; printf '%s' '${input}' | kg_cgroups '${root}/proc' '${root}/cg'; printf '}'\n` });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout);
+  };
+  const shells = ['/bin/dash', '/bin/busybox'].filter((s) => existsSync(s));
+
+  it.each(shells)('cgroup v2 (systemd driver) under %s', async (shell) => {
+    const root = tree({
+      'proc/uptime': '4066.52 7000.01\n',
+      'proc/41/cgroup': `0::/system.slice/docker-${ID1}.scope\n`,
+      'proc/42/cgroup': `0::/system.slice/docker-${ID2}.scope\n`,
+      'cg/cgroup.controllers': 'cpuset cpu io memory pids\n',
+      [`cg/system.slice/docker-${ID1}.scope/cpu.stat`]: 'usage_usec 81234567\nuser_usec 60000000\nsystem_usec 21234567\n',
+      [`cg/system.slice/docker-${ID1}.scope/memory.current`]: '157810688\n',
+      [`cg/system.slice/docker-${ID1}.scope/memory.stat`]: 'anon 100000000\nfile 57810688\nactive_file 40000000\ninactive_file 10000000\n',
+      [`cg/system.slice/docker-${ID1}.scope/memory.max`]: 'max\n',
+      [`cg/system.slice/docker-${ID2}.scope/cpu.stat`]: 'usage_usec 5\n',
+      [`cg/system.slice/docker-${ID2}.scope/memory.current`]: '4096\n',
+      [`cg/system.slice/docker-${ID2}.scope/memory.stat`]: 'inactive_file 0\n',
+      [`cg/system.slice/docker-${ID2}.scope/memory.max`]: '536870912\n',
+    });
+    try {
+      await expect(readWith(shell, root, `${ID1} 41\n${ID2} 42\n`)).resolves.toEqual({
+        statsAtSec: 4066.52,
+        stats: [
+          { id: ID1, cpuUsec: 81234567, memBytes: 147810688, memLimitBytes: null },
+          { id: ID2, cpuUsec: 5, memBytes: 4096, memLimitBytes: 536870912 },
+        ],
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.each(shells)('cgroup v1 (cgroupfs driver), a vanished process and a junk line under %s', async (shell) => {
+    const root = tree({
+      'proc/uptime': '12.00 20.00\n',
+      'proc/41/cgroup': `12:pids:/docker/${ID1}\n4:memory:/docker/${ID1}\n2:cpu,cpuacct:/docker/${ID1}\n0::/docker/${ID1}\n`,
+      [`cg/cpuacct/docker/${ID1}/cpuacct.usage`]: '22618464123\n',
+      [`cg/memory/docker/${ID1}/memory.usage_in_bytes`]: '520192\n',
+      [`cg/memory/docker/${ID1}/memory.stat`]: 'cache 0\ninactive_file 4096\ntotal_inactive_file 8192\n',
+      [`cg/memory/docker/${ID1}/memory.limit_in_bytes`]: '9223372036854771712\n',
+    });
+    try {
+      // Pid 43 has exited since inspect: its figures are null, not an error. "x y" is not a container line.
+      await expect(readWith(shell, root, `${ID1} 41\n${ID2} 43\nx y\n`)).resolves.toEqual({
+        statsAtSec: 12,
+        stats: [
+          { id: ID1, cpuUsec: 22618464, memBytes: 512000, memLimitBytes: null },
+          { id: ID2, cpuUsec: null, memBytes: null, memLimitBytes: null },
+        ],
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the sampling script', () => {
   it('takes its parameters only as shQuote-d positional parameters', () => {
     const script = sampleScriptFor({ project: "it's $(id)", postgres: { container: 'koprogo-postgres', user: 'kop"rogo', database: 'db name' } });
-    expect(script.split('\n')[0]).toBe(`set -- 'it'\\''s $(id)' koprogo-postgres 'kop"rogo' 'db name'`);
+    expect(script.split('\n')[0]).toBe(`set -- 'it'\\''s $(id)' koprogo-postgres 'kop"rogo' 'db name' 1`);
     expect(script.slice(script.indexOf('\n') + 1)).toBe(SAMPLE_SCRIPT);
-    expect(sampleScriptFor({}).split('\n')[0]).toBe(`set -- '' '' '' ''`);
+    expect(sampleScriptFor({}).split('\n')[0]).toBe(`set -- '' '' '' '' 1`);
+    expect(sampleScriptFor({ project: 'p', containers: false }).split('\n')[0]).toBe(`set -- p '' '' '' ''`);
   });
 
   it('is POSIX sh: dash and busybox parse it', async () => {

@@ -42,13 +42,16 @@ const containerSchema = z
   })
   .strict();
 
+// A running container's cgroup counters (null: that file was not readable).
 const statSchema = z
   .object({
     id: z.string().regex(/^[0-9a-f]{64}$/),
-    // "12.34%", or "--" while Docker has no reading yet.
-    cpu: z.string().regex(/^(\d{1,7}(\.\d+)?%|--)$/),
-    // "1.5MiB / 7.6GiB", or "-- / --".
-    mem: text(64),
+    /** CPU time used since the container started, µs (cumulative). */
+    cpuUsec: counter.nullable(),
+    /** Memory used without the inactive page cache, as docker stats shows it. */
+    memBytes: counter.nullable(),
+    /** null: no limit. */
+    memLimitBytes: counter.nullable(),
   })
   .strict();
 
@@ -83,9 +86,11 @@ export const wireSampleSchema = z
     load: z.object({ one: loadValue, five: loadValue, fifteen: loadValue }).strict(),
     disk: diskSchema,
     dockerDisk: diskSchema,
-    docker: z.enum(['ok', 'skipped', 'missing', 'error']),
+    docker: z.enum(['ok', 'skipped', 'not_sampled', 'missing', 'error']),
     dockerError: text(400).nullable(),
     containers: z.array(containerSchema).max(1000),
+    /** Server uptime when the cgroup files were read (null when no container was read). */
+    statsAtSec: z.number().min(0).max(1e10).nullable(),
     stats: z.array(statSchema).max(1000),
     postgres: postgresSchema,
     cost: z.object({ userTicks: counter, systemTicks: counter, childUserTicks: counter, childSystemTicks: counter }).strict(),
@@ -117,8 +122,13 @@ export interface ContainerSample {
   exitCode: number;
   /** Epoch ms; null when never started. */
   startedAt: number | null;
-  /** docker stats: percent of ONE core (can exceed 100 on several cores); null when not running or unknown. */
+  /**
+   * Percent of ONE core (can exceed 100 on several cores) since the previous reading of the same container
+   * (`withContainerCpu`); null from a single sample, or when not running or unknown.
+   */
   cpuPercent: number | null;
+  /** Cumulative CPU time of the container's cgroup, µs; null when not running or unreadable. */
+  cpuUsageUsec: number | null;
   memoryBytes: number | null;
   memoryLimitBytes: number | null;
 }
@@ -137,8 +147,11 @@ export interface HostSample {
   disk: DiskUsage | null;
   /** The filesystem of /var/lib/docker when it is not the root one. */
   dockerDisk: DiskUsage | null;
+  /** 'not_sampled': containers and database were not read this time (see `carryContainers`). */
   docker: { status: WireSample['docker']; error: string | null };
   containers: ContainerSample[];
+  /** Server uptime (s) when the containers' counters were read; null when none was. */
+  statsAtSec: number | null;
   /** null: no database was asked for. */
   postgres: PostgresSample | null;
   /** CPU time the sampling script used on the server (its shell and every process it ran), ms. */
@@ -149,6 +162,11 @@ export interface HostSample {
 export interface TakenSample extends HostSample {
   receivedAt: number;
   durationMs: number;
+  /**
+   * When the containers and database figures were read (receivedAt of that sample): this sample's own
+   * receivedAt, an earlier one when they were carried over (`carryContainers`), null when never read.
+   */
+  containersAt: number | null;
 }
 
 function parseError(field: string, reason: string): AppError {
@@ -206,7 +224,6 @@ export function parseSample(output: string): HostSample {
   const stats = new Map(w.stats.map((s) => [s.id, s]));
   const containers = w.containers.map((c): ContainerSample => {
     const s = c.state === 'running' ? stats.get(c.id) : undefined;
-    const [used = '', limit = ''] = s ? s.mem.split('/') : [];
     return {
       id: c.id,
       name: c.name.replace(/^\//, ''),
@@ -217,9 +234,10 @@ export function parseSample(output: string): HostSample {
       restartCount: c.restartCount,
       exitCode: c.exitCode,
       startedAt: parseStartedAt(c.startedAt),
-      cpuPercent: s && s.cpu !== '--' ? Number(s.cpu.slice(0, -1)) : null,
-      memoryBytes: s ? parseByteSize(used) : null,
-      memoryLimitBytes: s ? parseByteSize(limit) : null,
+      cpuPercent: null,
+      cpuUsageUsec: s ? s.cpuUsec : null,
+      memoryBytes: s ? s.memBytes : null,
+      memoryLimitBytes: s ? s.memLimitBytes : null,
     };
   });
   return {
@@ -233,6 +251,7 @@ export function parseSample(output: string): HostSample {
     dockerDisk: w.dockerDisk,
     docker: { status: w.docker, error: w.dockerError },
     containers,
+    statsAtSec: w.statsAtSec,
     postgres: w.postgres,
     scriptCpuMs: ((w.cost.userTicks + w.cost.systemTicks + w.cost.childUserTicks + w.cost.childSystemTicks) * 1000) / USER_HZ,
   };
@@ -267,7 +286,39 @@ export async function takeSample(conn: SshConnection, opts: TakeSampleOptions = 
       reason: result.stderr.trim().slice(0, 200),
     });
   }
-  return { ...parseSample(result.stdout), receivedAt: Date.now(), durationMs: result.durationMs };
+  const sample = parseSample(result.stdout);
+  const receivedAt = Date.now();
+  const read = sample.docker.status !== 'not_sampled';
+  return { ...sample, receivedAt, durationMs: result.durationMs, containersAt: read ? receivedAt : null };
+}
+
+/**
+ * Per-container CPU % from the cgroup counters of two samples that read the containers: CPU time used over the
+ * server's own elapsed time (uptime), for the same container id started at the same time. Pure; table-tested.
+ */
+export function withContainerCpu<T extends HostSample>(prev: HostSample | null, next: T): T {
+  if (!prev || prev.statsAtSec === null || next.statsAtSec === null) return next;
+  const elapsedUsec = (next.statsAtSec - prev.statsAtSec) * 1e6;
+  if (!(elapsedUsec > 0)) return next;
+  const before = new Map(prev.containers.map((c) => [c.id, c]));
+  return {
+    ...next,
+    containers: next.containers.map((c) => {
+      const old = before.get(c.id);
+      if (!old || c.cpuUsageUsec === null || old.cpuUsageUsec === null || old.startedAt !== c.startedAt) return c;
+      const used = c.cpuUsageUsec - old.cpuUsageUsec;
+      return used >= 0 ? { ...c, cpuPercent: round2((used / elapsedUsec) * 100) } : c;
+    }),
+  };
+}
+
+/**
+ * A host-only sample (`docker: 'not_sampled'`) completed with the containers and database of the last sample that
+ * read them; `containersAt` says how old they are.
+ */
+export function carryContainers(from: TakenSample, hostOnly: TakenSample): TakenSample {
+  if (hostOnly.docker.status !== 'not_sampled') return hostOnly;
+  return { ...hostOnly, docker: from.docker, containers: from.containers, statsAtSec: from.statsAtSec, postgres: from.postgres, containersAt: from.containersAt };
 }
 
 // ---- Derived figures ----------------------------------------------------------------------------
@@ -308,6 +359,8 @@ export interface HealthPoint {
   containers: ContainerPoint[];
   containerCounts: Record<ContainerStatus, number>;
   postgres: { sizeBytes: number; connections: number } | null;
+  /** When containers and database were read (they are read less often than the host): epoch ms, null when never. */
+  containersAt: number | null;
   scriptCpuMs: number;
 }
 
@@ -343,7 +396,7 @@ function statusOf(c: ContainerSample): ContainerStatus {
 }
 
 /** Figures for the dashboard from two consecutive samples (prev null: the first one). Table-tested. */
-export function derive(prev: HostSample | null, next: HostSample & { receivedAt?: number }): HealthPoint {
+export function derive(prev: HostSample | null, next: HostSample & { receivedAt?: number; containersAt?: number | null }): HealthPoint {
   const rebooted = prev !== null && next.uptimeSec < prev.uptimeSec;
   let cpuPercent: number | null = null;
   let iowaitPercent: number | null = null;
@@ -396,6 +449,7 @@ export function derive(prev: HostSample | null, next: HostSample & { receivedAt?
     containers,
     containerCounts,
     postgres: next.postgres?.status === 'ok' ? { sizeBytes: next.postgres.sizeBytes, connections: next.postgres.connections } : null,
+    containersAt: next.containersAt ?? null,
     scriptCpuMs: next.scriptCpuMs,
   };
 }

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors';
 import type { SshConnection } from '../ssh/connection';
-import type { TakenSample } from './sample';
+import type { ContainerSample, TakenSample, TakeSampleOptions } from './sample';
 import { RingBuffer, Sampler, type SamplerEvent, type SamplerOptions } from './sampler';
-import { hostSample } from './test-helpers';
+import { hostSample, ID_A } from './test-helpers';
 
 // The sampler's schedule, staleness and reconnection with fake timers, a fake connection and a fake
 // sample (the real ones are exercised in sample.integration.test.ts).
@@ -286,5 +286,62 @@ describe('RingBuffer', () => {
     expect(b.size).toBe(3);
     expect(b.last()).toBe(7);
     expect(() => new RingBuffer(0)).toThrow(RangeError);
+  });
+});
+
+describe('Sampler: containers read less often than the host', () => {
+  // A fake server whose one container burns half a core; it answers host-only when asked to (containers: false).
+  function containerRig(containersMs?: number) {
+    const targets: TakeSampleOptions[] = [];
+    let n = 0; // container readings: the container restarts once between two readings
+    const r = rig({
+      ...(containersMs === undefined ? {} : { containersMs }),
+      sample: async (_conn, target): Promise<TakenSample> => {
+        targets.push(target);
+        const uptimeSec = (Date.now() - T0) / 1000 + 100;
+        const base = hostSample({ receivedAt: Date.now(), uptimeSec, containersAt: Date.now() });
+        if (target.containers === false) return { ...base, docker: { status: 'not_sampled', error: null }, containers: [], statsAtSec: null, postgres: null, containersAt: null };
+        n++;
+        const c: ContainerSample = {
+          id: ID_A, name: 'koprogo-backend-1', service: 'backend', image: 'img', state: 'running', health: 'healthy', restartCount: n, exitCode: 0,
+          startedAt: 1, cpuPercent: null, cpuUsageUsec: Math.round(uptimeSec * 500_000), memoryBytes: 1024, memoryLimitBytes: null,
+        };
+        return { ...base, containers: [c], statsAtSec: uptimeSec, postgres: { status: 'ok', sizeBytes: n, connections: 1 } };
+      },
+    });
+    return { r, targets };
+  }
+  const samples = (r: Rig) => r.events.flatMap((e) => (e.kind === 'sample' ? [e] : []));
+
+  it('reads them on the first two samples, then every 30 s; in between the last values come with their age', async () => {
+    const { r, targets } = containerRig();
+    r.sampler.setMode('foreground');
+    await vi.advanceTimersByTimeAsync(65_000);
+    // Samples at 0, 5, …, 65 s: containers at 0 and 5 s (two readings for CPU %), then 35 s and 65 s.
+    expect(targets.map((t) => t.containers !== false)).toEqual([true, true, false, false, false, false, false, true, false, false, false, false, false, true]);
+    expect(targets.every((t) => t.project === 'koprogo')).toBe(true);
+    const s = samples(r);
+    expect(s.map((e) => (e.point.containersAt === null ? null : e.point.containersAt - T0))).toEqual([0, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 35_000, 35_000, 35_000, 35_000, 35_000, 35_000, 65_000]);
+    // CPU % from two readings: none on the first, half a core from the second on, carried in between.
+    expect(s.map((e) => e.point.containers[0]?.cpuPercent ?? null)).toEqual([null, ...Array<number>(13).fill(50)]);
+    // Carried samples keep the containers and the database of the last reading; restarts are counted between readings.
+    expect(s[4]!.sample).toMatchObject({ docker: { status: 'ok' }, postgres: { status: 'ok', sizeBytes: 2 } });
+    expect(s.map((e) => e.point.containers[0]?.restartsSincePrevious ?? null)).toEqual([null, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+    // The host figures are fresh on every sample.
+    expect(new Set(s.map((e) => e.sample.uptimeSec)).size).toBe(14);
+  });
+
+  it('in the background (60 s) every sample reads them', async () => {
+    const { r, targets } = containerRig();
+    r.sampler.setMode('background');
+    await vi.advanceTimersByTimeAsync(180_000);
+    expect(targets.map((t) => t.containers !== false)).toEqual([true, true, true, true]);
+  });
+
+  it('containersMs is an option', async () => {
+    const { r, targets } = containerRig(10_000);
+    r.sampler.setMode('foreground');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(targets.map((t) => t.containers !== false)).toEqual([true, true, false, true, false]);
   });
 });

@@ -9,7 +9,7 @@ export const ID_PG = 'c'.repeat(64);
 /** A document as the script prints it: two running containers (one healthy), a stopped one, a database. */
 export function wireDoc(): WireSample {
   return {
-    v: 1,
+    v: 2,
     timestampMs: Date.UTC(2026, 10, 26, 9, 0, 0),
     uptimeSec: 4066.48,
     cpus: 2,
@@ -25,9 +25,10 @@ export function wireDoc(): WireSample {
       { id: ID_PG, name: '/koprogo-postgres', service: 'postgres', image: 'postgres:15', state: 'running', health: null, restartCount: 2, exitCode: 0, startedAt: '2026-11-26T07:00:00Z' },
       { id: ID_B, name: '/koprogo-migrate-1', service: 'migrate', image: 'koprogo/backend:1.0.0', state: 'exited', health: null, restartCount: 0, exitCode: 1, startedAt: '0001-01-01T00:00:00Z' },
     ],
+    statsAtSec: 4066.5,
     stats: [
-      { id: ID_A, cpu: '12.50%', mem: '150.5MiB / 1.907GiB' },
-      { id: ID_PG, cpu: '--', mem: '-- / --' },
+      { id: ID_A, cpuUsec: 81_234_567, memBytes: 157_810_688, memLimitBytes: 2_047_621_120 },
+      { id: ID_PG, cpuUsec: null, memBytes: null, memLimitBytes: null },
     ],
     postgres: { status: 'ok', sizeBytes: 12_345_678, connections: 3 },
     cost: { userTicks: 1, systemTicks: 0, childUserTicks: 3, childSystemTicks: 2 },
@@ -51,10 +52,12 @@ export function hostSample(over: Partial<TakenSample> = {}): TakenSample {
     dockerDisk: null,
     docker: { status: 'ok', error: null },
     containers: [],
+    statsAtSec: 1000,
     postgres: null,
     scriptCpuMs: 10,
     receivedAt: Date.UTC(2026, 10, 26, 9, 0, 0),
     durationMs: 50,
+    containersAt: Date.UTC(2026, 10, 26, 9, 0, 0),
     ...over,
   };
 }

@@ -252,6 +252,16 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'provider.ovhVps': { input: { phase: 1 }, check: () => undefined, error: 'provider.not_configured' },
   'provider.create': { input: { profileId: 'ghost', offerId: 'hetzner:cx22@fsn1' }, check: () => undefined, error: 'profile.not_found' },
   'provider.forget': { input: { provider: 'hetzner' }, check: (v) => expect(v).toEqual({ forgotten: true }) },
+  // Health: the live sampling itself is the integration tests' job; here the answers' shapes.
+  'health.watch': { input: { profileId: 'acme', mode: 'background' }, check: (v) => expect(v).toEqual({ watching: true, mode: 'background' }) },
+  'health.current': {
+    input: { profileId: 'acme' },
+    check: (v) => expect(v).toMatchObject({ profileId: 'acme', phase: 1, watching: true, mode: 'background', thresholds: { source: 'roadmap', ram: { warn: 75, critical: 85 } }, signals: { active: [] } }),
+  },
+  'health.history': { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 100, metrics: ['ram'] }, check: (v) => expect(v).toEqual({ from: 0, to: 1000, series: { ram: { t: [], v: [] } } }) },
+  'health.exportCsv': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v.csv).toMatch(/^time,resolution,cpu_percent,.*\r\n$/) },
+  'health.logs': { input: { profileId: 'acme', container: 'not-ours' }, check: () => undefined, error: 'health.container_unknown' },
+  'health.unwatch': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ stopped: true }) },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -337,6 +347,22 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
     { input: { profileId: '../x', offerId: 'hetzner:cx22@fsn1' }, field: 'profileId' },
   ],
   'provider.servers': [{ input: { provider: 1 }, field: 'provider' }],
+  'health.watch': [
+    { input: { profileId: 'acme', mode: 'always' }, field: 'mode' },
+    { input: { profileId: '../acme', mode: 'foreground' }, field: 'profileId' },
+  ],
+  'health.unwatch': [{ input: {}, field: 'profileId' }],
+  'health.current': [{ input: { profileId: 'acme', refresh: 'yes' }, field: 'refresh' }],
+  'health.history': [
+    { input: { profileId: 'acme', from: 2000, to: 1000, maxPoints: 100 }, field: 'to' },
+    { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 1e6 }, field: 'maxPoints' },
+    { input: { profileId: 'acme', from: 0, to: 1000, maxPoints: 100, metrics: ['password'] }, field: 'metrics.0' },
+  ],
+  'health.exportCsv': [{ input: { profileId: 'acme', from: -1, to: 1000 }, field: 'from' }],
+  'health.logs': [
+    { input: { profileId: 'acme', container: 'x; rm -rf /' }, field: 'container' },
+    { input: { profileId: 'acme', container: 'db', lines: 100_000 }, field: 'lines' },
+  ],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -354,7 +380,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
@@ -362,6 +388,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'github.status', 'github.setToken', 'github.deviceStart', 'github.deviceCancel', 'repo.inspect',
     'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.installDeployKey',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
+    'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

@@ -85,6 +85,10 @@ vi.mock('electron', () => {
       decryptString: (b: Buffer) => b.toString(),
     },
     shell: { openExternal: (url: string) => (rec.opened.push(url), Promise.resolve()) },
+    Notification: class {
+      static isSupported = () => true;
+      show() {}
+    },
     contextBridge: { exposeInMainWorld: (key: string, value: any) => rec.exposed.set(key, value) },
     ipcRenderer: {
       invoke: (...args: any[]) => (rec.invoked.push(args), Promise.resolve({ ok: true, value: null })),

@@ -169,6 +169,16 @@ export class DeployService {
     return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey, repoKey }));
   }
 
+  /** Registers the profile's secrets (key, .env values, repository key) for redaction, e.g. before showing container logs. */
+  async registerProfileSecrets(profileId: string): Promise<void> {
+    for (const key of [DEPLOY_SECRETS.sshKey, DEPLOY_SECRETS.repoKey]) {
+      const value = await this.deps.secrets.get(secretName(profileId, key));
+      if (value) this.deps.log.registerSecret(value);
+    }
+    const env = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
+    if (env) this.registerEnvSecrets(env);
+  }
+
   /** Every value of the .env is a potential secret for redaction purposes. */
   private registerEnvSecrets(envContent: string): void {
     this.deps.log.registerSecret(envContent);

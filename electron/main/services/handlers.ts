@@ -18,6 +18,7 @@ import type { ProviderEndpoints } from './provider-service';
 import { recipeHandlers } from './recipe-handlers';
 import { RecipeService, type GitHubEndpoints } from './recipe-service';
 import { healthHandlers } from './health-handlers';
+import { HealthService, type Notify } from './health-service';
 
 /** One handler per contract method, receiving the already validated input. */
 export type Handlers = {
@@ -36,6 +37,7 @@ export interface HandlerContext {
   log: Logger;
   deploy: DeployService;
   recipes: RecipeService;
+  health: HealthService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -62,6 +64,10 @@ export interface ServiceDeps {
   dnsServers?: string[];
   /** Provider API roots and test overrides (local fakes); default the real APIs. */
   providers?: ProviderEndpoints;
+  /** Desktop notification when an upgrade signal starts (Electron); null/absent: none (CLI; web mode has the event). */
+  notify?: Notify | null;
+  /** Health sampler overrides (tests). */
+  health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {
@@ -81,7 +87,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes };
+  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health };
 
   return {
     'app.info': async () => ({

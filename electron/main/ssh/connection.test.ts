@@ -56,6 +56,27 @@ describe('failures are typed', () => {
   });
 });
 
+describe('a connection lost during the handshake', () => {
+  it('is one typed failure, never an unhandled error event (which would crash the app)', async () => {
+    // A socket that fails and then closes before the SSH handshake, as one cut by a proxy or a firewall:
+    // ssh2 reports both (the reset, then "Connection lost before handshake").
+    const { Duplex } = await import('node:stream');
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const sock = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+      const attempt = SshConnection.connect({ host: '127.0.0.1', port: 22, user: 'x', privateKey: readableEd25519().private }, { hostKeySha256: 'SHA256:x', sock });
+      setTimeout(() => sock.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 10);
+      await expect(attempt).rejects.toBeInstanceOf(AppError);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});
+
 describe('a connection', () => {
   let conn: SshConnection;
   beforeAll(async () => {

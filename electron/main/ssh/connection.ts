@@ -86,7 +86,9 @@ export class SshConnection {
         settled = true;
         resolve(new SshConnection(client, { host: target.host, port: target.port, user: target.user }, seen ?? '', opts.idleTimeoutMs ?? 0));
       });
-      client.once('error', (error: Error & { level?: string; code?: string }) => {
+      // `on`, not `once`: ssh2 can emit a second error ("Connection lost before handshake") after the first,
+      // and an 'error' without a listener would crash the whole process. fail() answers only once.
+      client.on('error', (error: Error & { level?: string; code?: string }) => {
         if (seen && opts.hostKeySha256 === null) return fail(new AppError('ssh.host_key_unknown', { host: target.host, fingerprint: seen }));
         if (seen && opts.hostKeySha256 !== null && seen !== opts.hostKeySha256) {
           return fail(new AppError('ssh.host_key_mismatch', { host: target.host, expected: opts.hostKeySha256, got: seen }));

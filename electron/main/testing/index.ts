@@ -23,3 +23,5 @@ export { run, runOk, shq, requireRoot, type RunResult, type RunOptions } from '.
 export { installSystemShims, type SystemShims } from './system-shims';
 export { startDeployHost, type DeployHost } from './deploy-host';
 export { startHetznerFake, createVirtualClock } from './hetzner-fake';
+export { createTestCertificates, startHttpsServer, startSilentServer, type KeyPair, type TestCertificates, type HttpsTestServer } from './https-server';
+export { startK8sFake, type K8sFake, type K8sFakeOptions, type FakeNodeSpec, type FakePodSpec } from './k8s-fake';

@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { WIZARD_STEPS } from '../../../electron/shared/wizard-steps';
+import { useHealth } from '../stores/health-store';
 import { canEnter, isComplete, useProgress, useWizard } from '../stores/wizard-store';
 
 /** The wizard's path on the left: where you are, what is done, what comes next. */
@@ -21,7 +22,10 @@ export function StepRail() {
                 type="button"
                 disabled={!reachable}
                 aria-current={status === 'current' ? 'step' : undefined}
-                onClick={() => void goTo(step)}
+                onClick={() => {
+                  void useHealth.getState().close();
+                  void goTo(step);
+                }}
                 data-testid={`rail-${step}`}
                 data-status={status}
               >

@@ -6,6 +6,7 @@ import { formatEuros, formatNumber } from '../../../electron/shared/i18n/format'
 import { COMPARISON_ROWS, PHASES, type PhaseId } from '../../../electron/shared/phases';
 import { api } from '../app-api';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { SavedDeployments } from '../dashboard/SavedDeployments';
 import { useSettings } from '../stores/settings-store';
 import { useWizard } from '../stores/wizard-store';
 import { phaseCell } from './phase-cells';
@@ -95,6 +96,7 @@ export function PhaseStep() {
 
   return (
     <section className="panel" data-testid="step-phase">
+      <SavedDeployments />
       <h1>{t('phase.title')}</h1>
       <p className="lead">{t('phase.intro')}</p>
 

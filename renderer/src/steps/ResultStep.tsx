@@ -4,11 +4,11 @@ import { CopyButton } from '../components/CopyButton';
 import { Busy } from '../components/Spinner';
 import { CODE_DEFAULTS, LAYOUT_DEFAULTS } from '../defaults';
 import { useDeploy } from '../stores/deploy-store';
+import { useHealth } from '../stores/health-store';
 import { useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
 
-// "Health" (for now, the result): what was deployed where, and what the user does next. The live
-// dashboard comes in a later version.
+// "Health": what was deployed where, what the user does next, and the way into the live dashboard.
 
 export function ResultStep() {
   const { t } = useTranslation();
@@ -133,6 +133,11 @@ export function ResultStep() {
           <li>
             <strong>{t('result.next.dashboardTitle')}</strong>
             <p>{t('result.next.dashboard')}</p>
+            {profileId && (
+              <button type="button" className="btn btn-primary" onClick={() => void useHealth.getState().open(profileId)} data-testid="result-open-dashboard">
+                {t('result.next.openDashboard')}
+              </button>
+            )}
           </li>
         </ol>
       </div>

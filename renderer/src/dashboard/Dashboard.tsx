@@ -1,0 +1,460 @@
+import { useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import type { Language } from '../../../electron/shared/contract-languages';
+import { formatEuros, formatNumber, intlLocale } from '../../../electron/shared/i18n/format';
+import type { PhaseId } from '../../../electron/shared/phases';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Busy } from '../components/Spinner';
+import { useLocalizeError } from '../error-text';
+import { localParams } from '../format';
+import { loadProgress, useWizard } from '../stores/wizard-store';
+import { useSettings } from '../stores/settings-store';
+import { RANGES, useHealth, type ChartMetric, type HealthCurrent, type RangeId } from '../stores/health-store';
+import { LEVEL_COLORS, type Level } from './chart';
+import { MetricChart } from './MetricChart';
+import './dashboard.css';
+
+// The live dashboard of one deployment: state of the data (live / stale since …), the upgrade
+// recommendation, each metric against its levels, charts of the chosen period, containers with their
+// last log lines on demand, the database, HTTPS and the certificate from this computer, K3s.
+
+const CERT_WARN_DAYS = 14;
+
+
+function formatBytes(lang: Language, bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${formatNumber(lang, v, v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+}
+
+function useFormats(lang: Language, range: RangeId) {
+  return useMemo(() => {
+    const locale = intlLocale(lang);
+    const long = RANGES[range] > 86_400_000;
+    const axis = new Intl.DateTimeFormat(locale, long ? { day: 'numeric', month: 'short' } : { hour: '2-digit', minute: '2-digit' });
+    const axisSeconds = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    const clock = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+    // A period of a few minutes (just after opening) needs seconds on the axis.
+    return { axisTime: (ms: number, spanMs: number) => (spanMs < 10 * 60_000 ? axisSeconds : axis).format(ms), clock: (ms: number) => clock.format(ms), date: (ms: number) => date.format(ms) };
+  }, [lang, range]);
+}
+
+interface MetricDef {
+  metric: ChartMetric;
+  level: keyof HealthCurrent['levels'] | null;
+  unit: '%' | 'ms' | '';
+  yMax?: number;
+}
+
+const METRICS: MetricDef[] = [
+  { metric: 'cpu', level: 'cpu', unit: '%', yMax: 100 },
+  { metric: 'ram', level: 'ram', unit: '%', yMax: 100 },
+  { metric: 'load1', level: 'load', unit: '' },
+  { metric: 'disk', level: 'disk', unit: '%', yMax: 100 },
+  { metric: 'p99Ms', level: 'p99', unit: 'ms' },
+];
+
+export function Dashboard() {
+  const { t } = useTranslation();
+  const lang = useSettings((s) => s.language);
+  const localize = useLocalizeError();
+  const profileId = useHealth((s) => s.profileId);
+  const current = useHealth((s) => s.current);
+  const range = useHealth((s) => s.range);
+  const series = useHealth((s) => s.series);
+  const error = useHealth((s) => s.error);
+  const started = useHealth((s) => s.started);
+  const { close, setRange, exportCsv, dismissStarted } = useHealth.getState();
+  const f = useFormats(lang, range);
+  const [exported, setExported] = useState<string | null>(null);
+  const [, tick] = useState(0);
+
+  // "Updated 12:00:05" stays right; the stale line too.
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 5_000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const value = (def: MetricDef, v: number) => (def.unit === '%' ? `${formatNumber(lang, v, 1)} %` : def.unit === 'ms' ? `${formatNumber(lang, v, 0)} ms` : formatNumber(lang, v, 2));
+
+  const onExport = async () => {
+    const r = await exportCsv();
+    if (!r) return;
+    const url = URL.createObjectURL(new Blob([r.csv], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = r.filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setExported(r.filename);
+  };
+
+  const upgrade = async (phase: PhaseId) => {
+    const id = profileId;
+    await close();
+    await useWizard.getState().update({ step: 'phase', phase, profileId: id });
+    await loadProgress();
+  };
+
+  const state = !current || (current.lastSampleAt === null && current.staleSince === null) ? 'waiting' : current.staleSince !== null ? 'stale' : 'live';
+  const thresholdsOf = (level: MetricDef['level']) => (current && level ? current.thresholds[level] : null);
+
+  return (
+    <section className="panel dashboard" data-testid="dashboard" data-state={state}>
+      <div className="dash-head">
+        <div>
+          <h1>{t('health.dashboard.title')}</h1>
+          <p className={`dash-status dash-${state}`} data-testid="dashboard-status" role="status">
+            {state === 'waiting' && t('health.dashboard.waiting')}
+            {state === 'live' && t('health.dashboard.live', { time: f.clock(current!.lastSampleAt!) })}
+            {state === 'stale' && (
+              <>
+                {t('health.dashboard.stale', { time: f.clock(current!.staleSince!) })}
+                {current!.retryAt !== null && ` ${t('health.dashboard.staleRetry', { time: f.clock(current!.retryAt) })}`}
+              </>
+            )}
+          </p>
+        </div>
+        <div className="dash-actions">
+          <label className="dash-range">
+            <span>{t('health.dashboard.range')}</span>
+            <select value={range} onChange={(e) => void setRange(e.target.value as RangeId)} data-testid="dashboard-range">
+              {(Object.keys(RANGES) as RangeId[]).map((r) => (
+                <option key={r} value={r}>
+                  {t(`health.dashboard.ranges.${r}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="btn" onClick={() => void onExport()} data-testid="dashboard-export">
+            {t('health.dashboard.exportCsv')}
+          </button>
+          <button type="button" className="btn" onClick={() => void close()} data-testid="dashboard-close">
+            {t('health.dashboard.back')}
+          </button>
+        </div>
+      </div>
+      {exported && (
+        <p className="small muted" data-testid="dashboard-exported">
+          {t('health.dashboard.exported', { file: exported })}
+        </p>
+      )}
+      {error && <ErrorNotice error={localize(error)} />}
+      {state === 'stale' && current?.error && (
+        // The reason only: the remedies of connection errors speak of deployments; sampling retries by itself.
+        <p className="notice notice-warn" data-testid="dashboard-stale-reason">
+          {t(`errors.${current.error.code}.message`, localize(current.error as Parameters<typeof localize>[0]).params)}
+        </p>
+      )}
+      {started.length > 0 && (
+        <div className="notice notice-warn" role="alert" data-testid="signal-toast">
+          <span>{started.map((s) => t('health.dashboard.signalToast', { text: t(s.message.code, localParams(lang, s.message.params)) })).join(' ')}</span>
+          <button type="button" className="link" onClick={dismissStarted}>
+            {t('common.dismiss')}
+          </button>
+        </div>
+      )}
+
+      {!current && !error && <Busy text={t('common.loading')} />}
+      {current && (
+        <>
+          {current.signals.recommendation && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} />}
+
+          <div className="tiles" data-testid="metric-tiles">
+            {METRICS.map((def) => {
+              const v = def.metric === 'p99Ms' ? (current.https?.latency.p99 ?? null) : metricValue(current, def.metric);
+              const level = def.level ? current.levels[def.level] : null;
+              const th = thresholdsOf(def.level);
+              return (
+                <div key={def.metric} className={`tile tile-${level ?? 'none'}`} data-testid={`tile-${def.metric}`} data-level={level ?? 'none'}>
+                  <span className="tile-label">{t(`health.dashboard.metrics.${def.metric}`)}</span>
+                  <span className="tile-value">{v === null ? '—' : value(def, v)}</span>
+                  <span className="tile-level">{t(`health.dashboard.levels.${level ?? 'none'}`)}</span>
+                  {th && <span className="tile-th">{t('health.dashboard.thresholdsLine', { warn: value(def, th.warn), critical: value(def, th.critical) })}</span>}
+                  {def.metric === 'load1' && current.point && <span className="tile-th">{t('health.dashboard.cores', { count: current.point.cpus })}</span>}
+                </div>
+              );
+            })}
+          </div>
+          <p className="small muted" data-testid="thresholds-source">
+            {t(current.thresholds.source === 'repository' ? 'health.dashboard.thresholdsRepository' : 'health.dashboard.thresholdsRoadmap')}
+          </p>
+
+          <div className="charts">
+            {METRICS.map((def) => {
+              const data = series[def.metric] ?? { t: [], v: [] };
+              const level = def.level ? current.levels[def.level] : null;
+              return (
+                <div className="card chart-card" key={def.metric}>
+                  <h2>{t(`health.dashboard.metrics.${def.metric}`)}</h2>
+                  {data.t.length === 0 && <p className="small muted">{t('health.dashboard.noData')}</p>}
+                  <MetricChart
+                    testId={`chart-${def.metric}`}
+                    label={t(`health.dashboard.metrics.${def.metric}`)}
+                    data={data}
+                    levels={thresholdsOf(def.level)}
+                    level={level as Level | null}
+                    yMax={def.yMax}
+                    formatTime={f.axisTime}
+                    formatValue={(v) => (def.unit === '%' ? formatNumber(lang, v, 0) : formatNumber(lang, v, def.unit === 'ms' ? 0 : 1))}
+                  />
+                </div>
+              );
+            })}
+          </div>
+
+          <Containers current={current} lang={lang} t={t} clock={f.clock} />
+          <div className="dash-grid">
+            <Database current={current} lang={lang} t={t} />
+            <Https current={current} lang={lang} t={t} date={f.date} />
+          </div>
+          {current.phase >= 3 && <Cluster current={current} t={t} />}
+        </>
+      )}
+    </section>
+  );
+}
+
+function metricValue(c: HealthCurrent, m: ChartMetric): number | null {
+  const p = c.point;
+  if (!p) return null;
+  switch (m) {
+    case 'cpu':
+      return p.cpuPercent;
+    case 'ram':
+      return p.ramUsedPercent;
+    case 'load1':
+      return p.load.one;
+    case 'disk':
+      return p.diskUsedPercent === null ? p.dockerDiskUsedPercent : Math.max(p.diskUsedPercent, p.dockerDiskUsedPercent ?? 0);
+    default:
+      return null;
+  }
+}
+
+interface Part {
+  current: HealthCurrent;
+  lang: Language;
+  t: TFunction;
+}
+
+function Recommendation({ current, lang, t, onUpgrade }: Part & { onUpgrade: (phase: PhaseId) => void }) {
+  const rec = current.signals.recommendation!;
+  const cost = rec.monthlyCost.max !== null && rec.monthlyCost.max !== rec.monthlyCost.min ? `${formatEuros(lang, rec.monthlyCost.min)} – ${formatEuros(lang, rec.monthlyCost.max)}` : formatEuros(lang, rec.monthlyCost.min);
+  return (
+    <div className="card recommendation" data-testid="upgrade-recommendation" data-phase={rec.nextPhase}>
+      <h2>{t('health.dashboard.recommendation.title', { phase: rec.nextPhase })}</h2>
+      <p>{t('health.dashboard.recommendation.intro', { minutes: current.signals.windowMinutes })}</p>
+      <ul data-testid="upgrade-reasons">
+        {rec.reasons.map((r, i) => (
+          <li key={i}>{t(r.code, localParams(lang, r.params))}</li>
+        ))}
+      </ul>
+      <p className="rec-cost" data-testid="upgrade-cost">
+        <strong>{t(`phase.names.${rec.nextPhase}`)}</strong> — {t('health.dashboard.recommendation.cost', { phase: rec.nextPhase, cost })}
+      </p>
+      <button type="button" className="btn btn-primary" onClick={() => onUpgrade(rec.nextPhase)} data-testid="upgrade-phase">
+        {t('health.dashboard.recommendation.upgrade', { phase: rec.nextPhase })}
+      </button>
+    </div>
+  );
+}
+
+const STATUS_LEVEL: Record<string, Level | 'none'> = { healthy: 'ok', running: 'ok', starting: 'warn', restarting: 'warn', paused: 'warn', unhealthy: 'critical', stopped: 'critical' };
+
+function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) => string }) {
+  const logsFor = useHealth((s) => s.logsFor);
+  const logs = useHealth((s) => s.logs);
+  const toggleLogs = useHealth((s) => s.toggleLogs);
+  const localize = useLocalizeError();
+  const point = current.point;
+  if (!point) return null;
+  return (
+    <div className="card" data-testid="containers">
+      <h2>{t('health.dashboard.containers.title')}</h2>
+      {point.containersAt !== null && (
+        <p className="small muted" data-testid="containers-read-at">
+          {t('health.dashboard.containers.readAt', { time: clock(point.containersAt) })}
+        </p>
+      )}
+      {point.docker.status === 'error' && <p className="field-error">{t('health.dashboard.containers.dockerError', { error: point.docker.error ?? '' })}</p>}
+      {point.containers.length === 0 ? (
+        <p className="muted">{t('health.dashboard.containers.none')}</p>
+      ) : (
+        <table className="compare containers">
+          <thead>
+            <tr>
+              <th>{t('health.dashboard.containers.name')}</th>
+              <th>{t('health.dashboard.containers.status')}</th>
+              <th>{t('health.dashboard.containers.restarts')}</th>
+              <th>{t('health.dashboard.containers.cpu')}</th>
+              <th>{t('health.dashboard.containers.memory')}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {point.containers.map((c) => (
+              <tr key={c.id} data-testid={`container-${c.name}`} data-status={c.status}>
+                <td className="mono">
+                  {c.name}
+                  {c.service && <span className="muted small"> · {c.service}</span>}
+                </td>
+                <td>
+                  <span className="dot" style={{ background: LEVEL_COLORS[STATUS_LEVEL[c.status] ?? 'none'] }} aria-hidden />
+                  {t(`health.dashboard.containers.state.${c.status}`)}
+                </td>
+                <td>{formatNumber(lang, c.restartCount)}</td>
+                <td>{c.cpuPercent === null ? '—' : `${formatNumber(lang, c.cpuPercent, 1)} %`}</td>
+                <td>{c.memoryBytes === null ? '—' : formatBytes(lang, c.memoryBytes)}</td>
+                <td>
+                  <button type="button" className="link" onClick={() => void toggleLogs(c.name)} data-testid={`logs-${c.name}`} title={t('health.dashboard.containers.showLogs')}>
+                    {logsFor === c.name ? t('health.dashboard.containers.hideLogs') : t('health.dashboard.containers.showLogs')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {logsFor && logs && (
+        <div className="logs" data-testid="container-logs">
+          {!!logs.lines?.length && <h3 className="small">{t('health.dashboard.containers.logsTitle', { count: logs.lines.length, name: logsFor })}</h3>}
+          {logs.loading && <Busy text={t('common.loading')} />}
+          {logs.error && <ErrorNotice error={localize(logs.error)} />}
+          {logs.lines && (logs.lines.length === 0 ? <p className="muted">{t('health.dashboard.containers.logsEmpty')}</p> : <pre className="log">{logs.lines.join('\n')}</pre>)}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Database({ current, lang, t }: Part) {
+  const p = current.point;
+  return (
+    <div className="card" data-testid="database">
+      <h2>{t('health.dashboard.database.title')}</h2>
+      {!p || p.postgresStatus === null ? (
+        <p className="muted">{t('health.dashboard.database.none')}</p>
+      ) : p.postgres ? (
+        <dl className="facts">
+          <div>
+            <dt>{t('health.dashboard.database.size')}</dt>
+            <dd data-testid="db-size">{formatBytes(lang, p.postgres.sizeBytes)}</dd>
+          </div>
+          <div>
+            <dt>{t('health.dashboard.database.connections')}</dt>
+            <dd data-testid="db-connections">{formatNumber(lang, p.postgres.connections)}</dd>
+          </div>
+        </dl>
+      ) : (
+        <p className="field-error">{t(`health.dashboard.database.status.${p.postgresStatus}`, { defaultValue: p.postgresStatus })}</p>
+      )}
+    </div>
+  );
+}
+
+function Https({ current, lang, t, date }: Part & { date: (ms: number) => string }) {
+  const h = current.https;
+  const cert = h?.certificate ?? null;
+  const ms = (v: number | null) => (v === null ? '—' : `${formatNumber(lang, v, 0)} ms`);
+  return (
+    <div className="card" data-testid="https">
+      <h2>{t('health.dashboard.https.title')}</h2>
+      {!h ? (
+        <p className="muted">{t('health.dashboard.https.notConfigured')}</p>
+      ) : (
+        <>
+          <p className="mono small">{h.url}</p>
+          <dl className="facts">
+            <div>
+              <dt>{t('health.dashboard.https.status')}</dt>
+              <dd data-testid="https-status" data-ok={h.ok}>
+                {h.status !== null ? `HTTP ${h.status}` : t('health.dashboard.https.failed', { code: h.errorCode ?? '' })}
+              </dd>
+            </div>
+            <div>
+              <dt>{t('health.dashboard.https.latency')}</dt>
+              <dd data-testid="https-latency">
+                {ms(h.latency.p50)} / {ms(h.latency.p95)} / {ms(h.latency.p99)}
+              </dd>
+            </div>
+            {cert && (
+              <>
+                <div>
+                  <dt>{t('health.dashboard.https.issuer')}</dt>
+                  <dd>{cert.issuer}</dd>
+                </div>
+                <div>
+                  <dt>{t('health.dashboard.https.certificate')}</dt>
+                  <dd data-testid="cert-expiry" data-days={cert.daysLeft}>
+                    {t('health.dashboard.https.expires', { date: date(Date.parse(cert.validTo)), days: formatNumber(lang, cert.daysLeft) })}
+                  </dd>
+                </div>
+              </>
+            )}
+          </dl>
+          {cert && cert.daysLeft < CERT_WARN_DAYS && (
+            <p className="notice notice-warn" data-testid="cert-expiring">
+              {t('health.dashboard.https.expiringSoon', { days: formatNumber(lang, cert.daysLeft) })}
+            </p>
+          )}
+          {cert?.defaultCert && <p className="notice notice-warn" data-testid="cert-default">{t('health.dashboard.https.defaultCert')}</p>}
+          {cert && cert.selfSigned && !cert.defaultCert && <p className="notice notice-warn" data-testid="cert-self-signed">{t('health.dashboard.https.selfSigned')}</p>}
+          {cert && !cert.trusted && !cert.selfSigned && <p className="notice notice-warn">{t('health.dashboard.https.untrusted')}</p>}
+        </>
+      )}
+    </div>
+  );
+}
+
+function Cluster({ current, t }: Pick<Part, 'current' | 't'>) {
+  const localize = useLocalizeError();
+  const c = current.cluster;
+  return (
+    <div className="card" data-testid="cluster">
+      <h2>{t('health.dashboard.cluster.title')}</h2>
+      {!c ? (
+        <p className="muted">{t('health.dashboard.cluster.notAvailable')}</p>
+      ) : c.error ? (
+        <ErrorNotice error={localize(c.error as Parameters<typeof localize>[0])} />
+      ) : (
+        <>
+          <h3 className="small">{t('health.dashboard.cluster.nodes')}</h3>
+          <ul>
+            {c.nodes.map((n) => (
+              <li key={n.name}>
+                <span className="dot" style={{ background: LEVEL_COLORS[n.ready ? 'ok' : 'critical'] }} aria-hidden />
+                <span className="mono">{n.name}</span> · {n.roles.join(', ')} · {n.kubeletVersion} · {t(n.ready ? 'health.dashboard.cluster.ready' : 'health.dashboard.cluster.notReady')}
+              </li>
+            ))}
+          </ul>
+          <h3 className="small">{t('health.dashboard.cluster.pods')}</h3>
+          <table className="compare">
+            <tbody>
+              {c.pods.map((p) => (
+                <tr key={`${p.namespace}/${p.name}`}>
+                  <td className="mono">
+                    {p.namespace}/{p.name}
+                  </td>
+                  <td>{p.phase}</td>
+                  <td>{t(p.ready ? 'health.dashboard.cluster.ready' : 'health.dashboard.cluster.notReady')}</td>
+                  <td>{p.restarts}</td>
+                  <td className="mono">{p.node ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}
