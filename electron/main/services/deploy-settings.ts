@@ -34,7 +34,8 @@ export const deploySettingsSchema = z.object({
   composeProject: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'compose_project').default('koprogo'),
   envFile: relPath.default('.env'),
   checkoutName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('app'),
-  healthUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080/health'),
+  /** '' when the health endpoint is not published on the server (only the services' healthchecks count). */
+  healthUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default('http://127.0.0.1:8080/health'),
   /** known_hosts lines pinning the Git host's SSH keys, for a private repository cloned over SSH. */
   'repo.knownHosts': z
     .string()

@@ -321,7 +321,10 @@ export function settingsFromRecipe(recipe: Recipe): Record<string, string> {
   const out: Record<string, string> = {};
   if (recipe.production) out.composeFiles = recipe.production.files.join(',');
   if (recipe.composeDir !== null) out.envFile = recipe.composeDir === '' ? '.env' : `${recipe.composeDir}/.env`;
+  // The health endpoint checked from the server itself when it is published on the host; otherwise (behind
+  // Traefik only, as KoproGo's production compose is) the services' own healthchecks decide.
   if (recipe.health?.publishedPort && /^\d+$/.test(recipe.health.publishedPort)) out.healthUrl = `http://127.0.0.1:${recipe.health.publishedPort}${recipe.health.path}`;
+  else if (recipe.production) out.healthUrl = '';
   if (recipe.postgres) {
     out['postgres.service'] = recipe.postgres.service;
     out['postgres.user'] = recipe.postgres.user;

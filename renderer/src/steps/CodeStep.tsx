@@ -55,7 +55,7 @@ function localProblems(v: Record<Field, string>): Partial<Record<Field, string>>
   } catch {
     health = null;
   }
-  if (!health || (health.protocol !== 'http:' && health.protocol !== 'https:')) out.healthUrl = 'healthUrl';
+  if (v.healthUrl.trim() !== '' && (!health || (health.protocol !== 'http:' && health.protocol !== 'https:'))) out.healthUrl = 'healthUrl';
   return out;
 }
 

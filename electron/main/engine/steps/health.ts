@@ -6,7 +6,8 @@ import { asRoot, assertPositiveInt } from './shell';
 export const HEALTH_TIMEOUT_EXIT = 4;
 
 /**
- * Shell functions: `probe` (the health URL answers 2xx, redirects not followed) and `unhealthy`
+ * Shell functions: `probe` (the health URL answers 2xx, redirects not followed; no URL — the health endpoint
+ * is not published on the host, e.g. behind Traefik only — leaves it to the services' own healthchecks) and `unhealthy`
  * (prints the compose services that are not running-and-healthy, one per line; a container without a
  * healthcheck counts when it runs, a one-shot container when it exited 0).
  */
@@ -18,6 +19,7 @@ export function healthFunctions(settings: ComposeDeploySettings): string[] {
   return [
     `url=${shQuote(settings.healthUrl)}`,
     'probe() {',
+    '  if [ -z "$url" ]; then return 0; fi',
     '  if command -v curl >/dev/null 2>&1; then',
     `    code=$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null) || return 1`,
     '    case "$code" in 2??) return 0 ;; *) return 1 ;; esac',
