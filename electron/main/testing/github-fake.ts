@@ -6,7 +6,7 @@
 // a script of answers. Repositories are fixtures written as `{ path: content }` maps. In process, on 127.0.0.1.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 export type FileMap = Readonly<Record<string, string>>;
 
@@ -461,7 +461,6 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     throw notFound();
   }
 
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     requestCount += 1;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -481,13 +480,8 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
         res.end(JSON.stringify({ message: 'Server Error' }));
       });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   origin = `http://127.0.0.1:${port}`;
 
   return {
@@ -519,9 +513,6 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     addToken(token: string) {
       tokens.add(token);
     },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listener.close(),
   };
 }

@@ -6,7 +6,7 @@
 // answer is lost). In process, on 127.0.0.1: it goes away with the test process.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 // ---- Catalogue ----------------------------------------------------------------------------------
 
@@ -825,13 +825,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
   }
 
   // ---- HTTP plumbing
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     void handle(req, res);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
   });
 
   async function readBody(req: IncomingMessage): Promise<string> {
@@ -904,12 +899,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
     return new ApiError(f.status, code, `injected failure (${code})`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   let stopped: Promise<void> | undefined;
 
   return {
@@ -933,12 +924,6 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
     requestCount(filter) {
       return filter ? state.requests.filter((r) => matches(filter, r.method, r.path)).length : state.requests.length;
     },
-    stop() {
-      stopped ??= new Promise<void>((done) => {
-        server.close(() => done());
-        for (const s of sockets) s.destroy();
-      });
-      return stopped;
-    },
+    stop: () => (stopped ??= listener.close()),
   };
 }

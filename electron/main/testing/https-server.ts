@@ -5,9 +5,10 @@
 // generating them takes milliseconds. In process, on 127.0.0.1; each handle stops itself with close().
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listenOnLoopback } from './loopback';
 import { runOk } from './proc';
 
 export interface KeyPair {
@@ -170,16 +171,6 @@ function defaultHandler(path: string): HttpsAnswer | 'hang' {
   return { status: 404, body: '{"error":"not found"}' };
 }
 
-/** Sockets are tracked so close() does not wait for a client's keep-alive or a hanging request. */
-function trackSockets(server: { on(event: 'connection', fn: (s: Socket) => void): unknown }): Set<Socket> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return sockets;
-}
-
 export async function startHttpsServer(opts: HttpsTestServerOptions): Promise<HttpsTestServer> {
   const requests: HttpsRequestRecord[] = [];
   let handshakes = 0;
@@ -200,13 +191,7 @@ export async function startHttpsServer(opts: HttpsTestServerOptions): Promise<Ht
   server.on('secureConnection', () => handshakes++);
   // A client that rejects our certificate closes the handshake: not an error for the server.
   server.on('tlsClientError', () => undefined);
-  const sockets = trackSockets(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { port, close } = await listenOnLoopback(server);
   return {
     port,
     url: (path = '/health') => `https://127.0.0.1:${port}${path}`,
@@ -214,11 +199,7 @@ export async function startHttpsServer(opts: HttpsTestServerOptions): Promise<Ht
     get handshakes() {
       return handshakes;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
@@ -230,18 +211,5 @@ export interface SilentServer {
 /** Accepts TCP connections and never says anything: a TLS handshake against it can only time out. */
 export async function startSilentServer(): Promise<SilentServer> {
   const server = createTcpServer(() => undefined);
-  const sockets = trackSockets(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -7,9 +7,9 @@
 // anything else is 401. HTTPS with a test CA; `kubeconfig()` writes a matching kubeconfig. In process, on 127.0.0.1.
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerOptions } from 'node:https';
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createTestCertificates, type TestCertificates } from './https-server';
+import { listenOnLoopback } from './loopback';
 
 export interface FakeNodeSpec {
   name: string;
@@ -236,17 +236,8 @@ export async function startK8sFake(opts: K8sFakeOptions = {}): Promise<K8sFake> 
     send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
   });
   server.on('tlsClientError', () => undefined);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const apiServer = `https://127.0.0.1:${port}`;
   return {
@@ -281,10 +272,7 @@ users:
 ${user}`;
     },
     close: async () => {
-      await new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
+      await listener.close();
       if (!opts.certificates) await certs.cleanup();
     },
   };

@@ -32,11 +32,11 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { VpsPlan } from '../providers/ovh/offers';
+import { listenOnLoopback } from './loopback';
 
 const execFileP = promisify(execFile);
 
@@ -796,7 +796,6 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     ],
   ];
 
-  const sockets = new Set<Socket>();
   let fakeUrl = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -875,20 +874,8 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
   const server: Server = createServer({ key, cert }, (req, res) => {
     void handle(req, res);
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.on('secureConnection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   fakeUrl = `https://127.0.0.1:${port}${basePath}`;
 
   const find = (ck: string): FakeCredential => {
@@ -933,10 +920,7 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     dropNextResponse(filter = {}) {
       drops.push(filter);
     },
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => listener.close(),
   };
 }
 
