@@ -31,7 +31,7 @@ async function lookup(r: Resolver, domain: string): Promise<Lookup> {
     }
   }
   if (addresses.length > 0) return { state: 'ok', addresses };
-  if (codes.includes('ENOTFOUND') || codes.every((c) => c === 'ENOTFOUND')) return codes.includes('ENODATA') ? { state: 'no_records', addresses: [] } : { state: 'not_found', addresses: [] };
+  if (codes.includes('ENOTFOUND')) return codes.includes('ENODATA') ? { state: 'no_records', addresses: [] } : { state: 'not_found', addresses: [] };
   if (codes.every((c) => c === 'ENODATA')) return { state: 'no_records', addresses: [] };
   return { state: 'error', addresses: [] };
 }

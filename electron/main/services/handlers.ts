@@ -160,8 +160,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
         const removed = await recipes.removeDeployKey(profile);
         if (removed === 'deleted' || removed === 'already_gone') {
           const { 'repo.deployKeyId': _id, 'repo.deployKeyUrl': _url, ...settings } = profile.settings;
-          const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
-          await profiles.save({ ...input, settings });
+          await profiles.update(profile, { settings });
         }
         await deploy.forgetRepoKey(profileId);
       }

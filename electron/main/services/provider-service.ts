@@ -9,7 +9,6 @@ import type { CreateStage, ProviderKind } from '../../shared/contract-providers'
 import { AppError, type ErrorEnvelope } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { getPhase, type PhaseId } from '../../shared/phases';
-import type { Profile, ProfileInput } from '../../shared/profile';
 import type { Logger } from '../log';
 import type { HetznerClientOptions } from '../providers/hetzner/client';
 import { buildCloudInit, type HostKeyPair } from '../providers/hetzner/cloud-init';
@@ -261,8 +260,7 @@ export class ProviderService {
         progress('host_key_verified');
         const ovhEndpoint = kind === 'ovh' ? ((await this.ovhCredentials())?.endpoint ?? 'ovh-eu') : null;
         const fresh = await this.deps.profiles.get(profileId).catch(() => profile);
-        const saved = await this.deps.profiles.save({
-          ...inputOf(fresh),
+        const saved = await this.deps.profiles.update(fresh, {
           provider: ovhEndpoint ? { kind: 'ovh', endpoint: ovhEndpoint, offer: `${server.offerName}@${server.location}` } : { kind: 'hetzner', location: server.location, serverType: server.offerName },
           server: { host: server.host, port, user: server.user, hostKeySha256 },
           // Which server the provider made for this profile (the "Where" step shows it as created there).
@@ -401,11 +399,6 @@ export class ProviderService {
     this.deps.log.error(`${method} failed`, error);
     return new AppError('internal.unexpected', { method }).toEnvelope();
   }
-}
-
-function inputOf(profile: Profile): ProfileInput {
-  const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
-  return input;
 }
 
 /** Offer ids carry their provider ("hetzner:cx22@fsn1", "ovh:d2-4@GRA11"). */

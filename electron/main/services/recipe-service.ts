@@ -155,10 +155,10 @@ export class RecipeService {
 
   // ---- Repository ------------------------------------------------------------------------------------------
 
-  private locate(url: string): { repo: RepoId; apiBaseUrl: string } {
+  private locate(url: string): { repo: RepoId; apiBaseUrl: string; host: string } {
     const parsed = parseRepoUrl(url);
     if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
-    return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl };
+    return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, host: parsed.repo.host };
   }
 
   private async client(apiBaseUrl: string): Promise<GitHubClient> {
@@ -196,22 +196,18 @@ export class RecipeService {
    */
   async installDeployKey(profileId: string, url: string): Promise<{ publicKey: string; knownHosts: string; keyId: number }> {
     if (!this.deps.repoKeys) throw new AppError('internal.unexpected', { method: 'github.installDeployKey' });
-    const parsed = parseRepoUrl(url);
-    if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
+    const { repo, apiBaseUrl, host } = this.locate(url);
     const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
     if (!token) throw new AppError('github.unauthorized', { reason: 'sign_in' });
     const profile = await this.deps.profiles.get(profileId);
-    const { repo, apiBaseUrl } = this.locate(url);
     const client = new GitHubClient({ baseUrl: apiBaseUrl, token });
     const publicKey = (await this.deps.repoKeys.repoPublicKey(profileId)) ?? (await this.deps.repoKeys.generateRepoKey(profileId)).publicKey;
     // A key added earlier for this deployment (same repository) is replaced, not piled up.
     const previous = Number(profile.settings['repo.deployKeyId'] ?? '');
     if (Number.isInteger(previous) && previous > 0 && profile.settings['repo.deployKeyUrl'] === url) await client.deleteDeployKey(repo, previous);
     const key = await client.createDeployKey(repo, `KoproGo Deploy (${profileId})`, publicKey);
-    const host = parsed.repo.host.replace(/:\d+$/, '');
-    const knownHosts = (await client.sshHostKeys()).map((k) => `${host} ${k.trim()}`).join('\n');
-    const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
-    await this.deps.profiles.save({ ...input, settings: { ...profile.settings, 'repo.deployKeyId': String(key.id), 'repo.deployKeyUrl': url, 'repo.knownHosts': knownHosts } });
+    const knownHosts = (await client.sshHostKeys()).map((k) => `${host.replace(/:\d+$/, '')} ${k.trim()}`).join('\n');
+    await this.deps.profiles.update(profile, { settings: { ...profile.settings, 'repo.deployKeyId': String(key.id), 'repo.deployKeyUrl': url, 'repo.knownHosts': knownHosts } });
     return { publicKey, knownHosts, keyId: key.id };
   }
 

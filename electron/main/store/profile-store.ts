@@ -80,6 +80,12 @@ export class ProfileStore {
     return profile;
   }
 
+  /** Saves a change to a profile read before (the store keeps its creation time and stamps the update). */
+  async update(profile: Profile, change: Partial<ProfileInput>): Promise<Profile> {
+    const { version: _v, createdAt: _c, updatedAt: _u, ...input } = profile;
+    return this.save({ ...input, ...change });
+  }
+
   async delete(id: string): Promise<boolean> {
     try {
       await unlink(this.pathOf(id));
