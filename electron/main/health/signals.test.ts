@@ -233,6 +233,9 @@ describe('newlyActive: a notification when a signal starts, not repeated', () =>
     expect(newlyActive(on, on)).toEqual([]);
     expect(newlyActive(on, off)).toEqual([]);
     expect(newlyActive(off, on).map((s) => s.id)).toEqual(['ram_sustained']);
+    // The ids already notified (what the health service keeps across restarts).
+    expect(newlyActive(new Set(['ram_sustained']), on)).toEqual([]);
+    expect(newlyActive(new Set(['cpu_sustained']), on).map((s) => s.id)).toEqual(['ram_sustained']);
   });
 
   it('only the new one when a second signal joins', () => {

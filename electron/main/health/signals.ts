@@ -360,12 +360,13 @@ export function recommend(active: readonly Signal[]): Recommendation | null {
 }
 
 /**
- * The signals that became active since `previous` (null: the first evaluation — everything active is new).
- * A desktop notification is shown for these only, so a signal that stays on does not notify again; one
- * that goes off and comes back does.
+ * The signals that became active since `previous` (null: the first evaluation — everything active is new;
+ * a set: the ids already notified). A desktop notification is shown for these only, so a signal that stays
+ * on does not notify again; one that goes off and comes back does.
  */
-export function newlyActive(previous: SignalsResult | readonly Signal[] | null | undefined, current: SignalsResult | readonly Signal[]): Signal[] {
+export function newlyActive(previous: SignalsResult | readonly Signal[] | ReadonlySet<string> | null | undefined, current: SignalsResult | readonly Signal[]): Signal[] {
   const list = (x: SignalsResult | readonly Signal[]): readonly Signal[] => ('active' in x ? x.active : x);
-  const before = new Set(previous ? list(previous).map((s) => s.id) : []);
+  const isIds = (x: typeof previous): x is ReadonlySet<string> => x instanceof Set;
+  const before: ReadonlySet<string> = isIds(previous) ? previous : new Set(previous ? list(previous).map((s) => s.id) : []);
   return list(current).filter((s) => !before.has(s.id));
 }

@@ -10,7 +10,7 @@ import { DEFAULT_LAYOUT } from '../engine/types';
 import { HealthHistory, historyDirFor, type HistoryRow } from '../health/history';
 import { takeSample, type HealthPoint, type TakenSample, type TakeSampleOptions } from '../health/sample';
 import { Sampler, type SamplerEvent, type SamplerOptions } from '../health/sampler';
-import { evaluateSignals, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
+import { evaluateSignals, newlyActive, type SignalPoint, type SignalsResult, DEFAULT_SUSTAINED } from '../health/signals';
 import { defaultThresholds, levelOf, loadLevelsFor, parseThresholdsEnv, type Thresholds } from '../health/thresholds';
 import { checkHttps, LatencyWindow, type HttpsCheck, type HttpsCheckOptions } from '../health/https-check';
 import type { ClusterState } from '../health/k3s';
@@ -269,7 +269,7 @@ export class HealthService {
       previous: w.signals,
     });
     const before = this.notified.get(w.profileId) ?? (await this.loadNotified(w.profileId));
-    const started = w.signals.active.filter((sig) => !before.has(sig.id));
+    const started = newlyActive(before, w.signals);
     const active = new Set(w.signals.active.map((sig) => sig.id));
     this.notified.set(w.profileId, active);
     if (active.size !== before.size || started.length > 0) await this.saveNotified(w.profileId, active);
