@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { LANGUAGES } from './contract-languages';
 import { COPROS_MAX, LOTS_PER_COPRO_MAX, PHASE_IDS } from './phases';
-import { phaseIdSchema, profileIdSchema, profileInputSchema, profileSchema, profileSummarySchema, serverSchema } from './profile';
+import { phaseIdSchema, profileIdSchema, profileInputSchema, profileSchema, profileSummarySchema } from './profile';
 import { WIZARD_STEPS } from './wizard-steps';
-import { logEventSchema, planEntrySchema, runFinishedSchema, runStatusSchema, stepEventSchema } from './deploy';
 import { empty, method } from './contract-method';
+import { deployEvents, deployMethods } from './contract-deploy';
 import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
@@ -128,32 +128,8 @@ export const contract = {
     z.object({ url: z.string().max(2000) }).strict(),
     z.object({ url: z.string(), openedBy: z.enum(['system', 'client']) }),
   ),
-  // ---- server access (a server I already have) ----
-  'server.generateKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string() }), true),
-  'server.importKey': method(z.object({ profileId: profileIdSchema, path: z.string().min(1).max(1000) }).strict(), z.object({ publicKey: z.string() }), true),
-  'server.publicKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string().nullable() })),
-  'server.probe': method(
-    z.object({ host: serverSchema.shape.host, port: serverSchema.shape.port, user: serverSchema.shape.user }).strict(),
-    z.object({ fingerprint: z.string() }),
-  ),
-  'server.check': method(
-    z.object({ profileId: profileIdSchema }).strict(),
-    z.object({ privilege: z.enum(['root', 'sudo']), os: z.string(), memoryMb: z.number(), diskFreeGb: z.number() }),
-  ),
-  // ---- deployment ----
-  'deploy.setEnv': method(z.object({ profileId: profileIdSchema, content: z.string().max(200_000) }).strict(), z.object({ saved: z.literal(true), persistent: z.boolean() }), true),
-  'deploy.hasEnv': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ present: z.boolean(), keys: z.array(z.string()) })),
-  'deploy.repoKey': method(
-    z.object({ profileId: profileIdSchema, action: z.enum(['get', 'generate', 'forget']) }).strict(),
-    z.object({ publicKey: z.string().nullable() }),
-    true,
-  ),
-  'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema) })),
-  'deploy.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),
-  'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),
-  'deploy.status': method(z.object({ profileId: profileIdSchema }).strict(), runStatusSchema),
-  'deploy.breakLock': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ broken: z.literal(true) }), true),
   // Each domain declares its methods in its own file (contract-<domain>.ts).
+  ...deployMethods,
   ...providerMethods,
   ...recipeMethods,
   ...healthMethods,
@@ -174,9 +150,7 @@ export function isMethodName(value: unknown): value is MethodName {
 export const events = {
   'profiles.changed': z.object({ ids: z.array(profileIdSchema) }),
   'settings.changed': settingsSchema,
-  'deploy.step': stepEventSchema,
-  'deploy.log': logEventSchema,
-  'deploy.finished': runFinishedSchema,
+  ...deployEvents,
   ...providerEvents,
   ...recipeEvents,
   ...healthEvents,

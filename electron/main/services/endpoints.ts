@@ -1,4 +1,4 @@
-import type { ServiceDeps } from './handlers';
+import type { ServiceDeps } from './handler-types';
 
 // Endpoints a front door may take from its environment instead of the public ones: a fork's or a GitHub
 // Enterprise OAuth App, and — for the end-to-end tests — the local fakes of GitHub and a local DNS server.

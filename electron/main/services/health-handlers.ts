@@ -1,5 +1,5 @@
 import type { healthMethods } from '../../shared/contract-health';
-import type { DomainHandlers, HandlerContext } from './handlers';
+import type { DomainHandlers, HandlerContext } from './handler-types';
 
 /** Handlers of the methods declared in contract-health.ts. */
 export function healthHandlers(ctx: HandlerContext): DomainHandlers<typeof healthMethods> {

@@ -1,5 +1,5 @@
 import type { providerMethods } from '../../shared/contract-providers';
-import type { DomainHandlers, HandlerContext } from './handlers';
+import type { DomainHandlers, HandlerContext } from './handler-types';
 import type { ProviderService } from './provider-service';
 
 /**

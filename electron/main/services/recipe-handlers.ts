@@ -1,5 +1,5 @@
 import type { recipeMethods } from '../../shared/contract-recipe';
-import type { DomainHandlers, HandlerContext } from './handlers';
+import type { DomainHandlers, HandlerContext } from './handler-types';
 import type { RecipeService } from './recipe-service';
 
 /** Handlers of the methods declared in contract-recipe.ts. */

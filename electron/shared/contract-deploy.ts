@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { empty, method } from './contract-method';
+import { logEventSchema, planEntrySchema, runFinishedSchema, runStatusSchema, stepEventSchema } from './deploy';
+import { profileIdSchema, serverSchema } from './profile';
+
+// Contract methods and events for server access and the deployment run; spread into the one table in contract.ts.
+
+export const deployMethods = {
+  // ---- server access (a server I already have) ----
+  'server.generateKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string() }), true),
+  'server.importKey': method(z.object({ profileId: profileIdSchema, path: z.string().min(1).max(1000) }).strict(), z.object({ publicKey: z.string() }), true),
+  'server.publicKey': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ publicKey: z.string().nullable() })),
+  'server.probe': method(
+    z.object({ host: serverSchema.shape.host, port: serverSchema.shape.port, user: serverSchema.shape.user }).strict(),
+    z.object({ fingerprint: z.string() }),
+  ),
+  'server.check': method(
+    z.object({ profileId: profileIdSchema }).strict(),
+    z.object({ privilege: z.enum(['root', 'sudo']), os: z.string(), memoryMb: z.number(), diskFreeGb: z.number() }),
+  ),
+  // ---- deployment ----
+  'deploy.setEnv': method(z.object({ profileId: profileIdSchema, content: z.string().max(200_000) }).strict(), z.object({ saved: z.literal(true), persistent: z.boolean() }), true),
+  'deploy.hasEnv': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ present: z.boolean(), keys: z.array(z.string()) })),
+  'deploy.repoKey': method(
+    z.object({ profileId: profileIdSchema, action: z.enum(['get', 'generate', 'forget']) }).strict(),
+    z.object({ publicKey: z.string().nullable() }),
+    true,
+  ),
+  'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema) })),
+  'deploy.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),
+  'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),
+  'deploy.status': method(z.object({ profileId: profileIdSchema }).strict(), runStatusSchema),
+  'deploy.breakLock': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ broken: z.literal(true) }), true),
+} as const;
+
+export const deployEvents = {
+  'deploy.step': stepEventSchema,
+  'deploy.log': logEventSchema,
+  'deploy.finished': runFinishedSchema,
+} as const;
