@@ -17,6 +17,7 @@ import { parseRepoUrl } from './github/repo-url';
 import { dispatch } from './ipc/dispatcher';
 import { detectRecipe, githubSource, localFolderSource, type Recipe } from './recipe/detect';
 import { createHandlers } from './services/handlers';
+import { Logger } from './log';
 import { endpointsFromEnv } from './services/endpoints';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
@@ -29,7 +30,10 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
   await i18next.init({ resources, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false }, showSupportNotice: false });
   const t = i18next.t.bind(i18next);
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  // Shared with dispatch, so error envelopes are masked with the secrets the services registered.
+  const log = new Logger(join(defaultDataDir(), 'logs', 'cli.log'));
   const handlers = createHandlers({
+    log,
     dataDir: defaultDataDir(),
     appName: PRODUCT_NAME,
     appVersion: pkg.version,
@@ -45,7 +49,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
 
   /** Calls the contract; prints a translated error (message and remedy) and sets the exit code on failure. */
   const call = async (method: MethodName, input: unknown): Promise<unknown> => {
-    const envelope: Envelope<unknown> = await dispatch(handlers, method, input);
+    const envelope: Envelope<unknown> = await dispatch(handlers, method, input, log);
     if (envelope.ok) return envelope.value;
     const e = envelope.error;
     err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n`);

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
         appName: PRODUCT_NAME,
         appVersion: pkg.version,
         frontDoor: 'web',
+        // One logger for the server and the services: the secrets the services register are masked in
+        // everything the server writes or answers too.
+        log,
         ...endpointsFromEnv(process.env),
         systemLanguages: () => envLanguages(),
         openExternal: null,

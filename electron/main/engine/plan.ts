@@ -1,5 +1,5 @@
 import type { PlanEntry } from '../../shared/deploy';
-import type { Step } from './types';
+import type { RemoteFile, Step } from './types';
 
 // The plan the user confirms: every remote command and file, in order, with secrets masked. It is
 // derived from the same Step objects the runner executes, so what is shown is what runs.
@@ -19,7 +19,16 @@ export function maskSecretContent(content: string): string {
     .join('\n');
 }
 
-export function renderPlan(steps: Step[], redact: (text: string) => string): PlanEntry[] {
+export interface RenderPlanOptions {
+  /**
+   * What to show instead of a secret file's content, or null for the default (keys kept, values masked).
+   * The `.env` uses it to show its non-secret values in clear (recipe/env-secrets.ts).
+   */
+  maskFile?: (file: RemoteFile) => string | null;
+}
+
+export function renderPlan(steps: Step[], redact: (text: string) => string, opts: RenderPlanOptions = {}): PlanEntry[] {
+  const masked = (file: RemoteFile): string => opts.maskFile?.(file) ?? maskSecretContent(file.content);
   return steps.map((step) => ({
     stepId: step.id,
     titleParams: step.titleParams ?? {},
@@ -34,7 +43,7 @@ export function renderPlan(steps: Step[], redact: (text: string) => string): Pla
             owner: `${a.file.owner}:${a.file.group}`,
             secret: a.file.secret,
             // Mask first (keys stay visible), then redact what else is secret.
-            content: a.file.secret ? redact(maskSecretContent(a.file.content)) : redact(a.file.content),
+            content: a.file.secret ? redact(masked(a.file)) : redact(a.file.content),
           },
     ),
     verify: step.verify ? redact(step.verify.script) : null,

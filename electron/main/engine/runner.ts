@@ -30,6 +30,11 @@ export interface RunnerDeps {
   owner: { owner: string; machine: string };
   /** Masks every registered secret; applied to every line before it leaves the engine. */
   redact: (text: string) => string;
+  /**
+   * A redactor for one output stream (Logger.streamRedactor): a secret cut across two chunks of SSH output
+   * is still masked. Without it, output is redacted line by line once whole lines have arrived.
+   */
+  redactStream?: () => { push(chunk: string): string; flush(): string };
   onStep: (event: StepEvent) => void;
   onLog: (event: LogEvent) => void;
   now?: () => Date;
@@ -49,6 +54,8 @@ export interface RunResult {
   /** SSH round trips used by this run (the re-run figure). */
   roundTrips: number;
 }
+
+const MAX_LINE = 4000;
 
 /** Plan identity: a journal resumes only the plan it was written for. Secrets do not enter the hash. */
 export function planHash(steps: Step[]): string {
@@ -178,8 +185,34 @@ export class StepRunner {
 
   private log(stepId: string, stream: LogEvent['stream'], text: string): void {
     for (const line of this.deps.redact(text).split('\n')) {
-      if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: line.slice(0, 4000) });
+      if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: line.slice(0, MAX_LINE) });
     }
+  }
+
+  /**
+   * Where one stream of a command's output goes: through a stream redactor (a secret split across chunks
+   * is caught), then cut into whole lines, each redacted once more, so the UI and the log get lines.
+   */
+  private outputSink(stepId: string, stream: 'stdout' | 'stderr'): { push(chunk: string): void; end(): void } {
+    const redactor = this.deps.redactStream?.() ?? null;
+    let pending = '';
+    const emit = (text: string, final: boolean) => {
+      pending += text;
+      const lines = pending.split(/\r?\n|\r/u);
+      pending = final ? '' : (lines.pop() ?? '');
+      // A line that never ends (a progress bar) still shows, in pieces.
+      while (pending.length > MAX_LINE && redactor) {
+        lines.push(pending.slice(0, MAX_LINE));
+        pending = pending.slice(MAX_LINE);
+      }
+      for (const line of lines) {
+        if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: this.deps.redact(line).slice(0, MAX_LINE) });
+      }
+    };
+    return {
+      push: (chunk) => emit(redactor ? redactor.push(chunk) : chunk, false),
+      end: () => emit(redactor ? redactor.flush() : '', true),
+    };
   }
 
   private async runStep(step: Step, signal: AbortSignal | undefined): Promise<void> {
@@ -245,7 +278,7 @@ export class StepRunner {
       if (!action || action.kind !== 'run') throw new AppError('internal.unexpected', { method: 'deploy.resume' });
       await remote.launch(job, action.command);
     }
-    let pending = '';
+    const out = this.outputSink(step.id, 'stdout');
     const onAbort = () => void remote.cancelJob(job, 'root').catch(() => undefined);
     // Cancelled before we got here (e.g. while the job was being started): stop it now.
     if (signal?.aborted) onAbort();
@@ -254,20 +287,15 @@ export class StepRunner {
     try {
       code = await remote.attach(job, 'root', 0, {
         signal,
-        onOutput: (chunk) => {
-          pending += chunk;
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          if (lines.length) this.log(step.id, 'stdout', lines.join('\n'));
-        },
+        onOutput: (chunk) => out.push(chunk),
       });
     } catch (error) {
       // Cancelling closes the channel that follows the job: that is not a lost connection.
       if (!signal?.aborted) throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      out.end();
     }
-    if (pending) this.log(step.id, 'stdout', pending);
     if (signal?.aborted) {
       await this.setState(step, 'cancelled', {}, true);
       throw new AppError('deploy.cancelled');
@@ -290,7 +318,14 @@ export class StepRunner {
   }
 
   private async exec(step: Step, command: RemoteCommand, signal?: AbortSignal): Promise<ExecResult> {
-    const r = await this.deps.remote.run(command, { signal, onOutput: (stream, chunk) => this.log(step.id, stream, chunk) });
+    const sinks = { stdout: this.outputSink(step.id, 'stdout'), stderr: this.outputSink(step.id, 'stderr') };
+    let r: ExecResult;
+    try {
+      r = await this.deps.remote.run(command, { signal, onOutput: (stream, chunk) => sinks[stream].push(chunk) });
+    } finally {
+      sinks.stdout.end();
+      sinks.stderr.end();
+    }
     if (signal?.aborted) {
       await this.setState(step, 'cancelled', {}, true);
       throw new AppError('deploy.cancelled');

@@ -10,6 +10,12 @@ import type { Logger } from '../log';
  * answers with an envelope. Never throws.
  */
 export async function dispatch(handlers: Handlers, rawMethod: unknown, rawInput: unknown, log?: Logger): Promise<Envelope<unknown>> {
+  const envelope = await dispatchUnredacted(handlers, rawMethod, rawInput, log);
+  // An error's parameters come from anywhere (a server's output, an API's answer): masked like the logs.
+  return envelope.ok || !log ? envelope : log.redactValue(envelope);
+}
+
+async function dispatchUnredacted(handlers: Handlers, rawMethod: unknown, rawInput: unknown, log?: Logger): Promise<Envelope<unknown>> {
   if (!isMethodName(rawMethod)) {
     return fail(new AppError('ipc.unknown_method', { method: printable(rawMethod) }));
   }

@@ -13,7 +13,8 @@ import { buildComposeSteps } from '../engine/steps/compose-plan';
 import { checkoutDir, joinPath } from '../engine/steps/shell';
 import { shQuote } from '../ssh/quote';
 import type { Step } from '../engine/types';
-import type { Logger } from '../log';
+import { MASK, type Logger } from '../log';
+import { envSecrets, maskEnvContent } from '../recipe/env-secrets';
 import type { SecretStore } from '../secrets/secret-store';
 import { SshConnection, type ConnectOptions } from '../ssh/connection';
 import { generateEd25519 } from '../ssh/keys';
@@ -32,6 +33,8 @@ export interface DeployServiceDeps {
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
   /** For tests: connect through a proxy that can cut the connection. */
   connectOptions?: Partial<ConnectOptions>;
+  /** The env example the configuration form was built from (classifies `.env` keys as the form did). */
+  envExample?: (profileId: string) => Promise<string | null>;
 }
 
 const sshUtils = ssh2.utils;
@@ -149,7 +152,7 @@ export class DeployService {
       if (r.code !== 0 || (head !== 'present' && head !== 'absent')) throw new AppError('ssh.exec_failed', { host: profile.server?.host ?? '' });
       if (head === 'absent') return null;
       const text = rest.join('\n');
-      this.registerEnvSecrets(text);
+      await this.registerEnvSecrets(text, profileId);
       return text;
     } finally {
       conn.close();
@@ -163,9 +166,9 @@ export class DeployService {
     if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
     const publicKey = await this.publicKey(profile.id);
     if (!publicKey) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
-    this.registerEnvSecrets(envContent);
+    await this.registerEnvSecrets(envContent, profile.id);
     const repoKey = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.repoKey));
-    if (repoKey) this.deps.log.registerSecret(repoKey);
+    if (repoKey) this.deps.log.registerSecret(repoKey, { label: 'repository deploy key' });
     return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey, repoKey }));
   }
 
@@ -173,25 +176,35 @@ export class DeployService {
   async registerProfileSecrets(profileId: string): Promise<void> {
     for (const key of [DEPLOY_SECRETS.sshKey, DEPLOY_SECRETS.repoKey]) {
       const value = await this.deps.secrets.get(secretName(profileId, key));
-      if (value) this.deps.log.registerSecret(value);
+      if (value) this.deps.log.registerSecret(value, { label: key });
     }
     const env = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
-    if (env) this.registerEnvSecrets(env);
+    if (env) await this.registerEnvSecrets(env, profileId);
   }
 
-  /** Every value of the .env is a potential secret for redaction purposes. */
-  private registerEnvSecrets(envContent: string): void {
-    this.deps.log.registerSecret(envContent);
-    for (const line of envContent.split('\n')) {
-      const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
-      const value = m?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
-      if (value && value.length >= 6) this.deps.log.registerSecret(value);
+  private async envExample(profileId: string | null): Promise<string | null> {
+    if (!profileId || !this.deps.envExample) return null;
+    return this.deps.envExample(profileId).catch(() => null);
+  }
+
+  /**
+   * The values of the `.env` that are secrets, by kind (secret-named or placeholder keys, htpasswd hashes,
+   * passwords inside URLs), registered for redaction; the others (user names, domains, levels) stay readable.
+   * A secret too short to be masked is reported by the logger under its key.
+   */
+  private async registerEnvSecrets(envContent: string, profileId: string | null): Promise<void> {
+    for (const secret of envSecrets(envContent, await this.envExample(profileId))) {
+      for (const value of secret.values) this.deps.log.registerSecret(value, { label: `.env ${secret.key}` });
     }
   }
 
   async plan(profileId: string): Promise<PlanEntry[]> {
     const profile = await this.deps.profiles.get(profileId);
-    return renderPlan(await this.steps(profile), (t) => this.deps.log.redact(t));
+    const steps = await this.steps(profile);
+    const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
+    const example = await this.envExample(profile.id);
+    // The .env is shown with its non-secret values in clear; other secret files are masked whole.
+    return renderPlan(steps, (t) => this.deps.log.redact(t), { maskFile: (file) => (file.content === envContent ? maskEnvContent(envContent, example, MASK) : null) });
   }
 
   /** Starts (or resumes) a run in the background; progress arrives as events. */
@@ -227,6 +240,7 @@ export class DeployService {
         profileId: profile.id,
         owner: { owner: userInfo().username, machine: hostname() },
         redact: (t) => this.deps.log.redact(t),
+        redactStream: () => this.deps.log.streamRedactor(),
         onStep: (e) => {
           if (this.active) this.active.runId = e.runId;
           this.deps.emit('deploy.step', { profileId: profile.id, ...e });

@@ -24,19 +24,29 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const wizard = new WizardStore(deps.dataDir);
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
-  const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
-  const recipes = new RecipeService({
+  // Every event leaves through here: whatever a service puts in a payload, registered secrets are masked.
+  const emit: ServiceDeps['emit'] = (event, payload) => deps.emit(event, log.redactValue(payload));
+  const deploy = new DeployService({
+    dataDir: deps.dataDir,
+    profiles,
+    secrets,
+    log,
+    emit,
+    connectOptions: deps.connectOptions,
+    envExample: async (profileId) => (await recipes.savedRecipe(profileId))?.envExampleText ?? null,
+  });
+  const recipes: RecipeService = new RecipeService({
     dataDir: deps.dataDir,
     profiles,
     secrets,
     repoKeys: deploy,
     readServerEnv: (profileId) => deploy.readServerEnv(profileId),
-    emit: deps.emit,
+    emit,
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
-  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health };
+  const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
+  const ctx: HandlerContext = { deps: { ...deps, emit }, profiles, settings, secrets, log, deploy, recipes, health };
 
   return {
     'app.info': async () => ({
@@ -54,7 +64,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     'settings.get': async () => settings.get(),
     'settings.set': async (input) => {
       const saved = await settings.set(input);
-      deps.emit('settings.changed', saved);
+      emit('settings.changed', saved);
       return saved;
     },
     'wizard.load': async () => wizard.load(),
@@ -67,7 +77,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     'profiles.get': async ({ id }) => profiles.get(id),
     'profiles.save': async (input) => {
       const saved = await profiles.save(input);
-      deps.emit('profiles.changed', { ids: [saved.id] });
+      emit('profiles.changed', { ids: [saved.id] });
       return saved;
     },
     'profiles.delete': async ({ id }) => {
@@ -75,7 +85,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       const existing = await profiles.get(id).catch(() => null);
       const deployKey = existing ? await recipes.removeDeployKey(existing) : 'none';
       const deleted = await profiles.delete(id);
-      if (deleted) deps.emit('profiles.changed', { ids: [id] });
+      if (deleted) emit('profiles.changed', { ids: [id] });
       return { deleted, deployKey };
     },
     'shell.openExternal': async ({ url }) => {
