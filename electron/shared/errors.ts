@@ -111,6 +111,9 @@ export const ERROR_CODES = [
   'health.kubeconfig_invalid',
   'health.kube_unauthorized',
   'health.kube_response_invalid',
+  // Security and reliability (issue 15).
+  'deploy.lock_lost',
+  'github.insecure_http',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

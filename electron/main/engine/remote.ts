@@ -4,6 +4,7 @@ import { AppError } from '../../shared/errors';
 import type { ExecResult, Privilege, SshConnection } from '../ssh/connection';
 import { shQuote } from '../ssh/quote';
 import { heredocTo } from './heredoc';
+import { localRuns, processAlive, type ProcessIdentity } from './run-identity';
 import type { HostLayout, RemoteCommand, RemoteFile } from './types';
 
 // What the engine does on a server, as few round trips as possible: run a command (as the login
@@ -17,12 +18,46 @@ export interface OutputSink {
 export const LOCK_BUSY_EXIT = 75;
 
 export const lockOwnerSchema = z.object({
+  /** The journal's run id (stays the same when a run is resumed). */
   runId: z.string().max(80),
   owner: z.string().max(100),
   machine: z.string().max(100),
   since: z.string().max(40),
+  /** One per run attempt: who holds the lock. Locks written before it existed are identified by runId. */
+  lockId: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/u).optional(),
+  /** The computer (run-identity.ts machineId), the process and its start time. */
+  machineId: z.string().max(80).optional(),
+  pid: z.number().int().positive().optional(),
+  processStart: z.string().max(120).nullable().optional(),
 });
 export type LockOwner = z.infer<typeof lockOwnerSchema>;
+
+/** A lock as found on the server: its holder and how long ago its heartbeat was (server clock). */
+export interface LockHolder extends LockOwner {
+  heartbeatAgeSeconds: number | null;
+}
+
+export type LockRefusal = 'held' | 'alive_here' | 'unknown_holder';
+
+export interface AcquireLockOptions {
+  /** A heartbeat older than this means the holder stopped (crash, lost connection, closed laptop). Default 90 s. */
+  staleAfterSeconds?: number;
+  /** Whether a process of this computer still runs (tests inject a view of another machine). */
+  processAlive?: (id: ProcessIdentity) => boolean;
+  /** Whether a lock id belongs to a run of this process that has not ended. */
+  activeHere?: (lockId: string) => boolean;
+}
+
+export type AcquireLockResult =
+  | { ok: true; takenOver: { holder: LockHolder; reason: 'same_run' | 'holder_gone' | 'stale_heartbeat' } | null }
+  | { ok: false; holder: LockHolder | null; reason: LockRefusal };
+
+export const DEFAULT_LOCK_STALE_SECONDS = 90;
+
+/** The fixed-string pattern that identifies a holder in owner.json (compare-and-swap / compare-and-delete). */
+function holderPattern(h: { lockId?: string; runId: string }): string {
+  return h.lockId ? `"lockId":${JSON.stringify(h.lockId)}` : `"runId":${JSON.stringify(h.runId)}`;
+}
 
 export class Remote {
   constructor(
@@ -78,47 +113,138 @@ export class Remote {
     return this.tempDir;
   }
 
-  // ---- lock --------------------------------------------------------------------------------------
+  // ---- lock ----------------------------------------------------------------------------------
+  //
+  // The lock is a directory (`mkdir` is atomic) holding owner.json and a heartbeat file the holder touches
+  // while it runs. Every operation is one root shell script under flock(1) on `lock.mutex`, so "is it still
+  // X's? then replace / delete it" happens on the server as one step, whoever else is trying at that moment.
 
-  /**
-   * Takes the server's run lock (an atomic mkdir) unless another run holds it. A lock left by the
-   * same run (resume after a crash) is taken over.
-   */
-  async acquireLock(owner: LockOwner): Promise<{ ok: true } | { ok: false; holder: LockOwner | null }> {
-    const dir = shQuote(`${this.layout.stateDir}/lock`);
-    const script = [
+  private lockScript(body: string[]): string {
+    const s = shQuote(this.layout.stateDir);
+    return [
       'set -eu',
-      `mkdir -p ${shQuote(this.layout.stateDir)}`,
-      `chmod 700 ${shQuote(this.layout.stateDir)}`,
-      `if mkdir ${dir} 2>/dev/null; then`,
-      heredocTo(`${dir}/owner.json`, JSON.stringify(owner)).trimEnd(),
-      '  exit 0',
-      'fi',
-      `if grep -q ${shQuote(`"runId":"${owner.runId}"`)} ${dir}/owner.json 2>/dev/null; then exit 0; fi`,
-      `cat ${dir}/owner.json 2>/dev/null || true`,
-      `exit ${LOCK_BUSY_EXIT}`,
+      `s=${s}`,
+      'mkdir -p "$s"',
+      'chmod 700 "$s"',
+      'd="$s/lock"',
+      'exec 9>"$s/lock.mutex"',
+      // util-linux's flock is on every supported Debian/Ubuntu; without it the mkdir still keeps two runs apart.
+      'if command -v flock >/dev/null 2>&1; then flock -w 60 9 || exit 76; fi',
+      'age() { now=$(date +%s); t=$(stat -c %Y "$d/heartbeat" 2>/dev/null || stat -c %Y "$d" 2>/dev/null || echo "$now"); echo $((now - t)); }',
+      ...body,
     ].join('\n');
-    const r = await this.root(script);
-    if (r.code === 0) return { ok: true };
-    if (r.code === LOCK_BUSY_EXIT) {
-      try {
-        const holder = lockOwnerSchema.safeParse(JSON.parse(r.stdout));
-        return { ok: false, holder: holder.success ? holder.data : null };
-      } catch {
-        return { ok: false, holder: null };
-      }
-    }
-    throw new AppError('deploy.step_failed', { step: 'lock', exitCode: String(r.code) });
   }
 
-  async releaseLock(runId: string): Promise<void> {
-    const dir = shQuote(`${this.layout.stateDir}/lock`);
-    await this.root(`if grep -q ${shQuote(`"runId":"${runId}"`)} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
+  /**
+   * Takes the server's run lock. It is held by one run attempt (`lockId`), not by a user or a computer: a
+   * second run from the same computer is refused while the holder runs. The lock of a run that stopped is
+   * taken over — resumed — when its process is gone (same computer: pid and start time checked), when it
+   * belonged to a run of this process that has ended, or when its heartbeat is older than
+   * `staleAfterSeconds` (any computer). Otherwise the answer names the holder.
+   */
+  async acquireLock(owner: LockOwner, opts: AcquireLockOptions = {}): Promise<AcquireLockResult> {
+    const me: LockOwner = { ...owner, lockId: owner.lockId ?? owner.runId };
+    const stale = opts.staleAfterSeconds ?? DEFAULT_LOCK_STALE_SECONDS;
+    const alive = opts.processAlive ?? processAlive;
+    let expected: LockHolder | 'none' | null = null;
+    let reason: 'same_run' | 'holder_gone' | 'stale_heartbeat' = 'stale_heartbeat';
+    // A takeover that loses a race (someone else took the lock meanwhile) looks again, a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await this.root(this.acquireScript(me, expected));
+      const head = r.stdout.split('\n')[0] ?? '';
+      if (r.code === 0 && head === 'acquired') return { ok: true, takenOver: expected && expected !== 'none' ? { holder: expected, reason } : null };
+      if (r.code !== LOCK_BUSY_EXIT) throw new AppError('deploy.step_failed', { step: 'lock', exitCode: String(r.code) });
+      const holder = parseHolder(r.stdout);
+      if (holder === 'none') {
+        // A lock directory without its owner file (a run stopped between the two): stale once old enough.
+        const age = Number(/^held (\d+)/u.exec(head)?.[1] ?? '0');
+        if (age <= stale) return { ok: false, holder: null, reason: 'unknown_holder' };
+        expected = 'none';
+        continue;
+      }
+      if (holder === null) return { ok: false, holder: null, reason: 'unknown_holder' };
+      if (holder.lockId === me.lockId || (!holder.lockId && holder.runId === me.lockId)) return { ok: true, takenOver: null };
+      const why = this.takeoverReason(me, holder, stale, opts);
+      if (why === null) {
+        const here = this.isHere(me, holder) && alive({ pid: holder.pid!, start: holder.processStart ?? null });
+        return { ok: false, holder, reason: here ? 'alive_here' : 'held' };
+      }
+      expected = holder;
+      reason = why;
+    }
+    return { ok: false, holder: expected && expected !== 'none' ? expected : null, reason: 'held' };
+  }
+
+  private isHere(me: LockOwner, holder: LockHolder): boolean {
+    return !!me.machineId && holder.machineId === me.machineId && typeof holder.pid === 'number';
+  }
+
+  /** Why the holder's lock may be taken over, or null when its run may still be going. */
+  private takeoverReason(me: LockOwner, holder: LockHolder, stale: number, opts: AcquireLockOptions): 'same_run' | 'holder_gone' | 'stale_heartbeat' | null {
+    if (this.isHere(me, holder)) {
+      const alive = opts.processAlive ?? processAlive;
+      if (!alive({ pid: holder.pid!, start: holder.processStart ?? null })) return 'holder_gone';
+      // This very process: its run is over unless it is still listed as running.
+      const ownProcess = holder.pid === me.pid && (holder.processStart ?? null) === (me.processStart ?? null);
+      if (ownProcess && holder.lockId && !(opts.activeHere ?? localRuns.has)(holder.lockId)) return 'same_run';
+    }
+    if (holder.heartbeatAgeSeconds !== null && holder.heartbeatAgeSeconds > stale) return 'stale_heartbeat';
+    return null;
+  }
+
+  private acquireScript(me: LockOwner, expected: LockHolder | 'none' | null): string {
+    const json = JSON.stringify(lockOwnerSchema.parse(me));
+    const take = [heredocTo('"$d/owner.json.new"', json).trimEnd(), 'mv -f "$d/owner.json.new" "$d/owner.json"', 'touch "$d/heartbeat"', 'echo acquired', 'exit 0'];
+    const takeover =
+      expected === null
+        ? []
+        : expected === 'none'
+          ? ['if [ ! -f "$d/owner.json" ]; then', ...take, 'fi']
+          : [`if grep -qF ${shQuote(holderPattern(expected))} "$d/owner.json" 2>/dev/null; then`, ...take, 'fi'];
+    return this.lockScript([
+      'if mkdir "$d" 2>/dev/null; then',
+      ...take,
+      'fi',
+      ...takeover,
+      'printf \'held %s\\n\' "$(age)"',
+      'cat "$d/owner.json" 2>/dev/null || true',
+      `exit ${LOCK_BUSY_EXIT}`,
+    ]);
+  }
+
+  /**
+   * Releases the lock only if `lockId` (a LockOwner's lockId, or its runId when it had none) still holds
+   * it: a run whose lock was taken over never removes its successor's.
+   */
+  async releaseLock(lockId: string): Promise<'released' | 'not_held'> {
+    const r = await this.root(
+      this.lockScript([
+        `if grep -qF ${shQuote(holderPattern({ lockId, runId: lockId }))} "$d/owner.json" 2>/dev/null; then rm -rf "$d"; echo released`,
+        // A lock written before lock ids existed: its run id identifies it.
+        `elif [ -f "$d/owner.json" ] && ! grep -qF '"lockId":' "$d/owner.json" && grep -qF ${shQuote(holderPattern({ runId: lockId }))} "$d/owner.json"; then rm -rf "$d"; echo released`,
+        'else echo not_held; fi',
+      ]),
+    );
+    return r.stdout.trim() === 'released' ? 'released' : 'not_held';
+  }
+
+  /** The holder says it still runs; 'lost' when the lock is no longer its own (broken or taken over). */
+  async heartbeat(lockId: string): Promise<'held' | 'lost'> {
+    const r = await this.root(this.lockScript([`if grep -qF ${shQuote(holderPattern({ lockId, runId: lockId }))} "$d/owner.json" 2>/dev/null; then touch "$d/heartbeat"; echo held; else echo lost; fi`]));
+    if (r.code !== 0) throw new AppError('ssh.exec_failed', { host: this.conn.target.host });
+    return r.stdout.trim() === 'held' ? 'held' : 'lost';
+  }
+
+  /** The lock as it is now (null when free). */
+  async readLock(): Promise<LockHolder | null> {
+    const r = await this.root(this.lockScript(['if [ -d "$d" ]; then printf \'held %s\\n\' "$(age)"; cat "$d/owner.json" 2>/dev/null || true; fi']));
+    const parsed = parseHolder(r.stdout);
+    return parsed === 'none' ? null : parsed;
   }
 
   /** After the user confirmed that nobody else is deploying. */
   async breakLock(): Promise<void> {
-    await this.root(`rm -rf ${shQuote(`${this.layout.stateDir}/lock`)}`);
+    await this.root(this.lockScript(['rm -rf "$d"']));
   }
 
   // ---- journal -----------------------------------------------------------------------------------
@@ -128,12 +254,21 @@ export class Remote {
     return r.stdout.trim() === '' ? null : r.stdout;
   }
 
-  /** The journal holds step ids, states and times only, never secrets: a here-document is fine. */
-  async writeJournal(json: string): Promise<void> {
+  /**
+   * The journal holds step ids, states and times only, never secrets: a here-document is fine. With
+   * `lockId`, it is written only while that lock id holds the server's lock (checked in the same script,
+   * under the lock mutex): a run whose lock was taken over gets 'lost' and writes nothing.
+   */
+  async writeJournal(json: string, lockId?: string): Promise<'written' | 'lost'> {
     const path = `${this.layout.stateDir}/journal.json`;
     const tmp = shQuote(`${path}.tmp`);
-    const r = await this.root(['set -eu', `mkdir -p ${shQuote(this.layout.stateDir)}`, heredocTo(tmp, json).trimEnd(), `mv -f ${tmp} ${shQuote(path)}`].join('\n'));
+    const write = [heredocTo(tmp, json).trimEnd(), `mv -f ${tmp} ${shQuote(path)}`];
+    const script = lockId
+      ? this.lockScript([`if ! grep -qF ${shQuote(holderPattern({ lockId, runId: lockId }))} "$d/owner.json" 2>/dev/null; then echo lost; exit 0; fi`, ...write, 'echo written'])
+      : ['set -eu', `mkdir -p ${shQuote(this.layout.stateDir)}`, ...write, 'echo written'].join('\n');
+    const r = await this.root(script);
     if (r.code !== 0) throw new AppError('ssh.upload_failed', { host: this.conn.target.host, path, reason: lastLine(r.stderr) });
+    return r.stdout.trim() === 'lost' ? 'lost' : 'written';
   }
 
   // ---- detached jobs -----------------------------------------------------------------------------
@@ -192,6 +327,21 @@ export class Remote {
     // `kill -TERM -PGID` (dash's kill takes no `--`): the job runs in its own session, so its pid is
     // its process group and this reaches everything it started.
     await this.run({ script: `if [ -f ${d}/pid ] && [ ! -f ${d}/exit ]; then kill -TERM -"$(cat ${d}/pid)" 2>/dev/null || true; fi`, as });
+  }
+}
+
+/** `held <age>` then owner.json; 'none' when there is no owner file, null when it cannot be read. */
+function parseHolder(stdout: string): LockHolder | 'none' | null {
+  const [head, ...rest] = stdout.split('\n');
+  const m = /^held (\d+)/u.exec(head ?? '');
+  if (!m) return 'none';
+  const body = rest.join('\n').trim();
+  if (body === '') return 'none';
+  try {
+    const owner = lockOwnerSchema.safeParse(JSON.parse(body));
+    return owner.success ? { ...owner.data, heartbeatAgeSeconds: Number(m[1]) } : null;
+  } catch {
+    return null;
   }
 }
 

@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors';
 import type { ExecResult } from '../ssh/connection';
 import { parseRemoteJournal, JOURNAL_VERSION, type Journal, type LocalJournalStore, type StepRecord } from './journal';
 import type { Remote } from './remote';
+import { currentProcess, localRuns, newLockId, type ProcessIdentity } from './run-identity';
 import type { Action, RemoteCommand, Step, StepState } from './types';
 
 // Runs a list of steps on one server: lock, journal, check → apply → verify, detached long work,
@@ -27,7 +28,10 @@ export interface RunnerDeps {
   remote: Remote;
   journals: LocalJournalStore;
   profileId: string;
-  owner: { owner: string; machine: string };
+  /** Who runs: the user, the computer's name, and its lock id (run-identity.ts machineId). */
+  owner: { owner: string; machine: string; machineId?: string };
+  /** The server lock: heartbeat period and staleness (defaults 20 s / 90 s); tests shorten them. */
+  lock?: { heartbeatMs?: number; staleAfterSeconds?: number; process?: ProcessIdentity; processAlive?: (id: ProcessIdentity) => boolean };
   /** Masks every registered secret; applied to every line before it leaves the engine. */
   redact: (text: string) => string;
   /**
@@ -81,39 +85,88 @@ export class StepRunner {
     const hash = planHash(steps);
     this.journal = await this.resumableJournal(hash, opts.fresh ?? false);
     const runId = this.journal.runId;
-    const lock = await remote.acquireLock({ runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() });
-    if (!lock.ok) {
-      throw new AppError('deploy.locked', {
-        owner: lock.holder?.owner ?? '?',
-        machine: lock.holder?.machine ?? '?',
-        since: lock.holder?.since ?? '?',
-        runId: lock.holder?.runId ?? '?',
-      });
+    // One lock per run attempt: a second run of the same journal (another window, web mode beside the CLI)
+    // has its own lock id and is refused while this one runs.
+    const lockId = newLockId();
+    const me = this.deps.lock?.process ?? currentProcess();
+    localRuns.add(lockId);
+    let heartbeat: ReturnType<typeof setInterval> | null = null;
+    try {
+      const lock = await remote.acquireLock(
+        { runId, lockId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString(), ...(this.deps.owner.machineId ? { machineId: this.deps.owner.machineId } : {}), pid: me.pid, processStart: me.start },
+        { staleAfterSeconds: this.deps.lock?.staleAfterSeconds, processAlive: this.deps.lock?.processAlive },
+      );
+      if (!lock.ok) {
+        throw new AppError('deploy.locked', {
+          owner: lock.holder?.owner ?? '?',
+          machine: lock.holder?.machine ?? '?',
+          since: lock.holder?.since ?? '?',
+          runId: lock.holder?.runId ?? '?',
+          holder: lock.reason === 'alive_here' ? 'this_computer' : 'other',
+        });
+      }
+      this.lockId = lockId;
+      if (lock.takenOver) this.log('lock', 'engine', `resuming: the lock of run ${lock.takenOver.holder.runId} was taken over (${lock.takenOver.reason.replace(/_/g, ' ')})`);
+      heartbeat = setInterval(() => void this.beat(), this.deps.lock?.heartbeatMs ?? 20_000);
+      heartbeat.unref?.();
+      return await this.runLocked(steps, opts, runId, startTrips);
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      localRuns.delete(lockId);
     }
+  }
+
+  private lockId: string | null = null;
+  private lockLost = false;
+  private beating = false;
+  private heartbeats = 0;
+
+  /** Tells the server this run still holds the lock; notices when it no longer does. */
+  private async beat(): Promise<void> {
+    if (this.beating || this.lockLost || !this.lockId || this.deps.remote.conn.isClosed) return;
+    this.beating = true;
+    try {
+      this.heartbeats++;
+      if ((await this.deps.remote.heartbeat(this.lockId)) === 'lost') this.lockLost = true;
+    } catch {
+      /* a lost connection shows up in the step that is running */
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async runLocked(steps: Step[], opts: RunOptions, runId: string, startTrips: number): Promise<RunResult> {
+    const { remote } = this.deps;
+    const journal = this.journal!;
     let failedStep: string | null = null;
     let error: AppError | null = null;
     let outcome: RunResult['outcome'] = 'succeeded';
     try {
-      this.journal.outcome = 'running';
+      journal.outcome = 'running';
       await this.saveLocal();
       for (const step of steps) {
+        if (this.lockLost) throw new AppError('deploy.lock_lost', { runId });
         if (opts.signal?.aborted) throw new AppError('deploy.cancelled');
         await this.runStep(step, opts.signal);
       }
     } catch (e) {
       error = e instanceof AppError ? e : new AppError('internal.unexpected', { method: 'deploy' });
+      if (this.lockLost && error.code !== 'deploy.lock_lost') error = new AppError('deploy.lock_lost', { runId });
       outcome = error.code === 'deploy.cancelled' ? 'cancelled' : 'failed';
-      failedStep = Object.entries(this.journal.steps).find(([, r]) => r.state === 'running' || r.state === 'failed' || r.state === 'cancelled')?.[0] ?? null;
+      failedStep = Object.entries(journal.steps).find(([, r]) => r.state === 'running' || r.state === 'failed' || r.state === 'cancelled')?.[0] ?? null;
     }
+    const roundTrips = () => remote.conn.roundTrips - startTrips - this.heartbeats;
+    // Another run holds the server now: it owns the journals; this one writes nothing more.
+    if (this.lockLost) return { runId, outcome, failedStep, error, roundTrips: roundTrips() };
     // The server must learn the outcome and get its lock back. If the connection is gone, even after
     // the last step, the run is not finished: it stays resumable, and the next run completes it.
     let finalized = false;
     if (!remote.conn.isClosed) {
-      this.journal.outcome = outcome;
-      this.journal.finishedAt = this.now().toISOString();
+      journal.outcome = outcome;
+      journal.finishedAt = this.now().toISOString();
       try {
         await this.saveRemote();
-        if (error?.code !== 'ssh.disconnected') await remote.releaseLock(runId);
+        if (error?.code !== 'ssh.disconnected') await remote.releaseLock(this.lockId!);
         finalized = true;
       } catch {
         /* handled below */
@@ -123,10 +176,10 @@ export class StepRunner {
       error = new AppError('ssh.disconnected', { host: remote.conn.target.host });
       outcome = 'failed';
     }
-    this.journal.outcome = outcome;
-    this.journal.finishedAt = this.now().toISOString();
+    journal.outcome = outcome;
+    journal.finishedAt = this.now().toISOString();
     await this.saveLocal();
-    return { runId, outcome, failedStep, error, roundTrips: remote.conn.roundTrips - startTrips };
+    return { runId, outcome, failedStep, error, roundTrips: roundTrips() };
   }
 
   /** The unfinished run to resume (newest of local and server journals for the same plan), or a new one. */
@@ -176,11 +229,18 @@ export class StepRunner {
   }
 
   private async saveLocal(): Promise<void> {
+    if (this.lockLost) throw new AppError('deploy.lock_lost', { runId: this.journal!.runId });
     await this.deps.journals.write(this.journal!);
   }
 
+  /** Only while this run holds the lock (checked on the server in the same script): never over a successor's journal. */
   private async saveRemote(): Promise<void> {
-    await this.deps.remote.writeJournal(JSON.stringify(this.journal));
+    if (this.lockLost) throw new AppError('deploy.lock_lost', { runId: this.journal!.runId });
+    const held = await this.deps.remote.writeJournal(JSON.stringify(this.journal), this.lockId ?? undefined);
+    if (held === 'lost') {
+      this.lockLost = true;
+      throw new AppError('deploy.lock_lost', { runId: this.journal!.runId });
+    }
   }
 
   private log(stepId: string, stream: LogEvent['stream'], text: string): void {

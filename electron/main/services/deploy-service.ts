@@ -8,6 +8,7 @@ import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
 import { renderPlan } from '../engine/plan';
 import { Remote } from '../engine/remote';
+import { machineId } from '../engine/run-identity';
 import { StepRunner, type RunResult } from '../engine/runner';
 import { buildComposeSteps } from '../engine/steps/compose-plan';
 import { checkoutDir, joinPath } from '../engine/steps/shell';
@@ -238,7 +239,7 @@ export class DeployService {
         remote: new Remote(conn, privilege, layout),
         journals: this.journals,
         profileId: profile.id,
-        owner: { owner: userInfo().username, machine: hostname() },
+        owner: { owner: userInfo().username, machine: hostname(), machineId: await machineId(this.deps.dataDir) },
         redact: (t) => this.deps.log.redact(t),
         redactStream: () => this.deps.log.streamRedactor(),
         onStep: (e) => {
