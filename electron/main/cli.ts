@@ -18,6 +18,7 @@ import { dispatch } from './ipc/dispatcher';
 import { detectRecipe, githubSource, localFolderSource, type Recipe } from './recipe/detect';
 import { createHandlers } from './services/handlers';
 import { Logger } from './log';
+import { githubTokenFromEnv } from './github/token-hosts';
 import { endpointsFromEnv } from './services/endpoints';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
@@ -194,18 +195,21 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
           exitCode = 2;
           return;
         }
-        const client = new GitHubClient({ baseUrl: endpointsFromEnv(process.env).github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, token: process.env.GITHUB_TOKEN });
+        // The token of the repository's host only (GITHUB_TOKEN for github.com, GH_ENTERPRISE_TOKEN for GH_HOST).
+        const token = githubTokenFromEnv(parsed.repo.host, process.env);
         const repo = { owner: parsed.repo.owner, name: parsed.repo.name };
         try {
+          const override = endpointsFromEnv(process.env).github?.apiBaseUrl;
+          const client = new GitHubClient({ baseUrl: override ?? parsed.repo.apiBaseUrl, ...(token ? { token } : {}), allowLoopbackHttp: override !== undefined });
           const ref = opts.ref ?? (await client.defaultRef(repo)).ref;
           recipe = await detectRecipe(githubSource(client, repo, ref));
+          requests = client.requestCount;
         } catch (error) {
           const e = error instanceof AppError ? error : new AppError('github.unavailable', {});
           err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n${t('cli.remedy')}: ${t(`remedies.${e.remedy}`, e.params)}\n`);
           exitCode = 2;
           return;
         }
-        requests = client.requestCount;
       }
       if (opts.json) return out(`${JSON.stringify(recipe, null, 2)}\n`);
       out(describeRecipe(recipe, t, requests));

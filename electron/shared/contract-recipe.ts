@@ -22,14 +22,15 @@ export const repoOverviewSchema = z.object({
 export type RepoOverview = z.infer<typeof repoOverviewSchema>;
 
 export const recipeMethods = {
-  'github.status': method(empty, z.object({ signedIn: z.boolean(), persistent: z.boolean(), waiting: z.boolean() })),
+  // `url`: the repository whose host to ask about (github.com without one): each host has its own token.
+  'github.status': method(z.object({ url: repoUrl.optional() }).strict(), z.object({ signedIn: z.boolean(), persistent: z.boolean(), waiting: z.boolean(), host: z.string().optional() })),
   // The token travels in this call only; it is never sent back.
   'github.setToken': method(
     z.object({ token: z.string().min(1).max(300), url: repoUrl.optional() }).strict(),
     z.object({ signedIn: z.literal(true), persistent: z.boolean() }),
     true,
   ),
-  'github.forget': method(empty, z.object({ forgotten: z.literal(true) }), true),
+  'github.forget': method(z.object({ url: repoUrl.optional() }).strict(), z.object({ forgotten: z.literal(true) }), true),
   // `url`: the repository to read, so a GitHub Enterprise host signs in on its own site.
   'github.deviceStart': method(z.object({ url: repoUrl.optional() }).strict(), z.object({ userCode: z.string(), verificationUri: z.string(), expiresIn: z.number(), interval: z.number() })),
   'github.deviceCancel': method(empty, z.object({ cancelled: z.boolean() })),

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const client = (token?: string) => new GitHubClient({ baseUrl: fake.url, retryAfterBaseMs: 10, ...(token ? { token } : {}) });
+const client = (token?: string) => new GitHubClient({ baseUrl: fake.url, allowLoopbackHttp: true, retryAfterBaseMs: 10, ...(token ? { token } : {}) });
 const koprogo = { owner: 'gilmry', name: 'koprogo' };
 
 async function failure(p: Promise<unknown>): Promise<GitHubError> {
@@ -93,7 +93,7 @@ describe('GitHubClient against the fake', () => {
     expect(e.params.resetAt).toEqual(expect.any(String));
     // GitHub's reset is in 1 s: the client waits (reset + 1 s, real time) and retries once.
     fake.setRateLimit(0, 1);
-    const c = new GitHubClient({ baseUrl: fake.url });
+    const c = new GitHubClient({ baseUrl: fake.url, allowLoopbackHttp: true });
     expect((await c.getRepo(koprogo)).name).toBe('koprogo');
     expect(c.requestCount).toBeGreaterThanOrEqual(2);
     fake.setRateLimit(5000);
@@ -119,31 +119,31 @@ describe('GitHubClient against the fake', () => {
 
 describe('device flow', () => {
   it('pending → slow_down → success, adding 5 s on slow_down', async () => {
-    const device = await startDeviceFlow('Iv1.test', 'repo', { baseUrl: fake.url });
+    const device = await startDeviceFlow('Iv1.test', 'repo', { baseUrl: fake.url, allowLoopbackHttp: true });
     expect(device).toMatchObject({ userCode: expect.stringMatching(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/u), verificationUri: 'https://github.com/login/device', interval: 5 });
     fake.scriptDevicePolls(['authorization_pending', 'slow_down', 'authorization_pending', 'success']);
     const waits: number[] = [];
-    const token = await pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, sleep: async (ms) => void waits.push(ms) });
+    const token = await pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, allowLoopbackHttp: true, sleep: async (ms) => void waits.push(ms) });
     expect(waits).toEqual([5000, 5000, 10000, 10000]);
     expect(token.accessToken).toMatch(/^gho_/u);
     expect((await client(token.accessToken).getRepo({ owner: 'acme', name: 'koprogo-private' })).private).toBe(true);
   });
 
   it('expired and denied', async () => {
-    const device = await startDeviceFlow('Iv1.test', 'repo', { baseUrl: fake.url });
+    const device = await startDeviceFlow('Iv1.test', 'repo', { baseUrl: fake.url, allowLoopbackHttp: true });
     const sleep = async () => {};
     fake.scriptDevicePolls(['authorization_pending', 'expired_token']);
-    expect((await failure(pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, sleep }))).intendedCode).toBe('github.device_expired');
+    expect((await failure(pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, allowLoopbackHttp: true, sleep }))).intendedCode).toBe('github.device_expired');
     fake.scriptDevicePolls(['access_denied']);
-    expect((await failure(pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, sleep }))).intendedCode).toBe('github.device_denied');
+    expect((await failure(pollDeviceFlow({ clientId: 'Iv1.test', device, baseUrl: fake.url, allowLoopbackHttp: true, sleep }))).intendedCode).toBe('github.device_denied');
     // The local deadline too, when GitHub keeps saying "pending".
     fake.scriptDevicePolls([]);
     let t = 0;
-    const e = await failure(pollDeviceFlow({ clientId: 'Iv1.test', device: { ...device, expiresIn: 12 }, baseUrl: fake.url, sleep: async (ms) => void (t += ms), now: () => t }));
+    const e = await failure(pollDeviceFlow({ clientId: 'Iv1.test', device: { ...device, expiresIn: 12 }, baseUrl: fake.url, allowLoopbackHttp: true, sleep: async (ms) => void (t += ms), now: () => t }));
     expect(e.intendedCode).toBe('github.device_expired');
   });
 
   it('refuses an unknown client id', async () => {
-    expect((await failure(startDeviceFlow('Iv1.other', 'repo', { baseUrl: fake.url }))).intendedCode).toBe('github.unauthorized');
+    expect((await failure(startDeviceFlow('Iv1.other', 'repo', { baseUrl: fake.url, allowLoopbackHttp: true }))).intendedCode).toBe('github.unauthorized');
   });
 });

@@ -5,7 +5,16 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { z } from 'zod';
+import { credentialFetch, isCredentialSafeUrl, originOf } from '../security/credential-fetch';
 import { GitHubError, toGitHubError } from './errors';
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url.slice(0, 100);
+  }
+}
 
 const GitHubOctokit = Octokit.plugin(retry, throttling);
 type GitHubOctokitInstance = InstanceType<typeof GitHubOctokit>;
@@ -29,6 +38,8 @@ export interface GitHubClientOptions {
   retryAfterBaseMs?: number;
   fetch?: typeof globalThis.fetch;
   userAgent?: string;
+  /** `baseUrl` is an explicit test override: plain http to 127.0.0.1 may carry the token (the local fake). */
+  allowLoopbackHttp?: boolean;
 }
 
 export interface RepoInfo {
@@ -112,14 +123,20 @@ export class GitHubClient {
   private requests = 0;
 
   constructor(opts: GitHubClientOptions = {}) {
-    const baseFetch = opts.fetch ?? globalThis.fetch;
+    const baseUrl = (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/u, '');
+    // The token goes to this API root only (never over plain http, except to the loopback test fake), and
+    // never with a pagination link, a redirect or any other request to another origin.
+    const loopback = { allowLoopbackHttp: opts.allowLoopbackHttp === true };
+    if (opts.token && !isCredentialSafeUrl(baseUrl, loopback)) throw new GitHubError('client', 'github.insecure_http', { host: hostOf(baseUrl) });
+    const apiOrigin = originOf(baseUrl);
+    const baseFetch = credentialFetch({ allowedOrigins: opts.token && apiOrigin ? [apiOrigin] : [], ...loopback, fetch: opts.fetch ?? globalThis.fetch });
     const maxWait = opts.maxRateLimitWaitSeconds ?? 60;
     const rateRetries = opts.rateLimitRetries ?? 2;
     const base = opts.retryAfterBaseMs ?? 1000;
     const wantRetry = (retryAfter: number, _o: unknown, _k: unknown, retryCount: number): boolean => retryCount < rateRetries && retryAfter <= maxWait;
     this.octokit = new GitHubOctokit({
       ...(opts.token ? { auth: opts.token } : {}),
-      baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/u, ''),
+      baseUrl,
       userAgent: opts.userAgent ?? 'koprogo-deploy',
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
       request: {

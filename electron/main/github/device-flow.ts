@@ -1,12 +1,15 @@
 // GitHub's OAuth device flow (https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow):
 // ask for a user code, show it, poll until the user approves. The base URL is injectable (fake in tests).
 import { z } from 'zod';
+import { isCredentialSafeUrl } from '../security/credential-fetch';
 import { GitHubError } from './errors';
 
 export interface DeviceFlowOptions {
   /** `https://github.com` (default) or the GitHub Enterprise web host. */
   baseUrl?: string;
   fetch?: typeof globalThis.fetch;
+  /** `baseUrl` is an explicit test override: plain http to 127.0.0.1 allowed (the local fake). */
+  allowLoopbackHttp?: boolean;
 }
 
 export interface DeviceCode {
@@ -45,12 +48,16 @@ const tokenSchema = z.union([
 
 async function post(method: string, opts: DeviceFlowOptions, path: string, form: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
   const base = (opts.baseUrl ?? 'https://github.com').replace(/\/+$/u, '');
+  // The device code and the token that comes back are credentials: never over plain http (but the loopback test fake).
+  if (!isCredentialSafeUrl(base, opts)) throw new GitHubError(method, 'github.insecure_http', { host: base.replace(/^[a-z]+:\/\//u, '').slice(0, 100) });
   let res: Response;
   try {
     res = await (opts.fetch ?? globalThis.fetch)(`${base}${path}`, {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(form).toString(),
+      // A redirect would carry the device code elsewhere: GitHub answers these endpoints directly.
+      redirect: 'error',
       ...(signal ? { signal } : {}),
     });
   } catch (err) {

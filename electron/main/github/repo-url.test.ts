@@ -52,3 +52,32 @@ describe('parseRepoUrl', () => {
     expect(r.ok && r.repo.webUrl).toBe('https://github.com/gilmry/koprogo');
   });
 });
+
+describe('credentials in an address', () => {
+  // They would be saved in the profile, shown in the plan and put on the server's git command line.
+  it.each(['https://x-access-token:ghp_abc123@github.com/acme/app', 'https://ghp_abc123@github.com/acme/app', 'http://user:pw@ghe.example.com/acme/app', 'ssh://git:pw@github.com/acme/app'])('refuses %s', (input) => {
+    expect(parseRepoUrl(input)).toEqual({ ok: false, reason: 'credentials_in_url' });
+  });
+  it('accepts the SSH user of a clone address', () => {
+    expect(parseRepoUrl('ssh://git@github.com/acme/app.git').ok).toBe(true);
+    expect(parseRepoUrl('git@github.com:acme/app.git').ok).toBe(true);
+  });
+});
+
+describe('tokens per host', () => {
+  it('names each host’s token apart, github.com keeping its old name', async () => {
+    const { tokenSecretName, githubTokenFromEnv } = await import('./token-hosts');
+    expect(tokenSecretName('github.com')).toBe('github.token');
+    expect(tokenSecretName('WWW.GitHub.com')).toBe('github.token');
+    expect(tokenSecretName('ghe.example.com:8443')).toBe('github.token.ghe.example.com_8443');
+    const env = { GITHUB_TOKEN: 'a', GH_HOST: 'ghe.example.com', GH_ENTERPRISE_TOKEN: 'b' };
+    expect(githubTokenFromEnv('github.com', env)).toBe('a');
+    expect(githubTokenFromEnv('ghe.example.com', env)).toBe('b');
+    expect(githubTokenFromEnv('127.0.0.1:9999', env)).toBeUndefined();
+  });
+
+  it('never starts the device flow over plain http (the device code and the token are credentials)', async () => {
+    const { startDeviceFlow } = await import('./device-flow');
+    await expect(startDeviceFlow('Iv1.x', 'repo', { baseUrl: 'http://ghe.example.com' })).rejects.toMatchObject({ code: 'github.insecure_http' });
+  });
+});

@@ -18,7 +18,9 @@ export type RepoUrlProblem =
   | 'invalid_host'
   | 'missing_owner_or_name'
   | 'invalid_owner'
-  | 'invalid_name';
+  | 'invalid_name'
+  /** `https://user:token@…`: a credential in an address would be stored, shown in the plan and put on a command line. */
+  | 'credentials_in_url';
 
 export type RepoUrlResult = { ok: true; repo: RepoLocation } | { ok: false; reason: RepoUrlProblem };
 
@@ -55,6 +57,8 @@ export function parseRepoUrl(input: string): RepoUrlResult {
     } catch {
       return { ok: false, reason: 'invalid_host' };
     }
+    // A user name is normal for SSH (git@); anything else in the user part is a credential.
+    if (url.password !== '' || ((scheme === 'http' || scheme === 'https') && url.username !== '')) return { ok: false, reason: 'credentials_in_url' };
     // ssh://git@host:22/… : the SSH port says nothing about the web host.
     const host = scheme === 'http' || scheme === 'https' ? url.host : url.hostname;
     return build(host, decodeURIComponent(url.pathname), scheme === 'http' ? 'http' : 'https');

@@ -8,6 +8,7 @@ import type { EventName, EventPayload, MethodOutput } from '../../shared/contrac
 import type { CreateStage, ProviderKind } from '../../shared/contract-providers';
 import { AppError, type ErrorEnvelope } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
+import { isCredentialSafeUrl } from '../security/credential-fetch';
 import { getPhase, type PhaseId } from '../../shared/phases';
 import type { Logger } from '../log';
 import type { HetznerClientOptions } from '../providers/hetzner/client';
@@ -47,8 +48,9 @@ export interface ProviderEndpoints {
  */
 export function providerEndpointsFromEnv(env: NodeJS.ProcessEnv): ProviderEndpoints {
   const out: ProviderEndpoints = {};
-  if (env.KOPROGO_HETZNER_API_URL) out.hetznerApiUrl = env.KOPROGO_HETZNER_API_URL;
-  if (env.KOPROGO_OVH_API_URL) out.ovhApiUrl = env.KOPROGO_OVH_API_URL;
+  // The tokens follow these roots: https only (or the loopback fake of the tests), else the variable is ignored.
+  if (env.KOPROGO_HETZNER_API_URL && isCredentialSafeUrl(env.KOPROGO_HETZNER_API_URL, { allowLoopbackHttp: true })) out.hetznerApiUrl = env.KOPROGO_HETZNER_API_URL;
+  if (env.KOPROGO_OVH_API_URL && isCredentialSafeUrl(env.KOPROGO_OVH_API_URL)) out.ovhApiUrl = env.KOPROGO_OVH_API_URL;
   if (env.KOPROGO_OVH_CA_FILE) out.ovhCa = readFileSync(env.KOPROGO_OVH_CA_FILE, 'utf8');
   const port = Number(env.KOPROGO_PROVIDER_SSH_PORT);
   if (Number.isInteger(port) && port > 0 && port < 65536) out.sshPort = port;

@@ -7,9 +7,9 @@ export function recipeHandlers(ctx: HandlerContext): DomainHandlers<typeof recip
   const recipes: RecipeService = ctx.recipes;
   return {
     'github.installDeployKey': async ({ profileId, url }) => recipes.installDeployKey(profileId, url),
-    'github.status': async () => recipes.githubStatus(),
+    'github.status': async ({ url }) => recipes.githubStatus(url),
     'github.setToken': async ({ token, url }) => recipes.setToken(token, url),
-    'github.forget': async () => recipes.forgetToken(),
+    'github.forget': async ({ url }) => recipes.forgetToken(url),
     'github.deviceStart': async ({ url }) => recipes.startDevice(url),
     'github.deviceCancel': async () => ({ cancelled: recipes.cancelDevice() }),
     'repo.inspect': async ({ url }) => recipes.inspect(url),

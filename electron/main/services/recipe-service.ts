@@ -14,6 +14,7 @@ import { GitHubClient, type RepoId } from '../github/client';
 import { pollDeviceFlow, startDeviceFlow, type DeviceCode } from '../github/device-flow';
 import { GitHubError } from '../github/errors';
 import { parseRepoUrl } from '../github/repo-url';
+import { GITHUB_COM_TOKEN_SECRET, normalizeGitHubHost, tokenSecretName } from '../github/token-hosts';
 import { buildConfigForm, renderConfig } from '../recipe/config-form';
 import { detectRecipe, githubSource, type RecipeSource } from '../recipe/detect';
 import { checkDomains, domainExists } from '../recipe/dns-check';
@@ -22,8 +23,8 @@ import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
 import { secretName } from './deploy-service';
 
-/** The secret-store name of the GitHub token (one per user of this computer, not per profile). */
-export const GITHUB_TOKEN_SECRET = 'github.token';
+/** The secret-store name of the github.com token; GitHub Enterprise hosts have their own (github/token-hosts.ts). */
+export const GITHUB_TOKEN_SECRET = GITHUB_COM_TOKEN_SECRET;
 
 /**
  * The OAuth App the device flow signs in with. Device flow needs a registered OAuth App with "Enable Device Flow";
@@ -96,24 +97,39 @@ export class RecipeService {
 
   // ---- GitHub sign-in --------------------------------------------------------------------------------------
 
-  async githubStatus(): Promise<{ signedIn: boolean; persistent: boolean; waiting: boolean }> {
-    return { signedIn: (await this.deps.secrets.get(GITHUB_TOKEN_SECRET)) !== null, persistent: this.deps.secrets.persistent, waiting: this.device !== null };
+  /** The GitHub host an address is on (github.com without one). */
+  private hostOf(url?: string): string {
+    return url ? this.locate(url).host : 'github.com';
   }
 
-  /** A fine-grained or classic token pasted by the user: checked against the API before it is kept. */
+  private tokenFor(host: string): Promise<string | null> {
+    return this.deps.secrets.get(tokenSecretName(host));
+  }
+
+  /** Signed in to the host of `url` (github.com without one): each host has its own token. */
+  async githubStatus(url?: string): Promise<{ signedIn: boolean; persistent: boolean; waiting: boolean; host: string }> {
+    const host = this.hostOf(url);
+    return { signedIn: (await this.tokenFor(host)) !== null, persistent: this.deps.secrets.persistent, waiting: this.device !== null, host };
+  }
+
+  /**
+   * A fine-grained or classic token pasted by the user, for the host of `probeUrl` (github.com without one):
+   * checked against that host's API (over https) before it is kept, under that host's name.
+   */
   async setToken(token: string, probeUrl?: string): Promise<{ signedIn: true; persistent: boolean }> {
     const t = token.trim();
     if (!/^[A-Za-z0-9_]{20,255}$/.test(t)) throw new AppError('github.unauthorized', { reason: 'token_format' });
-    const apiBaseUrl = this.deps.github?.apiBaseUrl ?? (probeUrl ? this.locate(probeUrl).apiBaseUrl : 'https://api.github.com');
-    const client = new GitHubClient({ baseUrl: apiBaseUrl, token: t, retries: 1 });
+    const { apiBaseUrl, host } = probeUrl ? this.locate(probeUrl) : { apiBaseUrl: this.deps.github?.apiBaseUrl ?? 'https://api.github.com', host: 'github.com' };
+    const client = new GitHubClient({ baseUrl: apiBaseUrl, token: t, retries: 1, ...this.overrideTrust() });
     await client.checkToken();
-    await this.deps.secrets.set(GITHUB_TOKEN_SECRET, t);
+    await this.deps.secrets.set(tokenSecretName(host), t);
     return { signedIn: true, persistent: this.deps.secrets.persistent };
   }
 
-  async forgetToken(): Promise<{ forgotten: true }> {
+  /** Forgets the token of the host of `url` (github.com without one). */
+  async forgetToken(url?: string): Promise<{ forgotten: true }> {
     this.cancelDevice();
-    await this.deps.secrets.delete(GITHUB_TOKEN_SECRET);
+    await this.deps.secrets.delete(tokenSecretName(this.hostOf(url)));
     return { forgotten: true };
   }
 
@@ -121,9 +137,9 @@ export class RecipeService {
   async startDevice(url?: string): Promise<{ userCode: string; verificationUri: string; expiresIn: number; interval: number }> {
     this.cancelDevice();
     const parsed = url ? parseRepoUrl(url) : null;
-    const host = parsed?.ok ? parsed.repo.host.toLowerCase() : 'github.com';
+    const host = normalizeGitHubHost(parsed?.ok ? parsed.repo.host : 'github.com');
     const webBase = host === 'github.com' || host === 'www.github.com' ? 'https://github.com' : `https://${host}`;
-    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase };
+    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase, allowLoopbackHttp: this.deps.github?.webBaseUrl !== undefined };
     const clientId = this.deps.github?.clientId ?? DEFAULT_GITHUB_CLIENT_ID;
     const code = await startDeviceFlow(clientId, DEVICE_SCOPE, opts);
     const abort = new AbortController();
@@ -132,7 +148,8 @@ export class RecipeService {
     void pollDeviceFlow({ ...opts, clientId, device: code, signal: abort.signal, onPoll: (state, interval) => this.deps.emit('github.signIn', { state: state === 'slow_down' ? 'slow_down' : 'pending', interval }) })
       .then(async (token) => {
         if (abort.signal.aborted) return;
-        await this.deps.secrets.set(GITHUB_TOKEN_SECRET, token.accessToken);
+        // The token is for the host the user signed in to, and only for it.
+        await this.deps.secrets.set(tokenSecretName(host), token.accessToken);
         this.deps.emit('github.signIn', { state: 'signed_in', interval: null });
       })
       .catch((err: unknown) => {
@@ -158,18 +175,29 @@ export class RecipeService {
   private locate(url: string): { repo: RepoId; apiBaseUrl: string; host: string } {
     const parsed = parseRepoUrl(url);
     if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
-    return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, host: parsed.repo.host };
+    return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, host: normalizeGitHubHost(parsed.repo.host) };
   }
 
-  private async client(apiBaseUrl: string): Promise<GitHubClient> {
-    const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
-    return new GitHubClient({ baseUrl: apiBaseUrl, ...(token ? { token } : {}) });
+  /**
+   * A client for the repository at `url`: with the token of that repository's host when the user signed in
+   * there, anonymous otherwise — a github.com token never goes to another host. The token is never sent over
+   * plain http (GitHubClient refuses it; an explicit test override on 127.0.0.1 aside).
+   */
+  private async client(url: string): Promise<GitHubClient> {
+    const { apiBaseUrl, host } = this.locate(url);
+    const token = await this.tokenFor(host);
+    return new GitHubClient({ baseUrl: apiBaseUrl, ...(token ? { token } : {}), ...this.overrideTrust() });
+  }
+
+  /** Only the explicit endpoint override (the local fake in tests) may be plain http on 127.0.0.1. */
+  private overrideTrust(): { allowLoopbackHttp: boolean } {
+    return { allowLoopbackHttp: this.deps.github?.apiBaseUrl !== undefined };
   }
 
   /** The repository, its releases / tags / branches and the version to propose (the latest release). */
   async inspect(url: string): Promise<RepoOverview> {
-    const { repo, apiBaseUrl } = this.locate(url);
-    const client = await this.client(apiBaseUrl);
+    const { repo } = this.locate(url);
+    const client = await this.client(url);
     const [info, refs, defaultRef] = await Promise.all([client.getRepo(repo), client.listRefs(repo), client.defaultRef(repo)]);
     const releases = refs.releases
       .filter((r) => !r.draft)
@@ -197,10 +225,11 @@ export class RecipeService {
   async installDeployKey(profileId: string, url: string): Promise<{ publicKey: string; knownHosts: string; keyId: number }> {
     if (!this.deps.repoKeys) throw new AppError('internal.unexpected', { method: 'github.installDeployKey' });
     const { repo, apiBaseUrl, host } = this.locate(url);
-    const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
-    if (!token) throw new AppError('github.unauthorized', { reason: 'sign_in' });
+    // Signed in to this repository's host, with a token issued there.
+    const token = await this.tokenFor(host);
+    if (!token) throw new AppError('github.unauthorized', { reason: 'sign_in', host });
     const profile = await this.deps.profiles.get(profileId);
-    const client = new GitHubClient({ baseUrl: apiBaseUrl, token });
+    const client = new GitHubClient({ baseUrl: apiBaseUrl, token, ...this.overrideTrust() });
     const publicKey = (await this.deps.repoKeys.repoPublicKey(profileId)) ?? (await this.deps.repoKeys.generateRepoKey(profileId)).publicKey;
     // A key added earlier for this deployment (same repository) is replaced, not piled up.
     const previous = Number(profile.settings['repo.deployKeyId'] ?? '');
@@ -216,11 +245,11 @@ export class RecipeService {
     const id = Number(profile.settings['repo.deployKeyId'] ?? '');
     const url = profile.settings['repo.deployKeyUrl'] ?? profile.repo?.url;
     if (!url || !Number.isInteger(id) || id <= 0) return 'none';
-    const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
-    if (!token) return 'failed';
     try {
-      const { repo, apiBaseUrl } = this.locate(url);
-      return await new GitHubClient({ baseUrl: apiBaseUrl, token, retries: 1 }).deleteDeployKey(repo, id);
+      const { repo, apiBaseUrl, host } = this.locate(url);
+      const token = await this.tokenFor(host);
+      if (!token) return 'failed';
+      return await new GitHubClient({ baseUrl: apiBaseUrl, token, retries: 1, ...this.overrideTrust() }).deleteDeployKey(repo, id);
     } catch {
       return 'failed';
     }
@@ -242,8 +271,8 @@ export class RecipeService {
   /** Detects the recipe at `ref`, keeps it for the configuration form, and says which profile settings follow. */
   async detect(profileId: string, url: string, ref: string, overrides: RecipeOverrides = {}): Promise<{ recipe: Recipe; candidates: string[]; settings: Record<string, string> }> {
     await this.deps.profiles.get(profileId);
-    const { repo, apiBaseUrl } = this.locate(url);
-    const client = await this.client(apiBaseUrl);
+    const { repo } = this.locate(url);
+    const client = await this.client(url);
     const texts = new Map<string, string | null>();
     let files: string[] = [];
     const api = githubSource(client, repo, ref);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { HetznerError, isHetznerError, type HetznerApiFailure, type HetznerErrorCode } from './errors';
 import * as S from './schemas';
+import { credentialFetch, isCredentialSafeUrl } from '../../security/credential-fetch';
 
 export const HETZNER_API_URL = 'https://api.hetzner.cloud/v1';
 
@@ -153,7 +154,10 @@ export class HetznerClient {
 
   constructor(private readonly opts: HetznerClientOptions) {
     this.baseUrl = (opts.baseUrl ?? HETZNER_API_URL).replace(/\/+$/, '');
-    this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    // The token goes to the API root only: https (or the loopback fake a test names), never with a redirect
+    // elsewhere. A different root can only come from an explicit override (providerEndpointsFromEnv, tests).
+    if (!isCredentialSafeUrl(this.baseUrl, { allowLoopbackHttp: true })) throw new Error('The Hetzner API root must be an https address');
+    this.fetchImpl = credentialFetch({ allowedOrigins: [this.baseUrl], allowLoopbackHttp: true, fetch: opts.fetch ?? globalThis.fetch.bind(globalThis) });
     this.sleep = opts.sleep ?? defaultSleep;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
