@@ -9,7 +9,7 @@ import { LocalJournalStore } from '../engine/journal';
 import { renderPlan } from '../engine/plan';
 import { Remote } from '../engine/remote';
 import { machineId } from '../engine/run-identity';
-import { StepRunner, type RunResult } from '../engine/runner';
+import { StepRunner, type RunnerDeps, type RunResult } from '../engine/runner';
 import { buildComposeSteps } from '../engine/steps/compose-plan';
 import { checkoutDir, joinPath } from '../engine/steps/shell';
 import { shQuote } from '../ssh/quote';
@@ -240,17 +240,9 @@ export class DeployService {
         journals: this.journals,
         profileId: profile.id,
         owner: { owner: userInfo().username, machine: hostname(), machineId: await machineId(this.deps.dataDir) },
-        redact: (t) => this.deps.log.redact(t),
-        redactStream: () => this.deps.log.streamRedactor(),
-        onStep: (e) => {
-          if (this.active) this.active.runId = e.runId;
-          this.deps.emit('deploy.step', { profileId: profile.id, ...e });
-          this.deps.log.info(`deploy ${profile.id} step ${e.stepId} ${e.state}`);
-        },
-        onLog: (e) => {
-          this.deps.emit('deploy.log', { profileId: profile.id, ...e });
-          this.deps.log.info(`[${e.stepId}] ${e.line}`);
-        },
+        ...runnerOutput(profile.id, this.deps.log, this.deps.emit, (runId) => {
+          if (this.active) this.active.runId = runId;
+        }),
       });
       const result = await runner.run(steps, { signal: controller.signal, fresh });
       const publicHealth = result.outcome === 'succeeded' ? await this.publicHealth(profile, result.runId) : null;
@@ -303,6 +295,27 @@ export class DeployService {
       conn.close();
     }
   }
+}
+
+/**
+ * Where a run's output goes: redaction (line by line, and streams through the carry-over redactor), the
+ * `deploy.step` / `deploy.log` events and the log file. One function, so every front door — and the
+ * redaction property test — uses the same path.
+ */
+export function runnerOutput(profileId: string, log: Logger, emit: DeployServiceDeps['emit'], onRunId: (runId: string) => void = () => undefined): Pick<RunnerDeps, 'redact' | 'redactStream' | 'onStep' | 'onLog'> {
+  return {
+    redact: (t) => log.redact(t),
+    redactStream: () => log.streamRedactor(),
+    onStep: (e) => {
+      onRunId(e.runId);
+      emit('deploy.step', { profileId, ...e });
+      log.info(`deploy ${profileId} step ${e.stepId} ${e.state}`);
+    },
+    onLog: (e) => {
+      emit('deploy.log', { profileId, ...e });
+      log.info(`[${e.stepId}] ${e.line}`);
+    },
+  };
 }
 
 export function publicKeyOf(privateKey: string): string {

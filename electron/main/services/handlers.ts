@@ -18,14 +18,18 @@ import { RecipeService } from './recipe-service';
 
 export type { DomainHandlers, FrontDoor, HandlerContext, Handlers, ServiceDeps } from './handler-types';
 
+/** Every event leaves through this: whatever a service puts in a payload, registered secrets are masked. */
+export function redactedEmit(log: Logger, emit: ServiceDeps['emit']): ServiceDeps['emit'] {
+  return (event, payload) => emit(event, log.redactValue(payload));
+}
+
 export function createHandlers(deps: ServiceDeps): Handlers {
   const profiles = new ProfileStore(deps.dataDir);
   const settings = new SettingsStore(deps.dataDir);
   const wizard = new WizardStore(deps.dataDir);
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
-  // Every event leaves through here: whatever a service puts in a payload, registered secrets are masked.
-  const emit: ServiceDeps['emit'] = (event, payload) => deps.emit(event, log.redactValue(payload));
+  const emit = redactedEmit(log, deps.emit);
   const deploy = new DeployService({
     dataDir: deps.dataDir,
     profiles,
