@@ -24,6 +24,8 @@ export interface WebServer {
   /** The URL with the one-time token, to print for the user. */
   loginUrl: string;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** WebSocket clients connected now. */
+  readonly clients: number;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,10 @@ export interface WebServerOptions {
   staticDir: string;
   port?: number;
   log?: Logger;
+  /** A client whose unread frames pass this many bytes is disconnected (default 8 MB); the page reconnects. */
+  maxBufferedBytes?: number;
+  /** Headers of a request must arrive within this time (default 15 s): a client trickling them is cut off. */
+  headersTimeoutMs?: number;
 }
 
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
@@ -47,9 +53,24 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
   const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
 
+  const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+  /**
+   * Sends a frame unless the client stopped reading: events keep coming (logs, health samples) and would pile
+   * up in this process's memory without end. Such a client is disconnected; the page reconnects and reloads.
+   */
+  const send = (ws: WebSocket, frame: string): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + frame.length > maxBuffered) {
+      opts.log?.info(`web: a client that stopped reading (${ws.bufferedAmount} bytes waiting) was disconnected`);
+      sockets.delete(ws);
+      ws.terminate();
+      return;
+    }
+    ws.send(frame);
+  };
   const emit: WebServer['emit'] = (event, payload) => {
     const frame = JSON.stringify({ event, payload });
-    for (const ws of sockets) ws.send(frame);
+    for (const ws of sockets) send(ws, frame);
   };
   const handlers = opts.handlers(emit);
 
@@ -74,7 +95,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     res.end(JSON.stringify({ ok: false, error }));
   }
 
-  const server = createServer((req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? 15_000;
+  const server = createServer({ headersTimeout, requestTimeout: Math.max(headersTimeout, 60_000), connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
     void (async () => {
       const bad = refusal(req, req.method !== 'GET' && req.method !== 'HEAD');
       if (bad) return refuse(res, bad.status, bad.code);
@@ -132,6 +154,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   // is closed before buffering more, and the renderer reconnects.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket: Socket, head) => {
+    // A socket handed over for an upgrade has no error listener any more: a reset must not crash web mode.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const bad = refusal(req, true) ?? (url.pathname !== '/ws' ? { status: 404, code: 'not_found' } : null) ?? (hasSession(req) ? null : { status: 401, code: 'session' });
     if (bad) {
@@ -142,18 +166,24 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // Invalid UTF-8, a frame over maxPayload, a protocol violation: ws closes the socket (1007/1009/1002)
+      // and reports it here. Without a listener the 'error' event would throw and stop web mode.
+      ws.on('error', (error) => {
+        opts.log?.info(`web: a WebSocket client was disconnected (${(error as Error & { code?: string }).code ?? error.message})`);
+        sockets.delete(ws);
+      });
       ws.on('message', (data, isBinary) => {
         void (async () => {
           const text = isBinary ? '' : data.toString();
           const parsed = parseRequestFrame(text);
           if (!parsed.ok) {
-            ws.send(JSON.stringify({ id: parsed.id, envelope: { ok: false, error: parsed.error.toEnvelope() } }));
+            send(ws, JSON.stringify({ id: parsed.id, envelope: { ok: false, error: parsed.error.toEnvelope() } }));
             return;
           }
           const work = dispatch(handlers, parsed.frame.method, parsed.frame.input, opts.log);
           inFlight.add(work);
           const envelope = await work.finally(() => inFlight.delete(work));
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: parsed.frame.id, envelope }));
+          send(ws, JSON.stringify({ id: parsed.frame.id, envelope }));
         })();
       });
     });
@@ -171,6 +201,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     port,
     loginUrl: `${url}#token=${token}`,
     emit,
+    get clients() {
+      return sockets.size;
+    },
     close: async () => {
       await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 5000))]);
       for (const ws of sockets) ws.terminate();
