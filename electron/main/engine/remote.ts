@@ -91,13 +91,18 @@ export class Remote {
     const tmp = `${dir}/${randomBytes(8).toString('hex')}`;
     await this.conn.upload(tmp, file.content, 0o600);
     const target = shQuote(file.path);
-    const staged = shQuote(`${file.path}.koprogo-new`);
     const script = [
       'set -eu',
+      `tmp=${shQuote(tmp)}`,
+      `staged=${shQuote(`${file.path}.koprogo-new`)}`,
+      // The private copy (a secret, for the .env) never outlives this script: removed on success, on failure
+      // (set -e) and when the connection drops (SIGHUP).
+      'cleanup() { rm -f "$tmp" "$staged"; }',
+      'trap cleanup EXIT',
+      "trap 'cleanup; exit 129' HUP INT TERM",
       `mkdir -p "$(dirname ${target})"`,
-      `install -m ${file.mode.toString(8).padStart(4, '0')} -o ${shQuote(file.owner)} -g ${shQuote(file.group)} ${shQuote(tmp)} ${staged}`,
-      `mv -f ${staged} ${target}`,
-      `rm -f ${shQuote(tmp)}`,
+      `install -m ${file.mode.toString(8).padStart(4, '0')} -o ${shQuote(file.owner)} -g ${shQuote(file.group)} "$tmp" "$staged"`,
+      `mv -f "$staged" ${target}`,
     ].join('\n');
     const r = await this.root(script);
     if (r.code !== 0) throw new AppError('ssh.upload_failed', { host: this.conn.target.host, path: file.path, reason: lastLine(r.stderr) });
@@ -105,9 +110,14 @@ export class Remote {
 
   private tempDir: string | null = null;
 
+  /**
+   * The login user's private folder for uploads (0700). Copies left by a run that crashed between upload and
+   * install (or an upload cut half-way) are removed the first time a run uses it: one run per server holds
+   * the lock, and an upload is installed within seconds, so anything older than ten minutes is a leftover.
+   */
   private async privateTempDir(): Promise<string> {
     if (this.tempDir) return this.tempDir;
-    const r = await this.conn.exec('umask 077; d="$HOME/.cache/koprogo-deploy"; mkdir -p "$d"; chmod 700 "$d"; printf %s "$d"');
+    const r = await this.conn.exec('umask 077; d="$HOME/.cache/koprogo-deploy"; mkdir -p "$d"; chmod 700 "$d"; find "$d" -mindepth 1 -maxdepth 1 -type f -mmin +10 -exec rm -f {} + 2>/dev/null || true; printf %s "$d"');
     if (r.code !== 0 || !r.stdout.startsWith('/')) throw new AppError('ssh.upload_failed', { host: this.conn.target.host, path: '~/.cache/koprogo-deploy', reason: lastLine(r.stderr) });
     this.tempDir = r.stdout;
     return this.tempDir;

@@ -234,21 +234,26 @@ export class SshConnection {
   async upload(remotePath: string, content: string | Buffer, mode = 0o600): Promise<void> {
     this.active++;
     this.disarmIdle();
+    const tmp = `${remotePath}.tmp-${randomBytes(6).toString('hex')}`;
+    let sftp: SFTPWrapper | null = null;
     try {
-      const sftp = await this.sftp();
-      const tmp = `${remotePath}.tmp-${randomBytes(6).toString('hex')}`;
+      const session = await this.sftp();
+      sftp = session;
       this.roundTrips += 3;
       await new Promise<void>((resolve, reject) => {
-        const stream = sftp.createWriteStream(tmp, { mode, flags: 'w' });
+        const stream = session.createWriteStream(tmp, { mode, flags: 'w' });
         stream.on('error', reject);
         stream.on('close', () => resolve());
         stream.end(content);
       });
-      await new Promise<void>((resolve, reject) => sftp.chmod(tmp, mode, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => session.chmod(tmp, mode, (e) => (e ? reject(e) : resolve())));
       await new Promise<void>((resolve, reject) =>
-        sftp.ext_openssh_rename(tmp, remotePath, (e) => (e ? reject(e) : resolve())),
+        session.ext_openssh_rename(tmp, remotePath, (e) => (e ? reject(e) : resolve())),
       );
     } catch (error) {
+      // A half-written copy (of a secret, maybe) is not left behind.
+      const session = sftp;
+      if (session) await new Promise<void>((resolve) => session.unlink(tmp, () => resolve()));
       if (error instanceof AppError) throw error;
       throw new AppError('ssh.upload_failed', { host: this.target.host, path: remotePath, reason: (error as Error).message.slice(0, 120) });
     } finally {

@@ -19,14 +19,15 @@ export async function writeFileAtomic(path: string, body: string, mode = 0o600):
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(body, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(body, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (error) {
+    // A disk that filled up half-way leaves no partial copy behind.
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
