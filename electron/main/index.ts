@@ -21,6 +21,9 @@ let mainWindow: BrowserWindow | null = null;
 // Same override as web mode and the CLI (tests, portable use); must happen before `ready`.
 if (process.env.KOPROGO_DATA_DIR) app.setPath('userData', process.env.KOPROGO_DATA_DIR);
 
+// Every renderer runs sandboxed, whatever creates it (Electron's checklist, item 4); must precede `ready`.
+app.enableSandbox();
+
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
@@ -79,6 +82,8 @@ async function start(): Promise<void> {
   // Deny every permission (camera, notifications prompt, geolocation…): the wizard needs none.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
+  // WebHID / Web Serial / WebUSB devices: none either.
+  session.defaultSession.setDevicePermissionHandler(() => false);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: {

@@ -14,6 +14,8 @@ const rec = vi.hoisted(() => {
     windows: [] as any[],
     permissionRequest: null as Fn | null,
     permissionCheck: null as Fn | null,
+    devicePermission: null as Fn | null,
+    sandboxAll: 0,
     headers: null as Fn | null,
     ipcHandlers: new Map<string, Fn>(),
     privileged: [] as any[],
@@ -54,6 +56,7 @@ vi.mock('electron', () => {
     isPackaged: true,
     requestSingleInstanceLock: () => rec.singleInstance,
     quit: vi.fn(),
+    enableSandbox: () => void (rec.sandboxAll += 1),
     exit: vi.fn(),
     on: (name: string, fn: any) => rec.appEvents.set(name, fn),
     whenReady: () => new Promise<void>((resolve) => (rec.readyResolve = resolve)),
@@ -75,6 +78,7 @@ vi.mock('electron', () => {
       defaultSession: {
         setPermissionRequestHandler: (fn: any) => (rec.permissionRequest = fn),
         setPermissionCheckHandler: (fn: any) => (rec.permissionCheck = fn),
+        setDevicePermissionHandler: (fn: any) => (rec.devicePermission = fn),
         webRequest: { onHeadersReceived: (fn: any) => (rec.headers = fn) },
       },
     },
@@ -152,7 +156,25 @@ describe('main process security (Electron checklist)', () => {
     expect(result.responseHeaders['X-Test']).toEqual(['1']);
   });
 
+  it('turns on no Blink feature and no experimental flag (checklist 9, 10)', () => {
+    const prefs = rec.windows[0].options.webPreferences;
+    expect(prefs.enableBlinkFeatures).toBeUndefined();
+    expect(prefs.experimentalFeatures).toBe(false);
+  });
+
+  it('blocks redirects away from the app (checklist 13)', () => {
+    const redirect = rec.contentsEvents.get('will-redirect')!;
+    const event = { prevented: false, preventDefault() { this.prevented = true; } };
+    redirect(event, 'https://evil.example/');
+    expect(event.prevented).toBe(true);
+  });
+
+  it('sandboxes every renderer, not only our window', () => {
+    expect(rec.sandboxAll).toBe(1);
+  });
+
   it('denies every permission request and check', () => {
+    expect(rec.devicePermission!({ deviceType: 'usb', origin: 'app://koprogo' })).toBe(false);
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
       let granted: boolean | undefined;
       rec.permissionRequest!({}, permission, (g: boolean) => (granted = g));
