@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../../shared/errors';
 import { SshConnection } from '../ssh/connection';
@@ -42,14 +43,11 @@ function scenario(name: string) {
   const stateDir = join(dir, 'state');
   const events = join(dir, 'events');
   const go = join(dir, 'go');
-  const step: Step = {
-    id: 'work',
-    check: null,
-    apply: [{ kind: 'run', command: { as: 'root', script: `mkdir -p ${dir}; echo start >> ${events}; while [ ! -f ${go} ]; do sleep 0.05; done; echo end >> ${events}\n` } }],
-    verify: null,
-  };
+  const script = `mkdir -p ${dir}; echo start >> ${events}; while [ ! -f ${go} ]; do sleep 0.05; done; echo end >> ${events}\n`;
+  const step: Step = { id: 'work', check: null, apply: [{ kind: 'run', command: { as: 'root', script } }], verify: null };
+  const detached: Step = { ...step, apply: [{ kind: 'run', command: { as: 'root', script, detached: true } }] };
   const read = () => (existsSync(events) ? readFileSync(events, 'utf8').split('\n').filter(Boolean) : []);
-  return { dir, stateDir, step, events: read, release: () => writeFileSync(go, ''), lockDir: join(stateDir, 'lock') };
+  return { dir, stateDir, step, detached, events: read, release: () => writeFileSync(go, ''), lockDir: join(stateDir, 'lock') };
 }
 
 async function runner(s: ReturnType<typeof scenario>, opts: { machine: string; machineId: string; dataDir?: string; lock?: ConstructorParameters<typeof StepRunner>[0]['lock'] }) {
@@ -139,6 +137,58 @@ describe('the server lock', () => {
     expect(b.logs.some((l) => /lock of run run-crashed was taken over \(holder gone\)/.test(l))).toBe(true);
     expect(existsSync(s.lockDir)).toBe(false);
   });
+
+  it('a run whose process was killed mid-step is resumed from this computer: same run, its detached job followed, not started again', async () => {
+    const s = scenario('killed');
+    const dataDir = join(s.dir, 'data');
+    const stepDetached = s.detached;
+    // The holder: a real StepRunner in another process, killed (SIGKILL: no cleanup at all) while its step runs.
+    const here = dirname(fileURLToPath(import.meta.url));
+    mkdirSync(s.dir, { recursive: true });
+    const script = join(s.dir, 'holder.mts');
+    const keyFile = join(s.dir, 'key');
+    writeFileSync(keyFile, sshd.userPrivateKey, { mode: 0o600 });
+    writeFileSync(
+      script,
+      [
+        `import { readFileSync } from 'node:fs';`,
+        `import { SshConnection } from ${JSON.stringify(pathToFileURL(join(here, '../ssh/connection.ts')).href)};`,
+        `import { Remote } from ${JSON.stringify(pathToFileURL(join(here, 'remote.ts')).href)};`,
+        `import { StepRunner } from ${JSON.stringify(pathToFileURL(join(here, 'runner.ts')).href)};`,
+        `import { LocalJournalStore } from ${JSON.stringify(pathToFileURL(join(here, 'journal.ts')).href)};`,
+        `const a = JSON.parse(process.env.KG_ARGS ?? '{}');`,
+        `const conn = await SshConnection.connect({ host: '127.0.0.1', port: a.port, user: a.user, privateKey: readFileSync(a.key, 'utf8') }, { hostKeySha256: a.hostKey });`,
+        `const remote = new Remote(conn, await conn.privilege(), { ...a.layout });`,
+        `const runner = new StepRunner({ remote, journals: new LocalJournalStore(a.dataDir), profileId: 'p', owner: { owner: 'ana', machine: 'laptop', machineId: 'm1' }, redact: (t) => t, onStep: () => undefined, onLog: () => undefined });`,
+        `await runner.run([a.step]);`,
+      ].join('\n'),
+    );
+    let childOutput = '';
+    const child = spawn(join(here, '../../../node_modules/.bin/tsx'), [script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: tsx runs the script in a child node process, and the whole group is killed.
+      detached: true,
+      env: { ...process.env, KG_ARGS: JSON.stringify({ port: sshd.port, user: sshd.user, key: keyFile, hostKey: sshd.hostKeySha256, layout: { ...DEFAULT_LAYOUT, stateDir: s.stateDir }, dataDir, step: stepDetached }) },
+    });
+    child.stdout?.on('data', (c: Buffer) => (childOutput += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (childOutput += c.toString()));
+    await until(() => s.events().length === 1 || child.exitCode !== null, 'the holder process to start its step');
+    expect(child.exitCode, childOutput).toBeNull();
+    const holderRunId = JSON.parse(readFileSync(join(dataDir, 'journals', 'p.json'), 'utf8')).runId as string;
+    const holderPid = JSON.parse(readFileSync(join(s.lockDir, 'owner.json'), 'utf8')).pid as number;
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await until(() => processStart(holderPid) === null, 'the holder process to be gone');
+    const b = await runner(s, { machine: 'laptop', machineId: 'm1', dataDir });
+    const resumed = b.r.run([stepDetached]);
+    await until(() => b.logs.some((l) => /taken over \(holder gone\)/.test(l)), 'the takeover');
+    s.release();
+    const result = await resumed;
+    expect(result.outcome).toBe('succeeded');
+    expect(result.runId).toBe(holderRunId);
+    // The job the killed run started kept running on the server and was followed, never started twice.
+    expect(s.events()).toEqual(['start', 'end']);
+  }, 120_000);
 
   it('a pid reused by another process is not the holder: the start time tells them apart', async () => {
     const s = scenario('pid-reuse');
