@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../../shared/errors';
 import { tokenSecretName } from '../github/token-hosts';
+import { Logger } from '../log';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { startGitHubFake, type FakeRepo, type GitHubFake } from '../testing/github-fake';
@@ -143,6 +144,21 @@ describe('a GitHub token goes only to the host it was issued for', () => {
     await recipes.forgetToken('https://ghe.example.com/acme/private');
     expect((await recipes.githubStatus('https://ghe.example.com/x/y')).signedIn).toBe(false);
     expect((await recipes.githubStatus()).signedIn).toBe(true);
+    await api.close();
+  });
+
+  it('registers every token it holds for redaction (pasted, and read back from the secret store)', async () => {
+    const api = await enterpriseHost();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kgt-ghtoken-'));
+    const secrets = new MemorySecretStore();
+    const log = new Logger(null);
+    const recipes = new RecipeService({ dataDir, profiles: new ProfileStore(dataDir), secrets, log, emit: () => undefined, github: { apiBaseUrl: `${api.origin}/api/v3` } });
+    await recipes.setToken(GITHUB_COM_TOKEN);
+    expect(log.redact(`Authorization: token ${GITHUB_COM_TOKEN}`)).toBe('Authorization: token ••••••');
+    // A token saved by an earlier session is registered when it is first used.
+    await secrets.set(tokenSecretName('ghe.example.com'), GHE_TOKEN);
+    await recipes.inspect('https://ghe.example.com/acme/private');
+    expect(log.redact(GHE_TOKEN)).toBe('••••••');
     await api.close();
   });
 

@@ -46,6 +46,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     repoKeys: deploy,
     readServerEnv: (profileId) => deploy.readServerEnv(profileId),
     emit,
+    log,
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });

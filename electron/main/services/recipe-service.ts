@@ -18,6 +18,7 @@ import { GITHUB_COM_TOKEN_SECRET, normalizeGitHubHost, tokenSecretName } from '.
 import { buildConfigForm, renderConfig } from '../recipe/config-form';
 import { detectRecipe, githubSource, type RecipeSource } from '../recipe/detect';
 import { checkDomains, domainExists } from '../recipe/dns-check';
+import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
 import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
@@ -60,6 +61,8 @@ export interface RecipeServiceDeps {
   github?: GitHubEndpoints;
   /** DNS servers (`host:port`) for the domain checks; the system's by default. */
   dnsServers?: string[];
+  /** Every GitHub token the service holds is registered here for redaction. */
+  log?: Pick<Logger, 'registerSecret'>;
 }
 
 const savedRecipeSchema = z.object({
@@ -102,8 +105,10 @@ export class RecipeService {
     return url ? this.locate(url).host : 'github.com';
   }
 
-  private tokenFor(host: string): Promise<string | null> {
-    return this.deps.secrets.get(tokenSecretName(host));
+  private async tokenFor(host: string): Promise<string | null> {
+    const token = await this.deps.secrets.get(tokenSecretName(host));
+    if (token) this.deps.log?.registerSecret(token, { label: `GitHub token (${host})` });
+    return token;
   }
 
   /** Signed in to the host of `url` (github.com without one): each host has its own token. */
@@ -119,6 +124,7 @@ export class RecipeService {
   async setToken(token: string, probeUrl?: string): Promise<{ signedIn: true; persistent: boolean }> {
     const t = token.trim();
     if (!/^[A-Za-z0-9_]{20,255}$/.test(t)) throw new AppError('github.unauthorized', { reason: 'token_format' });
+    this.deps.log?.registerSecret(t, { label: 'GitHub token' });
     const { apiBaseUrl, host } = probeUrl ? this.locate(probeUrl) : { apiBaseUrl: this.deps.github?.apiBaseUrl ?? 'https://api.github.com', host: 'github.com' };
     const client = new GitHubClient({ baseUrl: apiBaseUrl, token: t, retries: 1, ...this.overrideTrust() });
     await client.checkToken();
@@ -149,6 +155,7 @@ export class RecipeService {
       .then(async (token) => {
         if (abort.signal.aborted) return;
         // The token is for the host the user signed in to, and only for it.
+        this.deps.log?.registerSecret(token.accessToken, { label: `GitHub token (${host})` });
         await this.deps.secrets.set(tokenSecretName(host), token.accessToken);
         this.deps.emit('github.signIn', { state: 'signed_in', interval: null });
       })
