@@ -197,6 +197,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
         }
         // The token of the repository's host only (GITHUB_TOKEN for github.com, GH_ENTERPRISE_TOKEN for GH_HOST).
         const token = githubTokenFromEnv(parsed.repo.host, process.env);
+        if (token) log.registerSecret(token, { label: 'GitHub token (environment)' });
         const repo = { owner: parsed.repo.owner, name: parsed.repo.name };
         try {
           const override = endpointsFromEnv(process.env).github?.apiBaseUrl;
