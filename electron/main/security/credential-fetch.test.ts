@@ -107,3 +107,13 @@ describe('Hetzner token', () => {
     expect(() => new HetznerClient({ token: 't', baseUrl: 'http://api.example.com/v1' })).toThrow(/https/);
   });
 });
+
+describe('API roots from the environment', () => {
+  it('take https, or the loopback fake over http, and ignore anything else (the tokens would follow them)', async () => {
+    const { providerEndpointsFromEnv } = await import('../services/provider-service');
+    const { endpointsFromEnv } = await import('../services/endpoints');
+    expect(providerEndpointsFromEnv({ KOPROGO_HETZNER_API_URL: 'http://evil.example/v1', KOPROGO_OVH_API_URL: 'http://evil.example/1.0' })).toEqual({});
+    expect(providerEndpointsFromEnv({ KOPROGO_HETZNER_API_URL: 'http://127.0.0.1:4010/v1', KOPROGO_OVH_API_URL: 'https://127.0.0.1:4011/1.0' })).toEqual({ hetznerApiUrl: 'http://127.0.0.1:4010/v1', ovhApiUrl: 'https://127.0.0.1:4011/1.0' });
+    expect(endpointsFromEnv({ KOPROGO_GITHUB_API_URL: 'http://evil.example/api/v3' })).toEqual({});
+  });
+});
