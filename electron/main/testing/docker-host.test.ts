@@ -12,6 +12,7 @@ import {
   waitForComposeHealthy,
   docker,
   BUSYBOX_IMAGE,
+  SYSTEM_PLUGIN_DIR,
   type DockerHandle,
 } from './docker-host';
 import { createFixtureRepo, type FixtureRepo } from './git-fixture';
@@ -103,7 +104,8 @@ describe('startDocker + Compose shim + git fixture', () => {
       await shim.stop();
       await shim.stop();
     }
-    expect(existsSync(shim.path)).toBe(false);
+    // Gone — unless another test file running at the same time (they share the system-wide shim) holds it.
+    expect(!existsSync(shim.path) || existsSync(join(SYSTEM_PLUGIN_DIR, '.kgt-compose-shim-holders'))).toBe(true);
   }, 30_000);
 
   it('stop removes the engine, its networks and its folder (idempotently)', async () => {
