@@ -167,7 +167,7 @@ describe('(j) private images on GHCR', () => {
 
 describe('reading the tooling is bounded', () => {
   it('at most 8 tooling files, each read once', async () => {
-    const many: FileMap = { ...STANDALONE_FILES };
+    const many: Record<string, string> = { ...STANDALONE_FILES };
     for (let i = 0; i < 20; i += 1) many[`scripts/deploy-${i}.sh`] = '#!/bin/sh\necho nothing\n';
     const r = await detect(many);
     expect(new Set(r.filesRead).size).toBe(r.filesRead.length);
