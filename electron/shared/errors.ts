@@ -111,6 +111,13 @@ export const ERROR_CODES = [
   'health.kubeconfig_invalid',
   'health.kube_unauthorized',
   'health.kube_response_invalid',
+  // issue 11: the production path of the repository
+  'deploy.adopt_required',
+  'deploy.adopt_gone',
+  'deploy.registry_denied',
+  'deploy.pull_failed',
+  'deploy.override_invalid',
+  'deploy.recipe_outdated',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

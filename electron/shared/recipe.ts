@@ -130,7 +130,15 @@ export const RecipeSchema = z.object({
   services: z.array(serviceSchema),
   health: healthSchema.nullable(),
   postgres: z
-    .object({ service: z.string(), image: z.string(), user: z.string(), database: z.string(), userFrom: z.enum(['compose', 'env-example', 'default']) })
+    .object({
+      service: z.string(),
+      image: z.string(),
+      user: z.string(),
+      database: z.string(),
+      userFrom: z.enum(['compose', 'env-example', 'default']),
+      /** The service's POSTGRES_PASSWORD as written (`${POSTGRES_PASSWORD:-koprogo123}`), resolved with the `.env` for the monitoring scripts. */
+      passwordExpr: z.string().nullable().default(null),
+    })
     .nullable(),
   monitoring: z.object({
     scripts: z.array(z.object({ path: z.string(), kind: z.enum(['vps', 'postgres', 'capacity', 'other']), needs: monitoringNeedsSchema.optional() })),

@@ -21,9 +21,11 @@ export class OverrideTag {
 }
 
 const KINDS = ['scalar', 'sequence', 'mapping'] as const;
+const kindOf = (v: unknown): (typeof KINDS)[number] => (Array.isArray(v) ? 'sequence' : typeof v === 'object' && v !== null ? 'mapping' : 'scalar');
+// Read back as classes, written back as the same tags (a copy of a file keeps them).
 const COMPOSE_TAGS = KINDS.flatMap((kind) => [
-  new yaml.Type('!reset', { kind, construct: (d: unknown) => new ResetTag(d) }),
-  new yaml.Type('!override', { kind, construct: (d: unknown) => new OverrideTag(d) }),
+  new yaml.Type('!reset', { kind, construct: (d: unknown) => new ResetTag(d), predicate: (d: unknown) => d instanceof ResetTag && kindOf(d.value) === kind, represent: (d: object) => (d as ResetTag).value as object }),
+  new yaml.Type('!override', { kind, construct: (d: unknown) => new OverrideTag(d), predicate: (d: unknown) => d instanceof OverrideTag && kindOf(d.value) === kind, represent: (d: object) => (d as OverrideTag).value as object }),
 ]);
 /** YAML 1.2 core (as Compose reads it: no timestamps, `yes` is a string) with `<<` merges and Compose's tags. */
 // (`types` is exported by js-yaml 4 but missing from its typings.)
@@ -52,7 +54,7 @@ export function parseComposeFile(text: string): ComposeFileParse {
 
 /** YAML text Compose reads back exactly: no line folding, no anchors, double quotes where needed. */
 export function dumpYaml(value: unknown): string {
-  return yaml.dump(value, { lineWidth: -1, noRefs: true, quotingType: '"', sortKeys: false });
+  return yaml.dump(value, { schema: SCHEMA, lineWidth: -1, noRefs: true, quotingType: '"', forceQuotes: true, sortKeys: false });
 }
 
 // ---- Normalised reading of service keys -------------------------------------------------------------------

@@ -66,7 +66,7 @@ describe('detectRecipe on the fixture layouts', () => {
         },
       ],
       health: HEALTH,
-      postgres: { service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'env-example' },
+      postgres: { service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'env-example', passwordExpr: '${POSTGRES_PASSWORD}' },
       monitoring: MONITORING,
       k3s: K3S,
       phases: { 1: true, 2: true, 3: true, 4: true },
@@ -126,7 +126,7 @@ describe('detectRecipe on the fixture layouts', () => {
     expect(r.composeDir).toBe('deploy');
     expect(r.envExample).toEqual({ path: 'deploy/production/.env.example', keys: ['POSTGRES_PASSWORD', 'KOPROGO_VERSION', 'API_DOMAIN'], problems: 0 });
     expect(r.health).toEqual({ ...HEALTH, url: 'http://127.0.0.1:8080/api/v1/health' });
-    expect(r.postgres).toEqual({ service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'compose' });
+    expect(r.postgres).toEqual({ service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'compose', passwordExpr: '${POSTGRES_PASSWORD}' });
     expect(r.services.map((s) => s.name)).toEqual(['backend', 'postgres', 'traefik']);
     expect(r.k3s).toBeNull();
     expect(r.phases).toEqual({ 1: true, 2: true, 3: false, 4: false });

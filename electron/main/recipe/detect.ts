@@ -263,7 +263,8 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
     const user = typeof env.POSTGRES_USER === 'string' ? resolveVar(env.POSTGRES_USER, envValues) : envValues.POSTGRES_USER ? { value: envValues.POSTGRES_USER, fromEnv: true } : null;
     const db = typeof env.POSTGRES_DB === 'string' ? resolveVar(env.POSTGRES_DB, envValues) : envValues.POSTGRES_DB ? { value: envValues.POSTGRES_DB, fromEnv: true } : null;
     const userName = user?.value || 'postgres';
-    postgres = { service, image: str(s.image), user: userName, database: db?.value || userName, userFrom: !user?.value ? 'default' : user.fromEnv ? 'env-example' : 'compose' };
+    const passwordExpr = typeof env.POSTGRES_PASSWORD === 'string' ? env.POSTGRES_PASSWORD : envValues.POSTGRES_PASSWORD !== undefined ? '${POSTGRES_PASSWORD}' : null;
+    postgres = { service, image: str(s.image), user: userName, database: db?.value || userName, userFrom: !user?.value ? 'default' : user.fromEnv ? 'env-example' : 'compose', passwordExpr };
   } else if (chosen && services.length > 0) missing.push({ code: 'recipe.no_postgres', params: {}, severity: 'warning' });
 
   // Images, exposure, backup coverage, tuning, adoption

@@ -24,7 +24,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const wizard = new WizardStore(deps.dataDir);
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
-  const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
+  // The recipe's compose files for the 127.0.0.1 copies (read when a plan is built, after both exist).
+  const deploy: DeployService = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions, composeTexts: (id) => recipes.composeTexts(id) });
   const recipes = new RecipeService({
     dataDir: deps.dataDir,
     profiles,

@@ -16,14 +16,16 @@ import { GitHubError } from '../github/errors';
 import { parseRepoUrl } from '../github/repo-url';
 import { buildConfigForm, renderConfig } from '../recipe/config-form';
 import { detectRecipe, githubSource, type RecipeSource } from '../recipe/detect';
+import { settingsFromRecipe } from '../recipe/recipe-settings';
 import { checkDomains, domainExists } from '../recipe/dns-check';
 import type { SecretStore } from '../secrets/secret-store';
 import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
 import { secretName } from './deploy-service';
+import { GITHUB_TOKEN_SECRET_NAME } from './deploy-settings';
 
-/** The secret-store name of the GitHub token (one per user of this computer, not per profile). */
-export const GITHUB_TOKEN_SECRET = 'github.token';
+/** The secret-store name of the GitHub token (one per user of this computer, not per profile; GHCR's password too). */
+export const GITHUB_TOKEN_SECRET = GITHUB_TOKEN_SECRET_NAME;
 
 /**
  * The OAuth App the device flow signs in with. Device flow needs a registered OAuth App with "Enable Device Flow";
@@ -31,8 +33,8 @@ export const GITHUB_TOKEN_SECRET = 'github.token';
  */
 export const DEFAULT_GITHUB_CLIENT_ID = 'Ov23liKoproGoDeploy01';
 
-/** Read-only access to private repositories' contents and the right to add a deploy key. */
-const DEVICE_SCOPE = 'repo';
+/** Read-only access to private repositories' contents, the right to add a deploy key, and private images on GHCR. */
+const DEVICE_SCOPE = 'repo read:packages';
 
 export interface GitHubEndpoints {
   /** Replaces the REST API base derived from the URL (tests: the local fake). */
@@ -67,6 +69,8 @@ const savedRecipeSchema = z.object({
   ref: z.string(),
   recipe: RecipeSchema,
   envExampleText: z.string().nullable(),
+  /** The production compose files as read (the 127.0.0.1 copies are made from them). */
+  composeTexts: z.record(z.string(), z.string()).default({}),
 });
 type SavedRecipe = z.infer<typeof savedRecipeSchema>;
 
@@ -258,11 +262,26 @@ export class RecipeService {
         return text;
       },
     };
-    const recipe = await detectRecipe(source, overrides);
+    // Visibility decides whether the repository's own images are likely private (one more request).
+    const info = await client.getRepo(repo).catch(() => null);
+    const recipe = await detectRecipe(source, overrides, { owner: repo.owner, name: repo.name, private: info?.private ?? null });
     const envExampleText = recipe.envExample ? (texts.get(recipe.envExample.path) ?? null) : null;
-    await writeJsonAtomic(this.recipePath(profileId), { version: 1, url, ref, recipe, envExampleText } satisfies SavedRecipe);
+    const composeTexts = Object.fromEntries((recipe.production?.files ?? []).flatMap((f) => {
+      const t = texts.get(f);
+      return typeof t === 'string' ? [[f, t]] : [];
+    }));
+    await writeJsonAtomic(this.recipePath(profileId), { version: 1, url, ref, recipe, envExampleText, composeTexts } satisfies SavedRecipe);
     const candidates = files.filter((f) => CANDIDATE.test(f) && !f.split('/').some((s) => s === 'node_modules' || s === '.github')).slice(0, MAX_CANDIDATES);
-    return { recipe, candidates, settings: settingsFromRecipe(recipe) };
+    const settings = settingsFromRecipe(recipe);
+    // GHCR's login name is the GitHub account of the token.
+    if (settings['registry.auth'] === 'github') settings['registry.user'] = (await client.currentLogin().catch(() => null)) ?? repo.owner;
+    return { recipe, candidates, settings };
+  }
+
+  /** The production compose files as the recipe read them (for the 127.0.0.1 copies), or null without a recipe. */
+  async composeTexts(profileId: string): Promise<Record<string, string> | null> {
+    const saved = await this.savedRecipe(profileId);
+    return saved ? saved.composeTexts : null;
   }
 
   // ---- Configuration ---------------------------------------------------------------------------------------
@@ -312,25 +331,5 @@ export class RecipeService {
   }
 }
 
-/** The profile settings a recipe decides (the deploy engine reads them). */
-export function settingsFromRecipe(recipe: Recipe): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (recipe.production) out.composeFiles = recipe.production.files.join(',');
-  if (recipe.composeDir !== null) out.envFile = recipe.composeDir === '' ? '.env' : `${recipe.composeDir}/.env`;
-  // The health endpoint checked from the server itself when it is published on the host; otherwise (behind
-  // Traefik only, as KoproGo's production compose is) the services' own healthchecks decide.
-  if (recipe.health?.publishedPort && /^\d+$/.test(recipe.health.publishedPort)) out.healthUrl = `http://127.0.0.1:${recipe.health.publishedPort}${recipe.health.path}`;
-  else if (recipe.production) out.healthUrl = '';
-  if (recipe.postgres) {
-    out['postgres.service'] = recipe.postgres.service;
-    out['postgres.user'] = recipe.postgres.user;
-    out['postgres.database'] = recipe.postgres.database;
-  }
-  const script = (kind: string) => recipe.monitoring.scripts.find((s) => s.kind === kind)?.path;
-  const vps = script('vps');
-  const pg = script('postgres');
-  if (vps) out['monitoring.metrics'] = vps;
-  if (pg) out['monitoring.postgresMetrics'] = pg;
-  if (recipe.monitoring.thresholds) out['monitoring.thresholds'] = recipe.monitoring.thresholds.path;
-  return out;
-}
+/** The profile settings a recipe decides (the deploy engine reads them): recipe/recipe-settings.ts. */
+export { settingsFromRecipe };
