@@ -8,6 +8,7 @@ export const RECIPE_SETTING_KEYS = [
   'composeFiles',
   'envFile',
   'healthUrl',
+  'health.hostPort',
   'health.proxyHost',
   'health.proxyPort',
   'health.proxyScheme',
@@ -63,6 +64,9 @@ export function settingsFromRecipe(recipe: Recipe): Record<string, string> {
   const h = recipe.health;
   if (h?.via === 'host' && h.publishedPort && /^\d+$/.test(h.publishedPort)) out.healthUrl = `http://127.0.0.1:${h.publishedPort}${h.path}`;
   else if (recipe.production) out.healthUrl = '';
+  // A published port set by the .env (`${BACKEND_PORT:-8080}`): the URL is made when the .env is known.
+  out['health.hostPort'] = h?.via === 'host' && h.publishedPort && !/^\d+$/.test(h.publishedPort) ? h.publishedPort : '';
+  if (out['health.hostPort'] !== '') out['health.path'] = h?.path ?? '/';
   if (h?.via === 'proxy' && h.host && h.proxyPort && h.proxyScheme) {
     out['health.proxyHost'] = h.host;
     out['health.proxyPort'] = h.proxyPort;

@@ -149,7 +149,7 @@ export class DeployService {
    */
   async readServerEnv(profileId: string): Promise<string | null> {
     const profile = await this.deps.profiles.get(profileId);
-    const settings = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' });
+    const settings = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' });
     const path = joinPath(checkoutDir(settings), settings.envFile);
     const conn = await this.connect(profile);
     try {
@@ -236,7 +236,7 @@ export class DeployService {
     const profile = await this.deps.profiles.get(profileId);
     const names = this.adoptNames(profile);
     if (names.length === 0) return null;
-    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x' });
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
     const conn = await this.connect(profile);
     try {
       const found = await probeAdoption(new Remote(conn, await conn.privilege(), settings.layout), names, settings.composeProject);
@@ -254,7 +254,7 @@ export class DeployService {
    */
   async adopt(profileId: string, project: string): Promise<{ adopted: true; envMerged: boolean }> {
     const profile = await this.deps.profiles.get(profileId);
-    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x' });
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
     const conn = await this.connect(profile);
     let envMerged = false;
     try {
@@ -303,7 +303,7 @@ export class DeployService {
     try {
       conn = await this.connect(profile);
       const privilege = await conn.privilege();
-      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' }).layout;
       const runner = new StepRunner({
         remote: new Remote(conn, privilege, layout),
         journals: this.journals,
@@ -337,7 +337,7 @@ export class DeployService {
 
   /** What each monitoring script said when the deployment ran it (one round trip). */
   private async monitoringResults(profile: Profile, remote: Remote) {
-    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x' });
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
     if (monitoringJobs(settings).length === 0) return undefined;
     const r = await remote.root(monitorStatusCommand(settings), { timeoutMs: 20_000 }).catch(() => null);
     if (!r || r.code !== 0) return undefined;
@@ -379,7 +379,7 @@ export class DeployService {
     const profile = await this.deps.profiles.get(profileId);
     const conn = await this.connect(profile);
     try {
-      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' }).layout;
       await new Remote(conn, await conn.privilege(), layout).breakLock();
     } finally {
       conn.close();

@@ -60,6 +60,7 @@ export const deploySettingsSchema = z.object({
   // ---- issue 11: what the recipe says the production combination runs (see recipe/recipe-settings.ts) ----
   'tuning.postgresCommand': z.string().max(10_000).optional(),
   'tuning.backendResources': z.string().max(10_000).optional(),
+  'health.hostPort': z.string().max(100).optional(),
   'health.proxyHost': z.string().max(300).optional(),
   'health.proxyPort': z.string().max(100).optional(),
   'health.proxyScheme': z.union([z.literal(''), z.enum(['http', 'https'])]).optional(),
@@ -141,6 +142,11 @@ export interface DeploySecrets {
   registryPassword?: string | null;
   /** The production compose files' text (for the 127.0.0.1 copies). */
   composeTexts?: Record<string, string> | null;
+  /**
+   * 'server': only what reaching the server needs (layout, project, files), e.g. to read its `.env` or break its
+   * lock; what the steps alone need (registry credentials, the recipe's files) is then not required.
+   */
+  purpose?: 'steps' | 'server';
 }
 
 export function composeSettingsFrom(profile: Profile, secrets: DeploySecrets): ComposeDeploySettings {
@@ -174,14 +180,20 @@ export function composeSettingsFrom(profile: Profile, secrets: DeploySecrets): C
   const auth = raw['registry.auth'] ?? '';
   if (s['registry.host'] && auth !== '') {
     const password = auth === 'github' ? secrets.githubToken : secrets.registryPassword;
-    if (!password) throw new AppError('deploy.not_ready', { missing: auth === 'github' ? 'GitHub sign-in (read:packages)' : 'registry password' });
-    registry = { host: s['registry.host'], user: s['registry.user'] || 'koprogo', password };
+    if (!password && secrets.purpose !== 'server') throw new AppError('deploy.not_ready', { missing: auth === 'github' ? 'GitHub sign-in (read:packages)' : 'registry password' });
+    registry = { host: s['registry.host'], user: s['registry.user'] || 'koprogo', password: password ?? '' };
   }
 
   // The backend's health through the reverse proxy, with the route's Host header.
   let healthUrl = s.healthUrl;
+  const forSteps = secrets.purpose !== 'server';
+  if (forSteps && healthUrl === '' && s['health.hostPort']) {
+    const port = Number(interpolate(s['health.hostPort'], env).trim());
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError('deploy.not_ready', { missing: 'health.hostPort' });
+    healthUrl = `http://127.0.0.1:${port}${s['health.path'] || '/'}`;
+  }
   let healthProxy: ComposeDeploySettings['healthProxy'] = null;
-  if (s['health.proxyHost'] && s['health.proxyPort'] && s['health.proxyScheme']) {
+  if (forSteps && s['health.proxyHost'] && s['health.proxyPort'] && s['health.proxyScheme']) {
     const host = interpolate(s['health.proxyHost'], env).trim();
     const port = Number(interpolate(s['health.proxyPort'], env).trim() || (s['health.proxyScheme'] === 'https' ? 443 : 80));
     if (!HOSTNAME.test(host)) throw new AppError('deploy.not_ready', { missing: 'health.proxyHost' });
@@ -194,8 +206,8 @@ export function composeSettingsFrom(profile: Profile, secrets: DeploySecrets): C
   const exposure = (jsonSetting(raw, 'exposure.ports', exposureSchema) ?? []) as RecipeExposure[];
   let bindLocal: ComposeDeploySettings['bindLocal'];
   if (exposure.length > 0 && s['exposure.bindLocal'] === 'yes') {
-    if (!secrets.composeTexts) throw new AppError('deploy.not_ready', { missing: 'recipe' });
-    bindLocal = bindLocalCopies(s.composeFiles, secrets.composeTexts, exposure);
+    if (!secrets.composeTexts && secrets.purpose !== 'server') throw new AppError('deploy.not_ready', { missing: 'recipe' });
+    bindLocal = bindLocalCopies(s.composeFiles, secrets.composeTexts ?? {}, exposure);
   }
 
   // The monitoring scripts' needs.

@@ -15,6 +15,7 @@ describe('backup-cron', () => {
 # Written by KoproGo Deploy: daily dump of the PostgreSQL database, kept 7 days.
 set -eu
 umask 077
+if [ -f /var/lib/koprogo-deploy/docker.env ]; then set -a; . /var/lib/koprogo-deploy/docker.env; set +a; fi
 dir=/var/backups/koprogo
 name=koprogo_db-$(date +%Y%m%d-%H%M%S).sql.gz
 tmp="$dir/$name.tmp"
@@ -55,6 +56,7 @@ if ! [ "$(dpkg-query -W -f '\${Status}\\n' cron 2>/dev/null | grep -cx 'install 
 fi
 install -d -m 0700 -o root -g root /var/backups/koprogo
 mkdir -p /var/lib/koprogo-deploy/logs
+if [ -n "\${DOCKER_HOST:-}" ]; then printf 'DOCKER_HOST=%s\\n' "$DOCKER_HOST" > /var/lib/koprogo-deploy/docker.env; else rm -f /var/lib/koprogo-deploy/docker.env; fi
 `);
     expect(fileOf(step.apply[1])).toEqual(backupScriptFile(settings));
     expect(fileOf(step.apply[2])).toEqual(backupCronFile(settings));

@@ -6,7 +6,7 @@ import { asRoot, checkoutDir, ensurePackages, fileInstalled, joinPath, modeIs, p
 // The daily backup (PostgreSQL dump, and the named volumes and bind mounts of user data the recipe lists). Files in
 // cron.d have a user field, must end with a newline, and cron turns an unescaped % into a newline: commands are
 // quoted for sh first, then every % is escaped for cron. The monitoring jobs are in monitoring.ts.
-import { cronLine, logDir } from './monitoring';
+import { cronLine, dockerEnvFile, logDir, recordDockerHost } from './monitoring';
 
 export { hasMonitoring, monitoringCronFile, monitoringCronStep } from './monitoring';
 
@@ -31,6 +31,8 @@ export function backupScript(settings: ComposeDeploySettings): string {
     `# Written by KoproGo Deploy: daily dump of the PostgreSQL database${settings.backupData && (settings.backupData.volumes.length > 0 || settings.backupData.paths.length > 0) ? ' and archives of the user data' : ''}, kept 7 days.`,
     'set -eu',
     'umask 077',
+    // Cron gives no environment: the Docker socket the deployment used, when it was not the default one.
+    `if [ -f ${shQuote(dockerEnvFile(settings))} ]; then set -a; . ${shQuote(dockerEnvFile(settings))}; set +a; fi`,
     `dir=${shQuote(settings.layout.backupDir)}`,
     `name=${shQuote(pg.database)}-$(date +%Y%m%d-%H%M%S).sql.gz`,
     'tmp="$dir/$name.tmp"',
@@ -108,7 +110,7 @@ export function backupCronStep(settings: ComposeDeploySettings): Step {
     apply: [
       {
         kind: 'run',
-        command: asRoot([...ensurePackages(['cron']), `install -d -m 0700 -o root -g root ${shQuote(backupDir)}`, `mkdir -p ${shQuote(logDir(settings))}`]),
+        command: asRoot([...ensurePackages(['cron']), `install -d -m 0700 -o root -g root ${shQuote(backupDir)}`, `mkdir -p ${shQuote(logDir(settings))}`, recordDockerHost(settings)]),
       },
       { kind: 'file', file: script },
       { kind: 'file', file: cron },

@@ -54,7 +54,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     expect(runOf(step.apply[0]).script).toContain("install -y cron logrotate bc procps\n");
     expect(step.apply.slice(1, -1).map((a) => fileOf(a).path)).toEqual([
       '/usr/local/bin/koprogo-monitor',
-      '/var/lib/koprogo-deploy/monitoring/bin/psql',
+      '/usr/local/lib/koprogo-deploy/bin/psql',
       '/var/lib/koprogo-deploy/monitoring/env',
       '/etc/cron.d/koprogo-monitoring',
       '/etc/logrotate.d/koprogo-deploy',
@@ -86,10 +86,11 @@ describe('koprogo-monitor, run with runuser and docker stubbed', () => {
   beforeAll(() => {
     mkdirSync(`${checkout}/monitoring/scripts`, { recursive: true });
     mkdirSync(sandbox.path('bin2'));
-    mkdirSync(sandbox.path('state', 'monitoring', 'bin'), { recursive: true });
+    mkdirSync(sandbox.path('state', 'monitoring'), { recursive: true });
+    mkdirSync(sandbox.path('lib', 'koprogo-deploy', 'bin'), { recursive: true });
     writeFileSync(sandbox.path('bin2', 'koprogo-monitor'), wrapper.content);
-    writeFileSync(sandbox.path('state', 'monitoring', 'bin', 'psql'), psqlShimFile(s).content);
-    chmodSync(sandbox.path('state', 'monitoring', 'bin', 'psql'), 0o755);
+    writeFileSync(psqlShimFile(s).path, psqlShimFile(s).content);
+    chmodSync(psqlShimFile(s).path, 0o755);
     writeFileSync(sandbox.path('state', 'monitoring', 'env'), monitorEnvFile(s)!.content);
     sandbox.stub('runuser', 'while [ "$1" != -- ]; do shift; done; shift; exec "$@"');
     sandbox.stub('getent', `echo "koprogo:x:1000:1000::${sandbox.path('home')}:/bin/sh"`);

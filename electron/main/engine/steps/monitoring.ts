@@ -1,6 +1,6 @@
 import { shQuote } from '../../ssh/quote';
 import type { ComposeDeploySettings, MonitoringSettings, RemoteFile, Step } from '../types';
-import { asRoot, asUserPrelude, checkoutDir, ensurePackages, fileInstalled, joinPath, packagesInstalled, singleLine } from './shell';
+import { asRoot, checkoutDir, ensurePackages, fileInstalled, joinPath, packagesInstalled, singleLine } from './shell';
 
 // The repository's monitoring scripts from cron, working: each job goes through `koprogo-monitor`, which gives the
 // script what it needs (its packages are installed; a `psql` that runs inside the PostgreSQL container comes first
@@ -21,6 +21,30 @@ export function logDir(settings: ComposeDeploySettings): string {
 
 function monitorDir(settings: ComposeDeploySettings): string {
   return joinPath(settings.layout.stateDir, 'monitoring');
+}
+
+/**
+ * The folder of the psql the scripts get: readable by the deploy user (the state folder is root's, 0700), beside
+ * the app's commands (`/usr/local/lib/koprogo-deploy/bin` for `/usr/local/bin`).
+ */
+export function shimDir(settings: ComposeDeploySettings): string {
+  const bin = settings.layout.binDir.replace(/\/+$/, '');
+  const parent = bin.includes('/') ? bin.slice(0, bin.lastIndexOf('/')) || '/' : '/';
+  return joinPath(joinPath(parent, 'lib'), 'koprogo-deploy/bin');
+}
+
+/**
+ * The Docker socket the deployment reached (DOCKER_HOST, e.g. rootless Docker), for the cron jobs: cron gives them
+ * no environment. Written by the monitoring and backup steps, read by their scripts; absent when unset.
+ */
+export function dockerEnvFile(settings: ComposeDeploySettings): string {
+  return joinPath(settings.layout.stateDir, 'docker.env');
+}
+
+/** Lines that record (or clear) DOCKER_HOST for the cron jobs. */
+export function recordDockerHost(settings: ComposeDeploySettings): string {
+  const f = shQuote(dockerEnvFile(settings));
+  return `if [ -n "\${DOCKER_HOST:-}" ]; then printf 'DOCKER_HOST=%s\\n' "$DOCKER_HOST" > ${f}; else rm -f ${f}; fi`;
 }
 
 export interface MonitoringJob {
@@ -61,9 +85,9 @@ export function monitorWrapperFile(settings: ComposeDeploySettings): RemoteFile 
     `warning=${shQuote(` ${needs.warningExit.join(' ')} `)}`,
     'mkdir -p "$logs" "$state"',
     '# DATABASE_URL and PGPASSWORD (0600, root only); the Docker socket the deployment used.',
-    'for f in "$state/env" "$state/runtime.env"; do if [ -f "$f" ]; then set -a; . "$f"; set +a; fi; done',
-    // The psql shim first, then cron's PATH.
-    'PATH="$state/bin:${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}"',
+    `for f in "$state/env" ${shQuote(dockerEnvFile(settings))}; do if [ -f "$f" ]; then set -a; . "$f"; set +a; fi; done`,
+    // The psql that runs in the container first, then cron's PATH.
+    `PATH=${shQuote(shimDir(settings))}:"\${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}"`,
     'HOME=$(getent passwd "$user" | cut -d: -f6)',
     'USER=$user',
     'LOGNAME=$user',
@@ -101,7 +125,7 @@ export function psqlShimFile(settings: ComposeDeploySettings): RemoteFile {
     'exec docker exec -i -e PGPASSWORD -e PGUSER -e PGDATABASE "$cid" psql "$@"',
     '',
   ].join('\n');
-  return { path: joinPath(joinPath(monitorDir(settings), 'bin'), 'psql'), content, mode: 0o755, owner: 'root', group: 'root', secret: false };
+  return { path: joinPath(shimDir(settings), 'psql'), content, mode: 0o755, owner: 'root', group: 'root', secret: false };
 }
 
 /** DATABASE_URL and PGPASSWORD for the scripts (secret, 0600 root). */
@@ -179,10 +203,11 @@ export function monitoringCronStep(settings: ComposeDeploySettings): Step {
         command: asRoot([
           ...ensurePackages(monitoringPackages(settings)),
           `chmod +x -- ${scripts.join(' ')}`,
-          `install -d -m 0700 -o root -g root ${state} ${shQuote(joinPath(monitorDir(settings), 'bin'))}`,
+          `install -d -m 0700 -o root -g root ${state}`,
+          `install -d -m 0755 ${shQuote(shimDir(settings))}`,
           `mkdir -p ${shQuote(logDir(settings))}`,
           // A deployment that reached Docker through another socket: the jobs use the same one.
-          `if [ -n "\${DOCKER_HOST:-}" ]; then printf 'DOCKER_HOST=%s\\n' "$DOCKER_HOST" > ${shQuote(joinPath(monitorDir(settings), 'runtime.env'))}; else rm -f ${shQuote(joinPath(monitorDir(settings), 'runtime.env'))}; fi`,
+          recordDockerHost(settings),
         ]),
       },
       ...files.map((file) => ({ kind: 'file' as const, file })),
@@ -191,7 +216,6 @@ export function monitoringCronStep(settings: ComposeDeploySettings): Step {
         kind: 'run',
         command: asRoot(
           [
-            ...asUserPrelude(settings.deployUser),
             ...jobs.flatMap((j) => [
               `${bin} ${shQuote(j.name)} ${shQuote(j.script)} >/dev/null 2>&1 || true`,
               `printf 'monitor %s %s\\n' ${shQuote(j.name)} "$(cat ${shQuote(joinPath(monitorDir(settings), `${j.name}.status`))} 2>/dev/null || echo 'unknown 0 missing')"`,
