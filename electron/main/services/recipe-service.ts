@@ -303,11 +303,11 @@ export class RecipeService {
       const text = await this.deps.readServerEnv(profileId);
       if (text !== null) {
         this.serverEnv.set(profileId, text);
-        return buildConfigForm(saved.envExampleText, text, { examplePath, savedFrom: 'server' });
+        return buildConfigForm(saved.envExampleText, text, { examplePath, savedFrom: 'server', repository: this.repositoryOf(saved.url) });
       }
     }
     this.serverEnv.delete(profileId);
-    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath });
+    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath, repository: this.repositoryOf(saved.url) });
   }
 
   async save(profileId: string, values: ConfigValues): Promise<{ ok: true; keys: string[]; persistent: boolean } | { ok: false; problems: Array<{ key: string; problem: ConfigProblem }> }> {
@@ -316,12 +316,18 @@ export class RecipeService {
     if (!saved?.envExampleText) throw new AppError('recipe.no_form', {});
     const savedText = this.serverEnv.get(profileId) ?? (await this.savedEnv(profileId));
     // Generated secrets were shown to the user in the form: their values come back with the rest.
-    const form = buildConfigForm(saved.envExampleText, savedText);
+    const form = buildConfigForm(saved.envExampleText, savedText, { repository: this.repositoryOf(saved.url) });
     const result = await renderConfig(form, values, { savedText, lookupDomain: domainExists({ servers: this.deps.dnsServers }) });
     if (!result.ok) return result;
     await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), result.text);
     this.serverEnv.delete(profileId);
     return { ok: true, keys: result.keys, persistent: this.deps.secrets.persistent };
+  }
+
+  /** owner/name of the chosen repository (the form fills `your-username/koprogo` with it). */
+  private repositoryOf(url: string): { owner: string; name: string } | null {
+    const parsed = parseRepoUrl(url);
+    return parsed.ok ? { owner: parsed.repo.owner, name: parsed.repo.name } : null;
   }
 
   async dnsCheck(profileId: string, domains: string[]): Promise<{ server: string | null; results: DnsResult[] }> {
