@@ -206,7 +206,9 @@ export function composeSettingsFrom(profile: Profile, secrets: DeploySecrets): C
   const exposure = (jsonSetting(raw, 'exposure.ports', exposureSchema) ?? []) as RecipeExposure[];
   let bindLocal: ComposeDeploySettings['bindLocal'];
   if (exposure.length > 0 && s['exposure.bindLocal'] === 'yes') {
-    if (!secrets.composeTexts && secrets.purpose !== 'server') throw new AppError('deploy.not_ready', { missing: 'recipe' });
+    // The copies are made from the files as the recipe read them: a recipe of another repository or version is not used.
+    const texts = secrets.composeTexts;
+    if ((!texts || exposure.some((e) => texts[e.file] === undefined)) && secrets.purpose !== 'server') throw new AppError('deploy.not_ready', { missing: 'recipe' });
     bindLocal = bindLocalCopies(s.composeFiles, secrets.composeTexts ?? {}, exposure);
   }
 
