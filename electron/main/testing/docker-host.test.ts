@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   startDocker,
   importBusyboxImage,
@@ -103,7 +103,17 @@ describe('startDocker + Compose shim + git fixture', () => {
       await shim.stop();
       await shim.stop();
     }
-    expect(existsSync(shim.path)).toBe(false);
+    // Removed by the last holder: another test process of this machine may still hold it (then it must stay).
+    const holders = join(dirname(shim.path), '.kgt-compose-shim-holders');
+    const others = existsSync(holders) && readdirSync(holders).some((h) => {
+      try {
+        process.kill(Number(h.split('-')[0]), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(existsSync(shim.path)).toBe(others);
   }, 30_000);
 
   it('stop removes the engine, its networks and its folder (idempotently)', async () => {

@@ -87,7 +87,7 @@ export function PlanStep() {
       {supported && planError && <FixableError error={planError} testId="plan-error" />}
 
       {supported && profileId && <AdoptionCard profileId={profileId} onAdopted={() => void loadPlan(profileId)} />}
-      {supported && plan && review && <PlanReview review={review} onChanged={() => profileId && void loadPlan(profileId)} />}
+      {supported && plan && review && <PlanReview key={review.bindLocal ?? 'none'} review={review} onChanged={() => profileId && void loadPlan(profileId)} />}
 
       {supported && plan && (
         <ol className="plan-list" data-testid="plan-list">

@@ -24,9 +24,8 @@ export function PlanReview({ review, onChanged }: { review: Review; onChanged: (
   const save = useProfile((s) => s.save);
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
-  // Shown at once; the plan is rebuilt with it once saved.
+  // Shown at once; the plan is rebuilt with it once saved (the parent keys this component on the saved choice).
   const [chosen, setChosen] = useState<'yes' | 'no' | null>(review.bindLocal);
-  useEffect(() => setChosen(review.bindLocal), [review.bindLocal]);
 
   const choose = async (choice: 'yes' | 'no') => {
     setChosen(choice);
@@ -147,7 +146,7 @@ export function AdoptionCard({ profileId, onAdopted }: { profileId: string; onAd
   const { t } = useTranslation();
   const hasNames = useProfile((s) => (s.profile?.settings['adopt.containerNames'] ?? '') !== '');
   const [found, setFound] = useState<Adoption | null>(null);
-  const [state, setState] = useState<'idle' | 'looking' | 'adopting' | 'adopted'>('idle');
+  const [state, setState] = useState<'idle' | 'looking' | 'adopting' | 'adopted'>(hasNames ? 'looking' : 'idle');
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [envMerged, setEnvMerged] = useState(false);
   const reload = useProfile((s) => s.load);
@@ -155,9 +154,8 @@ export function AdoptionCard({ profileId, onAdopted }: { profileId: string; onAd
   useEffect(() => {
     if (!hasNames) return;
     let live = true;
-    setState('looking');
-    api()
-      ['deploy.adoption']({ profileId })
+    const look = api()['deploy.adoption'];
+    look({ profileId })
       .then((r) => live && setFound(r.found))
       .catch((error: unknown) => live && setFailure(toEnvelope(error, 'deploy.adoption')))
       .finally(() => live && setState('idle'));
