@@ -242,13 +242,16 @@ export function imagesOf(project: ComposeProject, opts: { projectDir: string; fi
   const build: RecipeImages['build'] = [];
   for (const [name, svc] of defaultServices(project)) {
     const image = str(svc.image);
-    if (image !== '') {
+    const hasBuild = svc.build !== undefined && svc.build !== null;
+    // `image: koprogo-backend:local` beside a build section names the image it builds, not one to pull.
+    const localName = hasBuild && !interpolate(image, opts.env).includes('/');
+    if (image !== '' && !localName) {
       const registry = registryOf(interpolate(image, opts.env));
       const own = opts.repoOwner !== null && interpolate(image, opts.env).toLowerCase().includes(`/${opts.repoOwner.toLowerCase()}/`);
       pull.push({ service: name, image, registry, moving: isMovingTag(tagOf(image, opts.env)), private: opts.repoPrivate === true && registry === 'ghcr.io' && own });
       continue;
     }
-    if (svc.build !== undefined && svc.build !== null) {
+    if (hasBuild) {
       const b = typeof svc.build === 'string' ? { context: svc.build } : isMap(svc.build) ? svc.build : {};
       const context = normalizePath(`${opts.projectDir}/${str(b.context) || '.'}`);
       build.push({ service: name, context, dockerfile: str(b.dockerfile) || null, language: buildLanguage(context, tree) });

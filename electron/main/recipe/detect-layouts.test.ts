@@ -175,3 +175,15 @@ describe('reading the tooling is bounded', () => {
     expect(r.production?.source?.[0]?.target).toBe('deploy-prod');
   });
 });
+
+describe('images: prebuilt first, a local tag beside a build section is built', () => {
+  it('pulls a registry image even with a build section; builds one named only locally', async () => {
+    const files = {
+      'docker-compose.yml': 'services:\n  api:\n    image: ghcr.io/acme/api:1\n    build: ./api\n  worker:\n    image: koprogo-worker:local\n    build: ./worker\n  db:\n    image: postgres:15\n',
+      'docker-compose.prod.yml': 'services:\n  api:\n    restart: always\n',
+    };
+    const r = await detect(files);
+    expect(r.images.pull.map((p) => p.service)).toEqual(['api', 'db']);
+    expect(r.images.build.map((b) => b.service)).toEqual(['worker']);
+  });
+});
