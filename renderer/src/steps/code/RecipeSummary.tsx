@@ -12,6 +12,7 @@ export interface ServerSize {
 }
 
 const SEVERITY_ORDER = { blocking: 0, warning: 1, info: 2 } as const;
+const ASK_CODES = new Set(['recipe.base_guessed', 'recipe.overlay_without_base', 'recipe.choice_uncertain', 'recipe.tooling_conflict']);
 
 /** `${API_DOMAIN:-api.example.com}` → `API_DOMAIN`: the setting the Host header comes from (null for a literal host). */
 function hostVariable(host: string): string | null {
@@ -24,6 +25,8 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
   const r = props.recipe;
   const missing = [...r.missing].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const blocking = missing.some((m) => m.severity === 'blocking');
+  // A combination the rules could not decide for sure: the files to point at are shown open, to confirm.
+  const asks = missing.some((m) => ASK_CODES.has(m.code));
   const yaml = props.candidates.filter((f) => /\.ya?ml$/i.test(f));
   const envs = props.candidates.filter((f) => !/\.ya?ml$/i.test(f));
   const [compose, setCompose] = useState<string[]>(r.production?.files ?? []);
@@ -149,7 +152,7 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
           ))}
         </ul>
       )}
-      <details className="disclosure" open={blocking} data-testid="recipe-point">
+      <details className="disclosure" open={blocking || asks} data-testid="recipe-point">
         <summary>{t('code.recipe.point.title')}</summary>
         <p className="muted small">{t('code.recipe.point.intro')}</p>
         {yaml.length === 0 ? (
