@@ -342,6 +342,19 @@ describe('(g) a standalone production compose run by `make deploy-prod`, first s
     expect(ran).toEqual(expect.arrayContaining(['compose-pull', 'compose-up']));
     expect(await getWithHost(proxyPort.value, '/api/v1/health', 'api.koprogo.test')).toEqual({ status: 200, body: 'ok 2\n' });
   }, 300_000);
+
+  it('a registry that refuses the password stops the run at the login, said as such, the password never shown', async () => {
+    await secrets.set(DEPLOY_SECRETS_GITHUB, 'CANARY-wrong-token-77');
+    try {
+      const result = await deploy(d);
+      expect(result?.failedStep).toBe('registry-login');
+      expect(result?.error?.toEnvelope()).toMatchObject({ code: 'deploy.registry_denied', params: { registry: priv.host } });
+      expect(JSON.stringify(events)).not.toContain('CANARY-wrong-token-77');
+      expect(readFileSync(logFile, 'utf8')).not.toContain('CANARY-wrong-token-77');
+    } finally {
+      await secrets.set(DEPLOY_SECRETS_GITHUB, REGISTRY_PASSWORD);
+    }
+  }, 120_000);
 });
 
 describe('(h) a shared base + per-environment override chosen by the Makefile, with its --env-file; phase 2', () => {
