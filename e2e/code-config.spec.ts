@@ -162,6 +162,45 @@ test('read a repository, pick a release, see the recipe, fill the generated form
   await expect(plan).not.toContainText(generated);
   await expect(plan).not.toContainText('a dashboard password');
 
+  // The roadmap's dev compose publishes the database, the backend and the frontend on every interface (the prod
+  // overlay's `ports: []` cannot take them away): a risk, and the user chooses before anything is deployed.
+  await expect(page.getByTestId('plan-exposure')).toHaveAttribute('data-choice', 'none');
+  await expect(page.getByTestId('plan-exposure-port')).toHaveCount(3);
+  await expect(page.locator('[data-testid="plan-exposure-port"][data-service="postgres"]')).toContainText('base de données');
+  await expect(page.getByTestId('plan-deploy')).toBeDisabled();
+  await expect(page.getByTestId('plan-choose-first')).toBeVisible();
+  await page.screenshot({ path: join(SHOTS, 'plan-exposure-fr.png'), fullPage: true });
+  await page.getByTestId('plan-bind-local').check();
+  await expect(page.getByTestId('plan-exposure')).toHaveAttribute('data-choice', 'yes');
+  // The app's copy of the dev file, with those ports on 127.0.0.1, is in the plan.
+  await expect(page.getByTestId('plan-step-bind-local')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('plan-deploy')).toBeEnabled();
+
+  // A repository whose production path is its Makefile: the Code step says which source decided.
+  await page.getByTestId('rail-code').click();
+  await page.getByTestId('repoUrl-input').fill('acme/koprogo-gitops');
+  await page.getByTestId('code-inspect').click();
+  await expect(page.getByTestId('recipe-source')).toHaveAttribute('data-kind', 'tooling');
+  await expect(page.getByTestId('recipe-source')).toContainText('cible Makefile deploy-prod');
+  await expect(page.getByTestId('recipe-source')).toContainText('deploy/production/gitops-deploy.sh');
+  await expect(page.getByTestId('recipe-compose')).toContainText('deploy/production/docker-compose.yml');
+  await expect(page.getByTestId('recipe-compose')).not.toContainText('docker-compose.yml +');
+  await expect(page.getByTestId('recipe-env-file')).toContainText('deploy/production/.env');
+  await expect(page.getByTestId('recipe-health')).toHaveAttribute('data-via', 'proxy');
+  await expect(page.getByTestId('recipe-backup')).toContainText('minio_data');
+  await expect(page.getByTestId('recipe-default-credentials')).toContainText('admin@koprogo.com');
+  await page.screenshot({ path: join(SHOTS, 'code-recipe-tooling-fr.png'), fullPage: true });
+  await page.getByTestId('code-save').click();
+  // The image owner placeholder is filled from the repository, not a random secret.
+  await expect(page.getByTestId('env-field-GITHUB_REPOSITORY')).toHaveAttribute('data-source', 'repository');
+  await expect(page.getByTestId('envf-GITHUB_REPOSITORY')).toHaveValue('acme/koprogo-gitops');
+  await expect(page.getByTestId('env-field-S3_ACCESS_KEY')).toHaveAttribute('data-kind', 'text');
+  await page.getByTestId('rail-plan').click();
+  // MinIO's console port is the one risk here; the choice made before still holds.
+  await expect(page.locator('[data-testid="plan-exposure-port"][data-service="minio"]')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('plan-health')).toHaveAttribute('data-via', 'proxy');
+  await page.screenshot({ path: join(SHOTS, 'plan-review-fr.png'), fullPage: true });
+
   // The same screens in Dutch and English.
   for (const lang of ['nl', 'en'] as const) {
     await page.getByTestId('language-select').selectOption(lang);
@@ -171,7 +210,11 @@ test('read a repository, pick a release, see the recipe, fill the generated form
     await page.getByTestId('rail-code').click();
     await page.getByTestId('code-inspect').click();
     await expect(page.getByTestId('recipe')).toBeVisible();
+    await expect(page.getByTestId('recipe-source')).toContainText('deploy-prod');
     await page.screenshot({ path: join(SHOTS, `code-recipe-${lang}.png`), fullPage: true });
+    await page.getByTestId('rail-plan').click();
+    await expect(page.getByTestId('plan-review')).toBeVisible({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, `plan-review-${lang}.png`), fullPage: true });
   }
   await context.close();
 });

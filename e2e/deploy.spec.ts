@@ -113,6 +113,9 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
   // Result: running, and the health endpoint really answers.
   await expect(page.getByTestId('result-running')).toBeVisible();
   await expect(page.getByTestId('result-public-health')).toHaveAttribute('data-status', 'ok');
+  // Each monitoring script ran once during the deployment; its result is shown.
+  await expect(page.getByTestId('result-monitor-metrics')).toHaveAttribute('data-status', 'ok');
+  await expect(page.getByTestId('result-monitor-metrics')).toContainText('vps_metrics cpu=1');
   await page.screenshot({ path: join(SHOTS, 'deploy-result-fr.png'), fullPage: true });
   expect(await (await fetch(host.repo.healthUrl)).text()).toBe('ok\n');
 

@@ -17,6 +17,11 @@ const SYSTEM_PACKAGES = [
   { pkg: 'sudo', proof: '/usr/bin/sudo', why: 'integration tests (deploying as a non-root user through sudo)' },
   { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
   { pkg: 'apache2-utils', proof: '/usr/bin/htpasswd', why: 'unit tests (htpasswd hashes checked by Apache\'s own tool)' },
+  { pkg: 'docker-registry', proof: '/usr/bin/docker-registry', why: 'integration tests (a real image registry on 127.0.0.1: login, pull, moving tags)' },
+  { pkg: 'postgresql', proof: '/usr/lib/postgresql/15/bin/postgres', why: 'integration tests (a PostgreSQL image made from its binaries: pg_dump, psql)' },
+  { pkg: 'logrotate', proof: '/usr/sbin/logrotate', why: 'integration tests (the log rotation the deployment configures)' },
+  { pkg: 'bc', proof: '/usr/bin/bc', why: 'integration tests (a monitoring script that calculates with bc)' },
+  { pkg: 'curl', proof: '/usr/bin/curl', why: 'integration tests (the health check through the reverse proxy)' },
 ];
 
 function sh(cmd, args, opts = {}) {

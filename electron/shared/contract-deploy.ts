@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { empty, method } from './contract-method';
 import { logEventSchema, planEntrySchema, runFinishedSchema, runStatusSchema, stepEventSchema } from './deploy';
+import { adoptionSchema, planReviewSchema } from './deploy-review';
 import { profileIdSchema, serverSchema } from './profile';
 
 // Contract methods and events for server access and the deployment run; spread into the one table in contract.ts.
@@ -26,7 +27,10 @@ export const deployMethods = {
     z.object({ publicKey: z.string().nullable() }),
     true,
   ),
-  'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema) })),
+  'deploy.plan': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ entries: z.array(planEntrySchema), review: planReviewSchema.optional() })),
+  // A copy of the application the repository's own scripts started on the server (read-only), and adopting it.
+  'deploy.adoption': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ found: adoptionSchema.nullable() })),
+  'deploy.adopt': method(z.object({ profileId: profileIdSchema, project: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/) }).strict(), z.object({ adopted: z.literal(true), envMerged: z.boolean() }), true),
   'deploy.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),
   'deploy.cancel': method(empty, z.object({ cancelled: z.boolean() })),
   'deploy.status': method(z.object({ profileId: profileIdSchema }).strict(), runStatusSchema),

@@ -60,6 +60,10 @@ export const runFinishedSchema = z.object({
     })
     .nullable()
     .optional(),
+  /** Each monitoring script, run once by the deployment: its result and last line of output. */
+  monitoring: z
+    .array(z.object({ name: z.string(), status: z.enum(['ok', 'warning', 'critical', 'failed', 'broken', 'timeout']), exitCode: z.number(), detail: z.string() }))
+    .optional(),
 });
 
 export const runStatusSchema = z.object({
@@ -100,4 +104,4 @@ export const DEPLOY_SETTING_KEYS = [
 ] as const;
 
 /** Secret references a deployment uses: the SSH private key and the `.env` content. */
-export const DEPLOY_SECRETS = { sshKey: 'ssh-key', env: 'env', repoKey: 'repo-key' } as const;
+export const DEPLOY_SECRETS = { sshKey: 'ssh-key', env: 'env', repoKey: 'repo-key', registryPassword: 'registry-password' } as const;

@@ -114,6 +114,13 @@ export const ERROR_CODES = [
   // Security and reliability (issue 15).
   'deploy.lock_lost',
   'github.insecure_http',
+  // issue 11: the production path of the repository
+  'deploy.adopt_required',
+  'deploy.adopt_gone',
+  'deploy.registry_denied',
+  'deploy.pull_failed',
+  'deploy.override_invalid',
+  'deploy.recipe_outdated',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -16,12 +16,107 @@ const serviceSchema = z.object({
   healthcheck: z.string().nullable(),
   dependsOn: z.array(z.string()),
 });
-const healthSchema = z.object({ service: z.string(), url: z.string(), path: z.string(), containerPort: z.number(), publishedPort: z.string().nullable() });
+const healthSchema = z.object({
+  service: z.string(),
+  url: z.string(),
+  path: z.string(),
+  containerPort: z.number(),
+  publishedPort: z.string().nullable(),
+  /** How the server checks it: a port published on the host, the reverse proxy (with `host` as Host header), or only the healthchecks. */
+  via: z.enum(['host', 'proxy', 'container']).default('host'),
+  /** The Host header through the proxy, as the compose file has it (may hold `${API_DOMAIN}`). */
+  host: z.string().nullable().default(null),
+  /** The proxy's published port and scheme used for the check (may hold `${VAR:-80}`). */
+  proxyPort: z.string().nullable().default(null),
+  proxyScheme: z.enum(['http', 'https']).nullable().default(null),
+});
+
+/** A file of the repository's own tooling that runs Compose (a Makefile target, a script, a workflow job, a unit, a doc). */
+export const toolingSourceSchema = z.object({
+  kind: z.enum(['makefile', 'script', 'workflow', 'systemd', 'docs']),
+  file: z.string(),
+  target: z.string().nullable(),
+  line: z.number(),
+});
+export type ToolingSourceInfo = z.infer<typeof toolingSourceSchema>;
+
 const comboSchema = z.object({
-  kind: z.enum(['base+prod', 'base+vps', 'env-folder', 'base-only', 'single', 'chosen']),
+  kind: z.enum(['tooling', 'standalone', 'shared-base', 'base+prod', 'base+vps', 'env-folder', 'base-only', 'single', 'chosen']),
   files: z.array(z.string()),
   environment: z.string().nullable(),
   envExample: z.string().nullable(),
+  /** kind 'tooling': the entry point that runs it, then what it called (e.g. Makefile target deploy-prod → a script). */
+  source: z.array(toolingSourceSchema).optional(),
+  /** The `--env-file` the tooling passes (repository path), when it passes one. */
+  envFile: z.string().nullable().optional(),
+});
+
+// ---- What the production combination runs (issue 11) -------------------------------------------------------
+
+const invocationSchema = z.object({
+  chain: z.array(toolingSourceSchema),
+  files: z.array(z.string()),
+  missing: z.array(z.string()),
+  envFile: z.string().nullable(),
+  subcommand: z.string(),
+  production: z.boolean().nullable(),
+});
+
+export const SERVICE_KINDS = ['database', 'backend', 'storage', 'dashboard', 'cache', 'proxy', 'frontend', 'other'] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+export const BUILD_LANGUAGES = ['rust', 'node', 'go', 'python', 'other'] as const;
+
+const imagesSchema = z.object({
+  /** Services whose image is pulled from a registry (prebuilt first). */
+  pull: z.array(
+    z.object({
+      service: z.string(),
+      image: z.string(),
+      /** Registry host (ghcr.io, 127.0.0.1:5000), null for Docker Hub. */
+      registry: z.string().nullable(),
+      /** A tag that moves (`latest`, `*-latest`, `main`…): re-pulled on every deployment. */
+      moving: z.boolean(),
+      /** The image is likely private (the repository's own images of a private repository). */
+      private: z.boolean(),
+    }),
+  ),
+  /** Services that can only be built from source on the server. */
+  build: z.array(z.object({ service: z.string(), context: z.string(), dockerfile: z.string().nullable(), language: z.enum(BUILD_LANGUAGES) })),
+  /** A CI workflow of the repository that publishes images (a way to avoid building on the server). */
+  ci: z.string().nullable(),
+});
+export type RecipeImages = z.infer<typeof imagesSchema>;
+
+const exposureSchema = z.object({
+  service: z.string(),
+  kind: z.enum(SERVICE_KINDS),
+  /** Host port as written (may hold `${VAR:-x}`), null: a random one. */
+  published: z.string().nullable(),
+  target: z.number(),
+  protocol: z.string(),
+  /** The file that publishes it. */
+  file: z.string(),
+});
+export type RecipeExposure = z.infer<typeof exposureSchema>;
+
+const backupSchema = z.object({
+  covered: z.array(z.object({ kind: z.enum(['postgres', 'volume', 'bind']), service: z.string(), source: z.string(), target: z.string(), what: z.enum(['database', 'object-storage', 'uploads', 'data']) })),
+  notCovered: z.array(
+    z.object({ kind: z.enum(['volume', 'bind']), service: z.string(), source: z.string(), target: z.string(), reason: z.enum(['logs', 'cache', 'certificates', 'database-files', 'read-only', 'socket', 'temporary', 'in-repository']) }),
+  ),
+});
+export type RecipeBackup = z.infer<typeof backupSchema>;
+
+const monitoringNeedsSchema = z.object({
+  /** Debian packages its commands need (bc, jq, curl…). */
+  packages: z.array(z.string()),
+  /** It calls psql: the app provides one that runs inside the PostgreSQL container. */
+  psql: z.boolean(),
+  /** It reads DATABASE_URL. */
+  databaseUrl: z.boolean(),
+  /** Exit 1 means "warning" and 2 "critical" (not a broken script). */
+  warningExit: z.boolean(),
 });
 
 export const RecipeSchema = z.object({
@@ -35,11 +130,21 @@ export const RecipeSchema = z.object({
   services: z.array(serviceSchema),
   health: healthSchema.nullable(),
   postgres: z
-    .object({ service: z.string(), image: z.string(), user: z.string(), database: z.string(), userFrom: z.enum(['compose', 'env-example', 'default']) })
+    .object({
+      service: z.string(),
+      image: z.string(),
+      user: z.string(),
+      database: z.string(),
+      userFrom: z.enum(['compose', 'env-example', 'default']),
+      /** The service's POSTGRES_PASSWORD as written (`${POSTGRES_PASSWORD:-koprogo123}`), resolved with the `.env` for the monitoring scripts. */
+      passwordExpr: z.string().nullable().default(null),
+    })
     .nullable(),
   monitoring: z.object({
-    scripts: z.array(z.object({ path: z.string(), kind: z.enum(['vps', 'postgres', 'capacity', 'other']) })),
+    scripts: z.array(z.object({ path: z.string(), kind: z.enum(['vps', 'postgres', 'capacity', 'other']), needs: monitoringNeedsSchema.optional() })),
     thresholds: z.object({ path: z.string(), keys: z.array(z.string()) }).nullable(),
+    /** Days the repository keeps its monitoring logs (its own `find -mtime +N`), null: not said (the app keeps 7). */
+    retentionDays: z.number().nullable().default(null),
   }),
   k3s: z
     .object({
@@ -54,6 +159,30 @@ export const RecipeSchema = z.object({
   phases: z.object({ 1: z.boolean(), 2: z.boolean(), 3: z.boolean(), 4: z.boolean() }),
   missing: z.array(recipeMessageSchema.extend({ severity: z.enum(['blocking', 'warning', 'info']) })),
   filesRead: z.array(z.string()),
+  // ---- issue 11: what the production combination runs ----
+  /** The env file Compose reads for the production combination (repository path): the tooling's `--env-file`, else `.env` in the project folder. */
+  envFile: z.string().nullable().default(null),
+  /** Compose invocations found in the repository's tooling (at most 20), for the Code step. */
+  tooling: z.array(invocationSchema).default([]),
+  /** The application's backend service (the one the proxy routes the API to). */
+  backend: z.string().nullable().default(null),
+  images: imagesSchema.default({ pull: [], build: [], ci: null }),
+  /** The reverse proxy in front (Traefik…) and the ports it publishes. */
+  proxy: z.object({ service: z.string(), httpPort: z.string().nullable(), httpsPort: z.string().nullable() }).nullable().default(null),
+  /** Internal ports published on every interface (Docker bypasses ufw). */
+  exposure: z.array(exposureSchema).default([]),
+  backup: backupSchema.default({ covered: [], notCovered: [] }),
+  /** What the phase-2 tuning starts from: the PostgreSQL command and the backend's deploy.resources as the combination sets them. */
+  tuning: z
+    .object({
+      postgres: z.object({ service: z.string(), command: z.union([z.array(z.string()), z.string()]).nullable() }).nullable(),
+      backend: z.object({ service: z.string(), resources: z.record(z.string(), z.unknown()).nullable() }).nullable(),
+    })
+    .default({ postgres: null, backend: null }),
+  /** Application accounts the repository seeds with a known password (to change after deploying). */
+  defaultCredentials: z.array(z.object({ file: z.string(), user: z.string(), password: z.string() })).default([]),
+  /** What identifies a copy already started by the repository's own scripts. */
+  adoption: z.object({ containerNames: z.array(z.string()), project: z.string().nullable() }).default({ containerNames: [], project: null }),
 });
 export type Recipe = z.infer<typeof RecipeSchema>;
 export type RecipeService = z.infer<typeof serviceSchema>;
@@ -83,7 +212,8 @@ export const configFieldSchema = z.object({
   help: z.string().nullable(),
   /** What the field holds now (a saved value, the example's default, or a generated secret). */
   value: z.string(),
-  source: z.enum(['saved', 'example', 'generated', 'empty']),
+  /** 'repository': filled from the chosen repository (an image owner `your-username/koprogo`). */
+  source: z.enum(['saved', 'example', 'generated', 'empty', 'repository']),
   /** The example's value, shown as a hint (null for secrets). */
   example: z.string().nullable(),
   exampleIsPlaceholder: z.boolean(),

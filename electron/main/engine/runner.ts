@@ -398,6 +398,17 @@ export class StepRunner {
     const tail = this.deps.redact(stderr).trim().split('\n').pop() ?? '';
     if (code === 3) return new AppError('deploy.unsupported_os', { os: tail.replace(/^unsupported_os\s*/, '').slice(0, 80) || '?' });
     if (code === 4) return new AppError('deploy.health_timeout', { services: tail.replace(/^unhealthy\s*/, '').slice(0, 200) || '?' });
+    // Issue 11, by step (exit 5 of wait-ready means something else): a copy started by the repository's scripts,
+    // a registry that refuses, an image that cannot be pulled, a tuned combination `docker compose config` refuses,
+    // a compose file that changed since the recipe.
+    if (code === 5 && step.id === 'adopt-check') {
+      const [, project = '?', ...names] = tail.split(/\s+/);
+      return new AppError('deploy.adopt_required', { project: project.slice(0, 64), containers: names.join(', ').slice(0, 300) || '?' });
+    }
+    if (code === 6 && (step.id === 'registry-login' || step.id === 'compose-pull')) return new AppError('deploy.registry_denied', { registry: tail.replace(/^registry_denied\s*/, '').slice(0, 200) || '?' });
+    if (code === 7 && step.id === 'compose-pull') return new AppError('deploy.pull_failed', { detail: tail.replace(/^pull_failed\s*/, '').slice(0, 300) || '?' });
+    if (code === 8 && step.id === 'compose-override') return new AppError('deploy.override_invalid', { detail: tail.replace(/^override_invalid\s*/, '').slice(0, 300) || '?' });
+    if (code === 9 && step.id === 'bind-local') return new AppError('deploy.recipe_outdated', { file: tail.replace(/^recipe_outdated\s*/, '').slice(0, 300) || '?' });
     return new AppError('deploy.step_failed', { step: step.id, exitCode: String(code ?? 'timeout') });
   }
 }

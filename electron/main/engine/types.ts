@@ -54,6 +54,8 @@ export interface HostLayout {
   binDir: string;
   /** The hosts file the hostname step maps 127.0.1.1 in. */
   hostsFile: string;
+  /** Where the log rotation of the app's logs goes (logrotate). */
+  logrotateDir: string;
 }
 
 export const DEFAULT_LAYOUT: HostLayout = {
@@ -65,6 +67,7 @@ export const DEFAULT_LAYOUT: HostLayout = {
   backupDir: '/var/backups/koprogo',
   binDir: '/usr/local/bin',
   hostsFile: '/etc/hosts',
+  logrotateDir: '/etc/logrotate.d',
 };
 
 /** Everything the phase 1–2 steps need, resolved from the profile and the recipe. */
@@ -108,9 +111,47 @@ export interface ComposeDeploySettings {
   /** PostgreSQL service, user and database, for the daily dump; null when the recipe has none. */
   postgres: { service: string; user: string; database: string } | null;
   /** Monitoring scripts relative to the checkout; null when absent. */
-  monitoring: { metrics: string | null; postgresMetrics: string | null };
-  /** Service names that get the phase-2 tuning (null: not present). */
-  tuning: { postgresService: string | null; backendService: string | null };
+  monitoring: { metrics: string | null; postgresMetrics: string | null; capacity?: string | null };
+  /** What the monitoring scripts need (issue 11); absent: plain cron lines, as before. */
+  monitoringNeeds?: MonitoringSettings;
+  /** Service names that get the phase-2 tuning (null: not present), and what the repository sets already. */
+  tuning: {
+    postgresService: string | null;
+    backendService: string | null;
+    /** The PostgreSQL service's command as the combination sets it (null: the image's default). */
+    postgresCommand?: string[] | string | null;
+    /** The backend's deploy.resources as the combination sets them. */
+    backendResources?: Record<string, unknown> | null;
+  };
+  /**
+   * Images (issue 11): the services to pull from their registry (prebuilt first; `moving`: a tag such as `latest`
+   * that is re-pulled on every run) and those to build on the server. null: a profile from before, `up --build`.
+   */
+  images?: { pull: Array<{ service: string; image: string; moving: boolean }>; build: string[] } | null;
+  /** A registry to log in to before pulling (the password is secret; stored on the server 0600). */
+  registry?: { host: string; user: string; password: string } | null;
+  /** The health check through the reverse proxy: the backend's route with its Host header, on the proxy's port. */
+  healthProxy?: { host: string; port: number; scheme: 'http' | 'https' } | null;
+  /** Copies of compose files with their internal ports bound to 127.0.0.1 (the user consented), used in their place. */
+  bindLocal?: Array<{ file: string; copy: string; content: string; sourceSha256: string }>;
+  /** Named volumes and bind mounts of user data the daily backup archives besides PostgreSQL. */
+  backupData?: { volumes: Array<{ volume: string; name: string | null }>; paths: string[] };
+  /** Container names a copy started by the repository's own scripts has: found under another project, the run stops. */
+  adoptContainerNames?: string[];
+}
+
+/** The monitoring scripts' needs, resolved for the server. */
+export interface MonitoringSettings {
+  /** Debian packages to install (bc, procps…). */
+  packages: string[];
+  /** A psql that runs inside the PostgreSQL container goes first on the scripts' PATH. */
+  psql: boolean;
+  /** DATABASE_URL (without password) and PGPASSWORD for the scripts; the password is secret. */
+  database: { url: string; password: string } | null;
+  /** Scripts whose exit 1/2 mean warning/critical. */
+  warningExit: string[];
+  /** Days the logs are kept (the repository's own retention, else 7). */
+  retentionDays: number;
 }
 
 export type StepState = 'pending' | 'checking' | 'skipped' | 'running' | 'done' | 'failed' | 'cancelled';

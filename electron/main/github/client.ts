@@ -168,6 +168,12 @@ export class GitHubClient {
     await this.call('checkToken', {}, () => this.octokit.request('GET /rate_limit'));
   }
 
+  /** The login of the signed-in account (GHCR's `docker login` user). */
+  async currentLogin(): Promise<string> {
+    const r = await this.call('currentLogin', {}, () => this.octokit.request('GET /user'));
+    return parse('currentLogin', z.object({ login: z.string() }), r.data).login;
+  }
+
   async getRepo(repo: RepoId): Promise<RepoInfo> {
     const r = await this.call('getRepo', { repo: `${repo.owner}/${repo.name}` }, () => this.octokit.rest.repos.get({ owner: repo.owner, repo: repo.name }));
     const d = parse('getRepo', repoSchema, r.data);

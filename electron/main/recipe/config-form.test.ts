@@ -102,3 +102,37 @@ describe('a re-run: the saved .env merged with a newer example', () => {
     expect(r).toEqual({ ok: false, problems: [{ key: 'TRAEFIK_DASHBOARD_AUTH', problem: 'empty' }] });
   });
 });
+
+describe('values that are not secrets (issue 11)', () => {
+  const example = `# GitHub repository of the images (owner/name)
+GITHUB_REPOSITORY=your-username/koprogo
+IMAGE_OWNER=YOUR_ORG
+# MinIO access key name and its secret
+S3_ACCESS_KEY=koprogo
+S3_SECRET_KEY=CHANGE_THIS_SECRET
+AWS_ACCESS_KEY_ID=
+POSTGRES_PASSWORD=CHANGE_THIS_PASSWORD
+`;
+  const form = buildConfigForm(example, null, { generate, repository: { owner: 'Gilmry', name: 'KoproGo' } });
+  const byKey = Object.fromEntries(form.fields.map((f) => [f.key, f]));
+
+  it('an image path or owner placeholder is filled from the chosen repository (lower case), not made a random secret', () => {
+    expect(byKey.GITHUB_REPOSITORY).toMatchObject({ kind: 'text', source: 'repository', value: 'gilmry/koprogo' });
+    expect(byKey.IMAGE_OWNER).toMatchObject({ kind: 'text', source: 'repository', value: 'gilmry' });
+  });
+
+  it('an access-key name is plain text; its secret and the passwords are still generated', () => {
+    expect(byKey.S3_ACCESS_KEY).toMatchObject({ kind: 'text', source: 'example', value: 'koprogo' });
+    expect(byKey.AWS_ACCESS_KEY_ID).toMatchObject({ kind: 'text', source: 'empty' });
+    expect(byKey.S3_SECRET_KEY).toMatchObject({ kind: 'secret', source: 'generated' });
+    expect(byKey.POSTGRES_PASSWORD).toMatchObject({ kind: 'secret', source: 'generated' });
+  });
+
+  it('the filled values pass the checks and reach the .env; without a repository the user is asked', async () => {
+    const r = await renderConfig(form, { values: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEYID' } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.text).toContain('GITHUB_REPOSITORY=gilmry/koprogo\n');
+    const asked = buildConfigForm(example, null, { generate });
+    expect(asked.fields.find((f) => f.key === 'GITHUB_REPOSITORY')).toMatchObject({ kind: 'text', source: 'empty', exampleIsPlaceholder: true });
+  });
+});

@@ -9,7 +9,7 @@ import { checkEnvValue, classifyEnv, generateSecret, htpasswdUser, htpasswdValue
 /** The group written for keys of the saved `.env` that the example no longer has. */
 export const KEPT_GROUP = 'Kept from the previous configuration';
 
-function field(e: EnvEntry, opts: { saved: string | null; added: boolean; generate: () => string }): ConfigField {
+function field(e: EnvEntry, opts: { saved: string | null; added: boolean; generate: () => string; repository?: { owner: string; name: string } | null }): ConfigField {
   const info = classifyEnv(e.key, e.value);
   const derived = e.refs.length > 0;
   const base = {
@@ -26,6 +26,10 @@ function field(e: EnvEntry, opts: { saved: string | null; added: boolean; genera
   };
   if (derived) return { ...base, value: e.raw, source: 'example' };
   if (opts.saved !== null && !isPlaceholder(opts.saved)) return { ...base, value: opts.saved, source: 'saved' };
+  if (info.fromRepository && opts.repository) {
+    const value = info.fromRepository === 'full' ? `${opts.repository.owner}/${opts.repository.name}` : opts.repository.owner;
+    return { ...base, value: value.toLowerCase(), source: 'repository' };
+  }
   if (info.kind === 'secret') return { ...base, value: opts.generate(), source: 'generated' };
   if (info.kind === 'htpasswd' || info.placeholder || e.value === '') return { ...base, value: '', source: 'empty' };
   return { ...base, value: e.value, source: 'example' };
@@ -38,15 +42,17 @@ function field(e: EnvEntry, opts: { saved: string | null; added: boolean; genera
 export function buildConfigForm(
   exampleText: string | null,
   savedText: string | null,
-  opts: { examplePath?: string | null; generate?: () => string; savedFrom?: 'saved' | 'server' } = {},
+  opts: { examplePath?: string | null; generate?: () => string; savedFrom?: 'saved' | 'server'; repository?: { owner: string; name: string } | null } = {},
 ): ConfigForm {
   const generate = opts.generate ?? (() => generateSecret());
+  // Image paths are lower case on every registry (GHCR refuses `Gilmry/KoproGo`).
+  const repository = opts.repository ?? null;
   const example = parseEnvFile(exampleText ?? '');
   const exampleProblems = example.problems.filter((p) => p.severity === 'error').map((p) => ({ line: p.line, kind: p.kind }));
   if (savedText === null) {
     return {
       envExample: opts.examplePath ?? null,
-      fields: example.entries.map((e) => field(e, { saved: null, added: false, generate })),
+      fields: example.entries.map((e) => field(e, { saved: null, added: false, generate, repository })),
       removed: [],
       rerun: false,
       mergedWith: 'none',
@@ -59,7 +65,7 @@ export function buildConfigForm(
   const addedKeys = new Set(merge.added.map((e) => e.key));
   return {
     envExample: opts.examplePath ?? null,
-    fields: example.entries.map((e) => field(e, { saved: savedValues.get(e.key) ?? null, added: addedKeys.has(e.key), generate })),
+    fields: example.entries.map((e) => field(e, { saved: savedValues.get(e.key) ?? null, added: addedKeys.has(e.key), generate, repository })),
     removed: merge.removed.map((e) => e.key),
     rerun: true,
     mergedWith: opts.savedFrom ?? 'saved',

@@ -12,16 +12,18 @@ const mapSource = (files: FileMap): RecipeSource => ({ listFiles: async () => Ob
 const codes = (r: Recipe) => r.missing.map((m) => m.code);
 
 const K3S = { root: 'infrastructure', terraform: true, ansible: true, helm: true, deployScript: 'infrastructure/scripts/deploy.sh', environments: ['dev', 'staging', 'prod'] };
+const NEEDS = { packages: [], psql: false, databaseUrl: false, warningExit: false };
 const MONITORING = {
   scripts: [
-    { path: 'monitoring/scripts/capacity_calculator.sh', kind: 'capacity' },
-    { path: 'monitoring/scripts/postgres_metrics.sh', kind: 'postgres' },
-    { path: 'monitoring/scripts/vps_metrics.sh', kind: 'vps' },
+    { path: 'monitoring/scripts/capacity_calculator.sh', kind: 'capacity', needs: NEEDS },
+    { path: 'monitoring/scripts/postgres_metrics.sh', kind: 'postgres', needs: { ...NEEDS, psql: true } },
+    { path: 'monitoring/scripts/vps_metrics.sh', kind: 'vps', needs: { ...NEEDS, packages: ['procps'] } },
   ],
   thresholds: { path: 'monitoring/config/thresholds.env', keys: ['CPU_WARN', 'CPU_CRIT', 'RAM_WARN', 'DISK_WARN', 'P99_LATENCY_MS'] },
+  retentionDays: null,
 };
 const ENV_KEYS = ['API_DOMAIN', 'ACME_EMAIL', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'JWT_SECRET', 'RUST_LOG', 'KOPROGO_VERSION', 'TRAEFIK_DASHBOARD_AUTH'];
-const HEALTH = { service: 'backend', url: 'http://localhost:8080/api/v1/health', path: '/api/v1/health', containerPort: 8080, publishedPort: '8080' };
+const HEALTH = { service: 'backend', url: 'http://localhost:8080/api/v1/health', path: '/api/v1/health', containerPort: 8080, publishedPort: '8080', via: 'host', host: null, proxyPort: null, proxyScheme: null };
 
 describe('detectRecipe on the fixture layouts', () => {
   it('(a) the roadmap layout: docker-compose.yml + docker-compose.prod.yml, every phase', async () => {
@@ -37,8 +39,19 @@ describe('detectRecipe on the fixture layouts', () => {
       composeDir: '',
       envExample: { path: '.env.vps.example', keys: ENV_KEYS, problems: 0 },
       services: [
-        { name: 'postgres', image: 'postgres:15', build: false, ports: [], healthcheck: 'pg_isready -U koprogo -d koprogo_db', dependsOn: [] },
-        { name: 'backend', image: 'ghcr.io/gilmry/koprogo-backend:${KOPROGO_VERSION:-latest}', build: true, ports: [{ published: '8080', target: 8080, protocol: 'tcp', hostIp: '127.0.0.1' }], healthcheck: 'curl -f http://localhost:8080/api/v1/health', dependsOn: ['postgres'] },
+        // `ports: []` in the overlay does not unpublish: Compose concatenates ports across files.
+        { name: 'postgres', image: 'postgres:15', build: false, ports: [{ published: '5432', target: 5432, protocol: 'tcp', hostIp: null }], healthcheck: 'pg_isready -U koprogo -d koprogo_db', dependsOn: [] },
+        {
+          name: 'backend',
+          image: 'ghcr.io/gilmry/koprogo-backend:${KOPROGO_VERSION:-latest}',
+          build: true,
+          ports: [
+            { published: '8080', target: 8080, protocol: 'tcp', hostIp: null },
+            { published: '8080', target: 8080, protocol: 'tcp', hostIp: '127.0.0.1' },
+          ],
+          healthcheck: 'curl -f http://localhost:8080/api/v1/health',
+          dependsOn: ['postgres'],
+        },
         { name: 'frontend', image: null, build: true, ports: [{ published: '3000', target: 3000, protocol: 'tcp', hostIp: null }], healthcheck: null, dependsOn: ['backend'] },
         {
           name: 'traefik',
@@ -53,12 +66,52 @@ describe('detectRecipe on the fixture layouts', () => {
         },
       ],
       health: HEALTH,
-      postgres: { service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'env-example' },
+      postgres: { service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'env-example', passwordExpr: '${POSTGRES_PASSWORD}' },
       monitoring: MONITORING,
       k3s: K3S,
       phases: { 1: true, 2: true, 3: true, 4: true },
       missing: [],
-      filesRead: ['docker-compose.yml', 'docker-compose.prod.yml', '.env.vps.example', 'monitoring/config/thresholds.env', 'infrastructure/scripts/deploy.sh'],
+      filesRead: [
+        'infrastructure/scripts/deploy.sh',
+        'README.md',
+        'docker-compose.yml',
+        'docker-compose.prod.yml',
+        '.env.vps.example',
+        'monitoring/scripts/capacity_calculator.sh',
+        'monitoring/scripts/postgres_metrics.sh',
+        'monitoring/scripts/vps_metrics.sh',
+        'monitoring/config/thresholds.env',
+      ],
+      envFile: '.env',
+      tooling: [],
+      backend: 'backend',
+      images: {
+        pull: [
+          { service: 'postgres', image: 'postgres:15', registry: null, moving: false, private: false },
+          { service: 'backend', image: 'ghcr.io/gilmry/koprogo-backend:${KOPROGO_VERSION:-latest}', registry: 'ghcr.io', moving: true, private: false },
+          { service: 'traefik', image: 'traefik:v3.1', registry: null, moving: false, private: false },
+        ],
+        build: [{ service: 'frontend', context: 'frontend', dockerfile: null, language: 'node' }],
+        ci: null,
+      },
+      proxy: { service: 'traefik', httpPort: '80', httpsPort: '443' },
+      exposure: [
+        { service: 'postgres', kind: 'database', published: '5432', target: 5432, protocol: 'tcp', file: 'docker-compose.yml' },
+        { service: 'backend', kind: 'backend', published: '8080', target: 8080, protocol: 'tcp', file: 'docker-compose.yml' },
+        { service: 'frontend', kind: 'frontend', published: '3000', target: 3000, protocol: 'tcp', file: 'docker-compose.yml' },
+      ],
+      backup: {
+        covered: [{ kind: 'postgres', service: 'postgres', source: 'koprogo_db', target: '', what: 'database' }],
+        notCovered: [
+          { kind: 'volume', service: 'postgres', source: 'postgres_data', target: '/var/lib/postgresql/data', reason: 'database-files' },
+          { kind: 'bind', service: 'traefik', source: '/var/run/docker.sock', target: '/var/run/docker.sock', reason: 'socket' },
+          { kind: 'bind', service: 'traefik', source: './traefik.yml', target: '/etc/traefik/traefik.yml', reason: 'read-only' },
+          { kind: 'volume', service: 'traefik', source: 'letsencrypt', target: '/letsencrypt', reason: 'certificates' },
+        ],
+      },
+      tuning: { postgres: { service: 'postgres', command: null }, backend: { service: 'backend', resources: null } },
+      defaultCredentials: [],
+      adoption: { containerNames: [], project: null },
     });
   });
 
@@ -72,8 +125,8 @@ describe('detectRecipe on the fixture layouts', () => {
     expect(r.choice?.code).toBe('recipe.choice.environment_folder');
     expect(r.composeDir).toBe('deploy');
     expect(r.envExample).toEqual({ path: 'deploy/production/.env.example', keys: ['POSTGRES_PASSWORD', 'KOPROGO_VERSION', 'API_DOMAIN'], problems: 0 });
-    expect(r.health).toEqual({ service: 'backend', url: 'http://127.0.0.1:8080/api/v1/health', path: '/api/v1/health', containerPort: 8080, publishedPort: '8080' });
-    expect(r.postgres).toEqual({ service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'compose' });
+    expect(r.health).toEqual({ ...HEALTH, url: 'http://127.0.0.1:8080/api/v1/health' });
+    expect(r.postgres).toEqual({ service: 'postgres', image: 'postgres:15', user: 'koprogo', database: 'koprogo_db', userFrom: 'compose', passwordExpr: '${POSTGRES_PASSWORD}' });
     expect(r.services.map((s) => s.name)).toEqual(['backend', 'postgres', 'traefik']);
     expect(r.k3s).toBeNull();
     expect(r.phases).toEqual({ 1: true, 2: true, 3: false, 4: false });
@@ -114,7 +167,8 @@ describe('detectRecipe on the fixture layouts', () => {
   it('an empty repository, broken YAML and a base file alone are explained, never a crash', async () => {
     expect(codes(await detectRecipe(mapSource({})))).toContain('recipe.empty_repository');
     const broken = await detectRecipe(mapSource({ 'docker-compose.yml': 'services:\n  a:\n    image: "unterminated\n' }));
-    expect(broken.missing.find((m) => m.code === 'recipe.compose_invalid')).toMatchObject({ code: 'recipe.compose_invalid', params: { file: 'docker-compose.yml', line: 3 } });
+    // js-yaml reports an unterminated string where the input ends.
+    expect(broken.missing.find((m) => m.code === 'recipe.compose_invalid')).toMatchObject({ code: 'recipe.compose_invalid', params: { file: 'docker-compose.yml', line: 4 } });
     const alone = await detectRecipe(mapSource({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n' }));
     expect(alone.production?.kind).toBe('base-only');
     expect(codes(alone)).toEqual(expect.arrayContaining(['recipe.no_production_compose', 'recipe.no_env_example', 'recipe.no_http_healthcheck', 'recipe.no_postgres']));
@@ -171,13 +225,15 @@ describe('sources', () => {
   });
 
   it('GitHub: the roadmap layout at a release, in at most 10 API requests', async () => {
+    // tree + 2 compose files, the env example, 3 monitoring scripts (what they need), the thresholds, the K3s
+    // deploy script (also read as tooling) and the README (docs: no Makefile, script or workflow decided).
     const client = new GitHubClient({ baseUrl: fake.url });
     fake.resetCounter();
     const fromApi = await detectRecipe(githubSource(client, { owner: 'gilmry', name: 'koprogo' }, 'v1.0.0'));
     console.log(`recipe-requests (roadmap layout): client ${client.requestCount}, fake ${fake.requestCount}`);
     expect(client.requestCount).toBe(fake.requestCount);
     expect(fake.requestCount).toBeLessThanOrEqual(10);
-    expect(fake.requestCount).toBe(6); // tree + 5 files
+    expect(fake.requestCount).toBe(10);
     expect(fromApi).toEqual(await detectRecipe(mapSource(ROADMAP_FILES)));
   });
 

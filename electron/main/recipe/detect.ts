@@ -1,13 +1,19 @@
 // Recipe detection: from a repository's file list and a few file reads, learn how it deploys — which compose files
-// make production, the env example, services/ports/healthchecks, the PostgreSQL to back up, the monitoring scripts
-// and the K3s `infrastructure/` — and which phases that enables. Paths are discovered, never assumed.
-// Sources: GitHub (tree + contents through GitHubClient) or a local folder. Unknown layouts are explained, not fatal.
+// make production (what its own tooling runs, else what the file names say), the env example and env file, the
+// backend and its health endpoint, images to pull or build, ports open to the internet, the state to back up, the
+// PostgreSQL to dump, the monitoring scripts and what they need, and the K3s `infrastructure/` — and which phases
+// that enables. Paths are discovered, never assumed. Sources: GitHub (tree + contents through GitHubClient) or a
+// local folder. Unknown layouts are explained, not fatal.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { GitHubClient, RepoId } from '../github/client';
 import { GitHubError } from '../github/errors';
-import { parseComposeYaml, type YamlValue } from './detect-yaml';
+import { backendOf, backupOf, containerNamesOf, defaultProjectName, exposureOf, healthOf, healthPathFromOpenApi, imagesOf, proxyOf, tuningOf } from './analysis';
+import { base, chooseProduction, COMPOSE_FILE, dirOf, depth, ENV_EXAMPLE, envExampleFor, findCombinations, PROD_NAMES } from './combinations';
+import { defaultServices, interpolate, isMap, mergeComposeFiles, parseComposeFile, parsePort, toEnvMap, type ComposeMap } from './compose-model';
 import { parseEnvFile } from './env-file';
+import { defaultCredentials, monitoringNeeds, retentionDays, seedCandidates } from './monitoring-needs';
+import { readTooling } from './tooling';
 import { RecipeSchema, type Recipe, type RecipeCombination, type RecipeMessage, type RecipeOverrides, type RecipeService } from '../../shared/recipe';
 
 export { RecipeSchema, type Recipe, type RecipeMessage, type RecipeService };
@@ -16,6 +22,13 @@ export interface RecipeSource {
   listFiles(): Promise<string[]>;
   /** The file's text, or null when it does not exist or cannot be read. */
   readText(path: string): Promise<string | null>;
+}
+
+/** What the caller knows about the repository (GitHub): its owner, name and visibility. */
+export interface RepoContext {
+  owner?: string | null;
+  name?: string | null;
+  private?: boolean | null;
 }
 
 // ---- Output: the Recipe schema lives in electron/shared/recipe.ts (the renderer shows it) ----------------------
@@ -78,148 +91,37 @@ export function localFolderSource(root: string): RecipeSource {
 
 // ---- Detection ------------------------------------------------------------------------------------------------
 
-const COMPOSE_FILE = /^(?:docker-)?compose(?:[.-]([\w.-]+?))?\.ya?ml$/iu;
-const ENV_EXAMPLE = /^(?:\.env(?:\.[\w-]+)*\.(?:example|sample|dist|template)|[\w-]+\.env\.(?:example|sample)|env\.example|\.env\.example)$/iu;
-const PROD_NAMES = ['production', 'prod', 'prd', 'live'];
-const ENV_FOLDER_NAMES = new Set([...PROD_NAMES, 'staging', 'stage', 'preprod', 'dev', 'development', 'test', 'demo']);
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 
-const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-const dirOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const depth = (p: string): number => (p === '' ? 0 : p.split('/').length);
-const isMap = (v: YamlValue | undefined): v is Record<string, YamlValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function composeSuffix(path: string): string | null {
-  const m = COMPOSE_FILE.exec(base(path));
-  return m ? (m[1] ?? '').toLowerCase() : null;
-}
-
-function findCombinations(files: readonly string[]): Combo[] {
-  const compose = files.filter((f) => composeSuffix(f) !== null && !f.split('/').some((s) => LOCAL_SKIP.has(s)));
-  const byDir = new Map<string, string[]>();
-  for (const f of compose) byDir.set(dirOf(f), [...(byDir.get(dirOf(f)) ?? []), f]);
-  const envExamplesIn = (d: string): string[] => files.filter((f) => dirOf(f) === d && ENV_EXAMPLE.test(base(f)));
-  const combos: Combo[] = [];
-  const used = new Set<string>();
-  // Per-environment folders: <x>/<env>/ holding an env example and a compose file.
-  for (const [d, fs] of byDir) {
-    const env = base(d).toLowerCase();
-    const examples = envExamplesIn(d);
-    if (d === '' || !ENV_FOLDER_NAMES.has(env) || examples.length === 0) continue;
-    let parentBase: string | undefined;
-    for (let p = dirOf(d); ; p = dirOf(p)) {
-      parentBase = (byDir.get(p) ?? []).find((f) => composeSuffix(f) === '');
-      if (parentBase || p === '') break;
-    }
-    const override = fs.find((f) => composeSuffix(f) === 'override') ?? fs[0];
-    if (!override) continue;
-    combos.push({ kind: 'env-folder', files: parentBase ? [parentBase, override] : [override], environment: base(d), envExample: examples[0] ?? null });
-    fs.forEach((f) => used.add(f));
-    if (parentBase) used.add(parentBase);
-  }
-  for (const [d, fs] of [...byDir].sort(([a], [b]) => depth(a) - depth(b) || a.localeCompare(b))) {
-    const baseFile = fs.find((f) => composeSuffix(f) === '');
-    const overlay = (names: string[]) => fs.find((f) => names.includes(composeSuffix(f) ?? ''));
-    const prod = overlay(['prod', 'production']);
-    const vps = overlay(['vps']);
-    const exampleFor = (hints: string[]): string | null => {
-      const ex = [...envExamplesIn(d), ...(d === '' ? [] : envExamplesIn(''))];
-      return ex.find((e) => hints.some((h) => base(e).toLowerCase().includes(`.${h}.`))) ?? ex.find((e) => base(e).toLowerCase() === '.env.example') ?? ex[0] ?? null;
-    };
-    if (baseFile && prod) combos.push({ kind: 'base+prod', files: [baseFile, prod], environment: 'production', envExample: exampleFor(['prod', 'production', 'vps']) });
-    if (baseFile && vps) combos.push({ kind: 'base+vps', files: [baseFile, vps], environment: 'production', envExample: exampleFor(['vps', 'prod', 'production']) });
-    if (!baseFile) {
-      for (const f of fs.filter((x) => !used.has(x) && ['prod', 'production', 'vps'].includes(composeSuffix(x) ?? ''))) {
-        combos.push({ kind: 'single', files: [f], environment: 'production', envExample: exampleFor([composeSuffix(f) ?? '']) });
-      }
-    }
-    if (baseFile && !used.has(baseFile)) combos.push({ kind: 'base-only', files: [baseFile], environment: null, envExample: exampleFor([]) });
-  }
-  return combos;
-}
-
-const KIND_RANK: Record<Combo['kind'], number> = { chosen: 0, 'base+prod': 0, 'base+vps': 1, single: 2, 'env-folder': 3, 'base-only': 5 };
-
-function chooseProduction(combos: readonly Combo[]): { combo: Combo; choice: RecipeMessage } | null {
-  const rank = (c: Combo): number => {
-    let r = KIND_RANK[c.kind] * 10;
-    if (c.kind === 'env-folder') r += PROD_NAMES.includes((c.environment ?? '').toLowerCase()) ? 0 : 5;
-    return r * 100 + depth(dirOf(c.files[c.files.length - 1] ?? ''));
-  };
-  const best = [...combos].sort((a, b) => rank(a) - rank(b))[0];
-  if (!best) return null;
-  const files = best.files.join(' + ');
-  const code = {
-    'base+prod': 'recipe.choice.prod_overlay',
-    'base+vps': 'recipe.choice.vps_overlay',
-    single: 'recipe.choice.single_production_file',
-    'env-folder': 'recipe.choice.environment_folder',
-    'base-only': 'recipe.choice.base_only',
-    chosen: 'recipe.choice.chosen_by_user',
-  }[best.kind];
-  return { combo: best, choice: { code, params: { files, environment: best.environment ?? '', alternatives: combos.length - 1 } } };
-}
-
-function asStrings(v: YamlValue | undefined): string[] {
-  if (Array.isArray(v)) return v.map((x) => (x === null ? '' : String(x)));
+function asStrings(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map((x) => (x === null ? '' : str(x)));
   if (isMap(v)) return Object.keys(v);
-  return v === undefined || v === null ? [] : [String(v)];
+  return v === undefined || v === null ? [] : [str(v)];
 }
 
-/** `KEY: value` maps and `- KEY=value` lists alike. */
-function envMap(v: YamlValue | undefined): Record<string, string> {
-  if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === null ? '' : String(x)]));
-  const out: Record<string, string> = {};
-  for (const item of asStrings(v)) {
-    const i = item.indexOf('=');
-    if (i > 0) out[item.slice(0, i)] = item.slice(i + 1);
-  }
-  return out;
-}
-
-function parsePorts(v: YamlValue | undefined): RecipeService['ports'] {
-  const out: RecipeService['ports'] = [];
-  for (const p of Array.isArray(v) ? v : []) {
-    if (isMap(p)) {
-      const target = Number(p.target);
-      if (Number.isFinite(target)) out.push({ published: p.published === undefined || p.published === null ? null : String(p.published), target, protocol: String(p.protocol ?? 'tcp'), hostIp: p.host_ip ? String(p.host_ip) : null });
-      continue;
-    }
-    // [host_ip:][published:]target[/protocol], where parts may be ${VAR:-x} (containing ':').
-    const text = String(p);
-    const [spec = '', protocol = 'tcp'] = text.split('/');
-    const parts = spec.match(/(\$\{[^}]*\}|\[[^\]]*\]|[^:]+)/gu) ?? [];
-    const target = Number(parts[parts.length - 1]);
-    if (!Number.isFinite(target)) continue;
-    out.push({ published: parts.length >= 2 ? (parts[parts.length - 2] ?? null) : null, target, protocol, hostIp: parts.length >= 3 ? (parts[0] ?? null) : null });
-  }
-  return out;
-}
-
-function healthText(v: YamlValue | undefined): string | null {
-  if (!isMap(v)) return null;
-  if (v.disable === true) return null;
+function healthText(v: unknown): string | null {
+  if (!isMap(v) || v.disable === true) return null;
   const t = v.test;
   if (Array.isArray(t)) {
-    const [kind, ...rest] = t.map(String);
+    const [kind, ...rest] = t.map(str);
     if (kind === 'NONE') return null;
     return kind === 'CMD' || kind === 'CMD-SHELL' ? rest.join(' ') : [kind, ...rest].join(' ');
   }
-  return t === undefined || t === null ? null : String(t);
+  return t === undefined || t === null ? null : str(t);
 }
 
-/** Applies a compose overlay the way `docker compose -f a -f b` does, for the keys we read. */
-function mergeServices(into: Record<string, Record<string, YamlValue>>, doc: YamlValue): void {
-  if (!isMap(doc) || !isMap(doc.services)) return;
-  for (const [name, svc] of Object.entries(doc.services)) {
-    if (!isMap(svc)) continue;
-    const cur = into[name] ?? {};
-    for (const [k, v] of Object.entries(svc)) {
-      if ((k === 'environment' || k === 'labels') && cur[k] !== undefined) cur[k] = { ...envMap(cur[k]), ...envMap(v) };
-      else if (k === 'healthcheck' && isMap(cur[k]) && isMap(v)) cur[k] = { ...cur[k], ...v };
-      else cur[k] = v;
-    }
-    into[name] = cur;
-  }
+function recipeService(name: string, s: ComposeMap): RecipeService {
+  return {
+    name,
+    image: s.image === undefined || s.image === null ? null : str(s.image),
+    build: s.build !== undefined && s.build !== null,
+    ports: (Array.isArray(s.ports) ? s.ports : []).flatMap((p) => {
+      const port = parsePort(p);
+      return port ? [{ published: port.published, target: port.target, protocol: port.protocol, hostIp: port.hostIp }] : [];
+    }),
+    healthcheck: healthText(s.healthcheck),
+    dependsOn: asStrings(s.depends_on),
+  };
 }
 
 /** `${VAR:-default}` / `${VAR}` resolved from the env example; a literal stays as it is. */
@@ -229,20 +131,6 @@ function resolveVar(value: string, env: Record<string, string>): { value: string
   const key = m[1] ?? '';
   if (env[key] !== undefined && env[key] !== '') return { value: env[key] ?? '', fromEnv: true };
   return { value: m[2] ?? '', fromEnv: false };
-}
-
-const HEALTH_URL = /\bhttps?:\/\/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(\/[^\s"'|;&)]*)?/u;
-
-function healthEndpoint(services: readonly RecipeService[]): Recipe['health'] {
-  const score = (s: RecipeService): number => (/backend|api|app|server|koprogo/iu.test(s.name) ? 0 : 1);
-  const candidates = services.filter((s) => s.healthcheck && /\b(curl|wget)\b/u.test(s.healthcheck) && HEALTH_URL.test(s.healthcheck)).sort((a, b) => score(a) - score(b));
-  const s = candidates[0];
-  if (!s?.healthcheck) return null;
-  const m = HEALTH_URL.exec(s.healthcheck);
-  if (!m) return null;
-  const containerPort = m[1] ? Number(m[1]) : m[0].startsWith('https') ? 443 : 80;
-  const published = s.ports.find((p) => p.target === containerPort)?.published ?? null;
-  return { service: s.name, url: m[0], path: m[2] ?? '/', containerPort, publishedPort: published };
 }
 
 function environmentsOf(script: string): string[] {
@@ -272,32 +160,48 @@ function monitoringKind(path: string): 'vps' | 'postgres' | 'capacity' | 'other'
   return 'other';
 }
 
-/** Detects the recipe; `overrides` are files the user pointed at (they win over what detection finds). */
-export async function detectRecipe(source: RecipeSource, overrides: RecipeOverrides = {}): Promise<Recipe> {
+/** Monitoring scripts read to learn what they need (the ones the deployment schedules). */
+const MAX_MONITORING_READS = 4;
+
+/**
+ * Detects the recipe; `overrides` are files the user pointed at (they win over what detection finds); `repo` is
+ * what the caller knows of the repository (its images may be private when it is).
+ */
+export async function detectRecipe(source: RecipeSource, overrides: RecipeOverrides = {}, repo: RepoContext = {}): Promise<Recipe> {
   const missing: Recipe['missing'] = [];
   const filesRead: string[] = [];
+  const cache = new Map<string, string | null>();
+  // Each file is requested once, whichever part of the detection needs it.
   const read = async (path: string): Promise<string | null> => {
+    if (cache.has(path)) return cache.get(path) ?? null;
     filesRead.push(path);
-    return source.readText(path);
+    const text = await source.readText(path);
+    cache.set(path, text);
+    return text;
   };
   // Sorted: the recipe must not depend on the order a source lists files in.
   const files = (await source.listFiles()).filter((f) => !f.split('/').some((s) => s === 'node_modules' || s === '.git')).sort();
   if (files.length === 0) missing.push({ code: 'recipe.empty_repository', params: {}, severity: 'blocking' });
 
+  // What the repository's own tooling runs (Makefile, scripts, CI, systemd, docs).
+  const userFiles = overrides.composeFiles?.filter((f) => files.includes(f)) ?? [];
+  // Not read when the tree has no compose file at all (nothing the tooling runs could be deployed).
+  const anyCompose = files.some((f) => COMPOSE_FILE.test(base(f)));
+  const tooling = anyCompose && userFiles.length === 0 ? await readTooling(files, read) : { invocations: [], read: [] };
+
   // Compose
   const found = findCombinations(files);
-  const userFiles = overrides.composeFiles?.filter((f) => files.includes(f)) ?? [];
   for (const f of overrides.composeFiles ?? []) if (!files.includes(f)) missing.push({ code: 'recipe.chosen_file_missing', params: { file: f }, severity: 'blocking' });
   if (overrides.envExample && !files.includes(overrides.envExample)) missing.push({ code: 'recipe.chosen_file_missing', params: { file: overrides.envExample }, severity: 'warning' });
   const userCombo: Combo | null =
     userFiles.length > 0
       ? { kind: 'chosen', files: userFiles, environment: null, envExample: overrides.envExample && files.includes(overrides.envExample) ? overrides.envExample : null }
       : null;
-  const combos = userCombo ? [userCombo, ...found] : found;
-  const chosen = chooseProduction(combos);
-  // Compose's project directory is the first file's folder: that is where `.env` goes.
+  const { combos, chosen } = chooseProduction(files, userCombo ? [userCombo, ...found] : found, tooling.invocations);
+  if (chosen) missing.push(...chosen.notes);
+  // Compose's project directory is the first file's folder: that is where `.env` goes, unless the tooling says otherwise.
   const composeDir = chosen ? dirOf(chosen.combo.files[0] ?? '') : null;
-  const merged: Record<string, Record<string, YamlValue>> = {};
+  const docs: Array<{ path: string; value: ComposeMap }> = [];
   if (!chosen) missing.push({ code: 'recipe.no_compose', params: {}, severity: 'blocking' });
   else {
     if (chosen.combo.kind === 'base-only') missing.push({ code: 'recipe.no_production_compose', params: { file: chosen.combo.files[0] ?? '' }, severity: 'warning' });
@@ -307,59 +211,83 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
         missing.push({ code: 'recipe.compose_unreadable', params: { file: f }, severity: 'blocking' });
         continue;
       }
-      const parsed = parseComposeYaml(text);
-      const firstError = parsed.errors[0];
-      if (firstError) missing.push({ code: 'recipe.compose_invalid', params: { file: f, line: firstError.line, reason: firstError.message }, severity: 'blocking' });
-      else mergeServices(merged, parsed.value);
+      const parsed = parseComposeFile(text);
+      if (parsed.error || !parsed.value) missing.push({ code: 'recipe.compose_invalid', params: { file: f, line: parsed.error?.line ?? 0, reason: parsed.error?.message ?? '' }, severity: 'blocking' });
+      else docs.push({ path: f, value: parsed.value });
     }
   }
+  const project = mergeComposeFiles(docs);
+  if (chosen?.combo.kind === 'standalone' && defaultServices(project).some(([, s]) => s.image === undefined && s.build === undefined)) {
+    missing.push({ code: 'recipe.overlay_without_base', params: { file: chosen.combo.files[0] ?? '' }, severity: 'warning' });
+  }
 
-  // Env example
+  // Env example and the env file Compose reads
   let envExample: Recipe['envExample'] = null;
   const envValues: Record<string, string> = {};
   const userExample = overrides.envExample && files.includes(overrides.envExample) ? overrides.envExample : null;
-  const examplePath = userExample ?? chosen?.combo.envExample ?? (files.find((f) => dirOf(f) === (composeDir ?? '') && ENV_EXAMPLE.test(base(f))) ?? files.find((f) => dirOf(f) === '' && ENV_EXAMPLE.test(base(f))) ?? null);
+  const envFile = chosen ? (chosen.combo.envFile ?? (composeDir === '' ? '.env' : `${composeDir}/.env`)) : null;
+  const examplePath = userExample ?? chosen?.combo.envExample ?? (composeDir !== null ? envExampleFor(files, composeDir, envFile) : null) ?? (files.find((f) => dirOf(f) === '' && ENV_EXAMPLE.test(base(f))) ?? null);
   if (examplePath) {
-    const text = await read(examplePath);
-    if (text === null) missing.push({ code: 'recipe.env_example_unreadable', params: { file: examplePath }, severity: 'warning' });
+    const exampleText = await read(examplePath);
+    if (exampleText === null) missing.push({ code: 'recipe.env_example_unreadable', params: { file: examplePath }, severity: 'warning' });
     else {
-      const env = parseEnvFile(text);
+      const env = parseEnvFile(exampleText);
       for (const e of env.entries) envValues[e.key] = e.value;
       envExample = { path: examplePath, keys: env.entries.map((e) => e.key), problems: env.problems.filter((p) => p.severity === 'error').length };
       if (envExample.problems > 0) missing.push({ code: 'recipe.env_example_problems', params: { file: examplePath, count: envExample.problems }, severity: 'warning' });
     }
   } else if (chosen) missing.push({ code: 'recipe.no_env_example', params: { dir: composeDir ?? '' }, severity: 'warning' });
 
-  // Services
-  const services: RecipeService[] = Object.entries(merged).map(([name, s]) => ({
-    name,
-    image: s.image === undefined || s.image === null ? null : String(s.image),
-    build: s.build !== undefined && s.build !== null,
-    ports: parsePorts(s.ports),
-    healthcheck: healthText(s.healthcheck),
-    dependsOn: asStrings(s.depends_on),
-  }));
+  // Services, the backend and its health
+  const services: RecipeService[] = Object.entries(project.services).map(([name, s]) => recipeService(name, s));
   if (chosen && services.length === 0 && !missing.some((m) => m.code === 'recipe.compose_invalid' || m.code === 'recipe.compose_unreadable')) {
     missing.push({ code: 'recipe.no_services', params: { files: chosen.combo.files.join(' + ') }, severity: 'blocking' });
   }
-  const health = healthEndpoint(services);
+  const proxy = proxyOf(project);
+  const backend = backendOf(project, proxy?.routes ?? []) ?? services.find((s) => s.healthcheck && /\b(curl|wget)\b/u.test(s.healthcheck))?.name ?? null;
+  let health = healthOf(project, backend, proxy, null);
+  const openApi = files.find((f) => /(^|\/)(openapi|swagger)[^/]*\.(ya?ml|json)$/iu.test(f) && !f.includes('node_modules'));
+  if (!health && backend && openApi) {
+    const text = await read(openApi);
+    const path = text ? healthPathFromOpenApi(text) : null;
+    if (path) health = healthOf(project, backend, proxy, path);
+  }
   if (chosen && services.length > 0 && !health) missing.push({ code: 'recipe.no_http_healthcheck', params: {}, severity: 'warning' });
 
   // PostgreSQL
   let postgres: Recipe['postgres'] = null;
-  const pg = Object.entries(merged).find(([, s]) => /(^|\/)(postgres|postgis|postgresql)(:|$)/iu.test(String(s.image ?? '')));
+  const pg = Object.entries(project.services).find(([, s]) => /(^|\/)(postgres|postgis|postgresql)(:|$)/iu.test(str(s.image)));
   if (pg) {
     const [service, s] = pg;
-    const env = envMap(s.environment);
-    const user = env.POSTGRES_USER !== undefined ? resolveVar(env.POSTGRES_USER, envValues) : envValues.POSTGRES_USER ? { value: envValues.POSTGRES_USER, fromEnv: true } : null;
-    const db = env.POSTGRES_DB !== undefined ? resolveVar(env.POSTGRES_DB, envValues) : envValues.POSTGRES_DB ? { value: envValues.POSTGRES_DB, fromEnv: true } : null;
+    const env = toEnvMap(s.environment);
+    const user = typeof env.POSTGRES_USER === 'string' ? resolveVar(env.POSTGRES_USER, envValues) : envValues.POSTGRES_USER ? { value: envValues.POSTGRES_USER, fromEnv: true } : null;
+    const db = typeof env.POSTGRES_DB === 'string' ? resolveVar(env.POSTGRES_DB, envValues) : envValues.POSTGRES_DB ? { value: envValues.POSTGRES_DB, fromEnv: true } : null;
     const userName = user?.value || 'postgres';
-    postgres = { service, image: String(s.image), user: userName, database: db?.value || userName, userFrom: !user?.value ? 'default' : user.fromEnv ? 'env-example' : 'compose' };
+    const passwordExpr = typeof env.POSTGRES_PASSWORD === 'string' ? env.POSTGRES_PASSWORD : envValues.POSTGRES_PASSWORD !== undefined ? '${POSTGRES_PASSWORD}' : null;
+    postgres = { service, image: str(s.image), user: userName, database: db?.value || userName, userFrom: !user?.value ? 'default' : user.fromEnv ? 'env-example' : 'compose', passwordExpr };
   } else if (chosen && services.length > 0) missing.push({ code: 'recipe.no_postgres', params: {}, severity: 'warning' });
 
+  // Images, exposure, backup coverage, tuning, adoption
+  const images = imagesOf(project, { projectDir: composeDir ?? '', files, env: envValues, repoPrivate: repo.private ?? null, repoOwner: repo.owner ?? null });
+  const exposure = exposureOf(project);
+  const backup = backupOf(project, postgres, { files, projectDir: composeDir ?? '' });
+  const tuning = tuningOf(project, postgres?.service ?? null, backend);
+  const toolingProject = chosen?.combo.kind === 'tooling' ? (tooling.invocations.find((i) => JSON.stringify(i.chain) === JSON.stringify(chosen.combo.source))?.project ?? null) : null;
+  const adoption = {
+    containerNames: containerNamesOf(project, envValues),
+    project: chosen ? (toolingProject ?? project.name ?? (envValues.COMPOSE_PROJECT_NAME || null) ?? defaultProjectName(composeDir ?? '', repo.name ?? null)) : null,
+  };
+  if (adoption.project !== null) adoption.project = interpolate(adoption.project, envValues) || null;
+
   // Monitoring
-  const scripts = files.filter((f) => /(^|\/)monitoring\/(.+\/)?[^/]+\.sh$/u.test(f)).map((path) => ({ path, kind: monitoringKind(path) }));
-  const thresholdsPath = files.find((f) => /(^|\/)monitoring\/.*thresholds[^/]*\.env$/u.test(f)) ?? files.find((f) => /thresholds[^/]*\.env$/u.test(f)) ?? null;
+  const scripts: Recipe['monitoring']['scripts'] = [];
+  let monitoringReads = 0;
+  for (const path of files.filter((f) => /(^|\/)monitoring\/(.+\/)?[^/]+\.sh$/u.test(f))) {
+    const kind = monitoringKind(path);
+    const text = kind !== 'other' && monitoringReads < MAX_MONITORING_READS ? (monitoringReads++, await read(path)) : null;
+    scripts.push(text === null ? { path, kind } : { path, kind, needs: monitoringNeeds(text) });
+  }
+  const thresholdsPath = files.find((f) => /(^|\/)monitoring\/.*thresholds[^/]*\.env$/u.test(f) && !/example/iu.test(f)) ?? files.find((f) => /thresholds[^/]*\.env$/u.test(f)) ?? null;
   let thresholds: Recipe['monitoring']['thresholds'] = null;
   if (thresholdsPath) {
     const text = await read(thresholdsPath);
@@ -367,6 +295,15 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
   }
   if (scripts.length === 0) missing.push({ code: 'recipe.no_monitoring_scripts', params: {}, severity: 'info' });
   if (!thresholdsPath) missing.push({ code: 'recipe.no_thresholds', params: {}, severity: 'info' });
+  // The repository's own log retention, from its scripts or the monitoring README.
+  const monitoringReadme = scripts.length > 0 ? files.find((f) => /(^|\/)monitoring\/README\.md$/iu.test(f)) : undefined;
+  if (monitoringReadme) await read(monitoringReadme);
+  const retention = retentionDays([...cache.values()].filter((t): t is string => t !== null));
+
+  // Accounts the repository seeds with a known password
+  const seed = seedCandidates(files)[0];
+  if (seed) await read(seed);
+  const credentials = [...cache.entries()].flatMap(([path, text]) => (text === null || /\.ya?ml$/u.test(path) ? [] : defaultCredentials(path, text))).slice(0, 3);
 
   // K3s infrastructure/
   let k3s: Recipe['k3s'] = null;
@@ -399,10 +336,20 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
     services,
     health,
     postgres,
-    monitoring: { scripts, thresholds },
+    monitoring: { scripts, thresholds, retentionDays: retention },
     k3s,
     phases: { 1: compose, 2: compose, 3: kube, 4: kube },
     missing,
     filesRead,
+    envFile,
+    tooling: tooling.invocations.slice(0, 20).map((i) => ({ chain: i.chain, files: i.files, missing: i.missing, envFile: i.envFile, subcommand: i.subcommand, production: i.production })),
+    backend,
+    images,
+    proxy: proxy ? { service: proxy.service, httpPort: proxy.httpPort, httpsPort: proxy.httpsPort } : null,
+    exposure,
+    backup,
+    tuning,
+    defaultCredentials: credentials,
+    adoption,
   });
 }

@@ -15,6 +15,11 @@ export interface EnvKindInfo {
   choices?: readonly string[];
   /** The example's value is a placeholder: the user must replace it. */
   placeholder: boolean;
+  /**
+   * Not a secret but the chosen repository: `your-username/koprogo` (an image path `owner/name`, 'full') or an
+   * image owner `your-org` ('owner'); the form fills it from the repository.
+   */
+  fromRepository?: 'full' | 'owner';
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -66,7 +71,23 @@ const BOOLEAN_VALUE = /^(?:true|false|yes|no|on|off)$/i;
 function isSecretName(t: readonly string[]): boolean {
   const secret = t.some((w) => SECRET_TOKENS.has(w) || SECRET_WORDS.some((s) => w.endsWith(s)));
   const last = t[t.length - 1] ?? '';
-  return secret && !NOT_SECRET_LAST.has(last);
+  // An access key *name* (S3_ACCESS_KEY, AWS_ACCESS_KEY_ID, MINIO_ACCESS_KEY): the identifier, its secret is apart.
+  const accessKeyName = t.some((w, i) => w === 'ACCESS' && t[i + 1] === 'KEY') && !t.some((w) => SECRET_WORDS.some((s) => w.endsWith(s)));
+  return secret && !accessKeyName && !NOT_SECRET_LAST.has(last);
+}
+
+const OWNER_TOKENS = new Set(['OWNER', 'ORG', 'ORGANIZATION', 'ORGANISATION', 'NAMESPACE']);
+const REPO_TOKENS = new Set(['REPOSITORY', 'REPO', 'IMAGE', 'IMAGES']);
+const OWNER_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/** `GITHUB_REPOSITORY=your-username/koprogo`, `IMAGE_OWNER=your-org`: the repository, not a value to invent. */
+function repositoryKind(t: readonly string[], value: string, placeholder: boolean): 'full' | 'owner' | undefined {
+  const last = t[t.length - 1] ?? '';
+  if (['URL', 'URI', 'HOST', 'PORT', 'TAG', 'VERSION', 'BRANCH', 'REF'].includes(last)) return undefined;
+  const repoName = t.some((w) => REPO_TOKENS.has(w));
+  if (repoName && (OWNER_NAME.test(value) || value === '') && (placeholder || /(^|\/)(user|username|owner|org)\//iu.test(value) || value === '')) return 'full';
+  if (OWNER_TOKENS.has(last) && (placeholder || value === '') && !value.includes('/')) return 'owner';
+  return undefined;
 }
 
 function isHtpasswdName(t: readonly string[], value: string): boolean {
@@ -89,6 +110,8 @@ export function classifyEnv(key: string, value: string): EnvKindInfo {
   const info = (kind: EnvKind, extra: Partial<EnvKindInfo> = {}): EnvKindInfo => ({ kind, placeholder, ...extra });
 
   if (HTPASSWD_VALUE.test(v) || isHtpasswdName(t, v)) return info('htpasswd');
+  const repo = repositoryKind(t, v, placeholder);
+  if (repo) return info('text', { fromRepository: repo });
   if (isSecretName(t)) return info('secret');
   const levelName = t.join('_').endsWith('LOG_LEVEL') || last === 'LOGLEVEL' || key.toUpperCase() === 'RUST_LOG';
   if (levelName && (v === '' || (LOG_LEVELS as readonly string[]).includes(v.toLowerCase()))) return info('logLevel', { choices: logLevelChoices(v) });

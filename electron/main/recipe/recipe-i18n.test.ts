@@ -13,8 +13,10 @@ function lookup(tree: unknown, path: string): unknown {
 }
 
 describe('recipe messages', () => {
-  const source = readFileSync(join(__dirname, 'detect.ts'), 'utf8');
-  const codes = [...new Set([...source.matchAll(/'(recipe\.[a-z0-9_.]+)'/g)].map((m) => m[1]!))];
+  const source = ['detect.ts', 'combinations.ts'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('\n');
+  // `recipe.choice.tooling_${kind}`: one per kind of tooling source.
+  const toolingChoices = ['makefile', 'script', 'workflow', 'systemd', 'docs'].map((k) => `recipe.choice.tooling_${k}`);
+  const codes = [...new Set([...[...source.matchAll(/'(recipe\.[a-z0-9_.]+)'/g)].map((m) => m[1]!), ...toolingChoices])];
 
   it('finds the codes in the detector', () => {
     expect(codes.length).toBeGreaterThan(20);

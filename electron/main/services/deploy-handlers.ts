@@ -35,7 +35,9 @@ export function deployHandlers(ctx: HandlerContext): DomainHandlers<typeof deplo
       }
       return { publicKey: action === 'forget' ? null : await deploy.repoPublicKey(profileId) };
     },
-    'deploy.plan': async ({ profileId }) => ({ entries: await deploy.plan(profileId) }),
+    'deploy.plan': async ({ profileId }) => deploy.planWithReview(profileId),
+    'deploy.adoption': async ({ profileId }) => ({ found: await deploy.adoption(profileId) }),
+    'deploy.adopt': async ({ profileId, project }) => deploy.adopt(profileId, project),
     'deploy.start': async ({ profileId, fresh }) => deploy.start(profileId, { fresh }),
     'deploy.cancel': async () => deploy.cancel(),
     'deploy.status': async ({ profileId }) => deploy.status(profileId),

@@ -3,6 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import ssh2 from 'ssh2';
 import type { EventName, EventPayload } from '../../shared/contract';
 import { DEPLOY_SECRETS, type PlanEntry } from '../../shared/deploy';
+import type { Adoption, PlanReview } from '../../shared/deploy-review';
 import { AppError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
@@ -20,7 +21,11 @@ import type { SecretStore } from '../secrets/secret-store';
 import { SshConnection, type ConnectOptions } from '../ssh/connection';
 import { generateEd25519 } from '../ssh/keys';
 import type { ProfileStore } from '../store/profile-store';
-import { composeSettingsFrom, deploySettingsSchema } from './deploy-settings';
+import { monitoringJobs, monitorStatusCommand, parseMonitorStatus } from '../engine/steps/monitoring';
+import type { ComposeDeploySettings } from '../engine/types';
+import { mergeAdoptedEnv, probeAdoption } from './deploy-adoption';
+import { planReview } from './deploy-review';
+import { composeSettingsFrom, deploySettingsSchema, GITHUB_TOKEN_SECRET_NAME, type DeploySecrets } from './deploy-settings';
 import { checkPublicHealth, type PublicHealth } from './public-health';
 
 // The deployment use cases: server access (key, host key, checks), plan, run, cancel, status.
@@ -36,6 +41,8 @@ export interface DeployServiceDeps {
   connectOptions?: Partial<ConnectOptions>;
   /** The env example the configuration form was built from (classifies `.env` keys as the form did). */
   envExample?: (profileId: string) => Promise<string | null>;
+  /** The production compose files as the recipe read them (the 127.0.0.1 copies are made from them). */
+  composeTexts?: (profileId: string) => Promise<Record<string, string> | null>;
 }
 
 const sshUtils = ssh2.utils;
@@ -129,9 +136,12 @@ export class DeployService {
     const conn = await this.connect(profile);
     try {
       const privilege = await conn.privilege();
-      const r = await conn.exec(". /etc/os-release 2>/dev/null; printf '%s\\n' \"${PRETTY_NAME:-unknown}\"; awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo; df -Pk / | awk 'NR==2 {print int($4/1048576)}'");
-      const [os, mem, disk] = r.stdout.trim().split('\n');
-      return { privilege, os: (os ?? 'unknown').slice(0, 80), memoryMb: Number(mem) || 0, diskFreeGb: Number(disk) || 0 };
+      const r = await conn.exec(". /etc/os-release 2>/dev/null; printf '%s\\n' \"${PRETTY_NAME:-unknown}\"; awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo; df -Pk / | awk 'NR==2 {print int($4/1048576)}'; nproc 2>/dev/null || echo 0");
+      const [os, mem, disk, cpus] = r.stdout.trim().split('\n');
+      const check = { privilege, os: (os ?? 'unknown').slice(0, 80), memoryMb: Number(mem) || 0, diskFreeGb: Number(disk) || 0 };
+      // Kept for the plan: what building from source costs on this server.
+      if (check.memoryMb > 0) await this.deps.profiles.update(profile, { settings: { ...profile.settings, 'server.memoryMb': String(check.memoryMb), 'server.vcpu': String(Number(cpus) || 0) } }).catch(() => undefined);
+      return check;
     } finally {
       conn.close();
     }
@@ -143,7 +153,7 @@ export class DeployService {
    */
   async readServerEnv(profileId: string): Promise<string | null> {
     const profile = await this.deps.profiles.get(profileId);
-    const settings = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' });
+    const settings = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' });
     const path = joinPath(checkoutDir(settings), settings.envFile);
     const conn = await this.connect(profile);
     try {
@@ -162,15 +172,32 @@ export class DeployService {
 
   // ---- plan and run ------------------------------------------------------------------------------
 
-  private async steps(profile: Profile): Promise<Step[]> {
+  /** The settings the steps are built with: the profile, its secrets, the recipe's compose files. */
+  private async settings(profile: Profile): Promise<ComposeDeploySettings> {
     const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
     if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
     const publicKey = await this.publicKey(profile.id);
     if (!publicKey) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
     await this.registerEnvSecrets(envContent, profile.id);
-    const repoKey = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.repoKey));
-    if (repoKey) this.deps.log.registerSecret(repoKey, { label: 'repository deploy key' });
-    return buildComposeSteps(composeSettingsFrom(profile, { envContent, publicKey, repoKey }));
+    const secrets: DeploySecrets = {
+      envContent,
+      publicKey,
+      repoKey: await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.repoKey)),
+      githubToken: profile.settings['registry.auth'] === 'github' ? await this.deps.secrets.get(GITHUB_TOKEN_SECRET_NAME) : null,
+      registryPassword: profile.settings['registry.auth'] === 'password' ? await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.registryPassword)) : null,
+      composeTexts: profile.settings['exposure.bindLocal'] === 'yes' ? ((await this.deps.composeTexts?.(profile.id)) ?? null) : null,
+    };
+    if (secrets.repoKey) this.deps.log.registerSecret(secrets.repoKey, { label: 'repository deploy key' });
+    if (secrets.githubToken) this.deps.log.registerSecret(secrets.githubToken, { label: 'GitHub token (registry login)' });
+    if (secrets.registryPassword) this.deps.log.registerSecret(secrets.registryPassword, { label: 'registry password' });
+    const settings = composeSettingsFrom(profile, secrets);
+    const dbPassword = settings.monitoringNeeds?.database?.password;
+    if (dbPassword) this.deps.log.registerSecret(dbPassword, { label: 'database password (monitoring)' });
+    return settings;
+  }
+
+  private async steps(profile: Profile): Promise<Step[]> {
+    return buildComposeSteps(await this.settings(profile));
   }
 
   /** Registers the profile's secrets (key, .env values, repository key) for redaction, e.g. before showing container logs. */
@@ -200,12 +227,72 @@ export class DeployService {
   }
 
   async plan(profileId: string): Promise<PlanEntry[]> {
+    return (await this.planWithReview(profileId)).entries;
+  }
+
+  /** The plan and its review: internal ports open to the internet, builds and their cost, backups, health. */
+  async planWithReview(profileId: string): Promise<{ entries: PlanEntry[]; review: PlanReview }> {
     const profile = await this.deps.profiles.get(profileId);
-    const steps = await this.steps(profile);
-    const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
+    const settings = await this.settings(profile);
+    const envContent = settings.envContent;
     const example = await this.envExample(profile.id);
     // The .env is shown with its non-secret values in clear; other secret files are masked whole.
-    return renderPlan(steps, (t) => this.deps.log.redact(t), { maskFile: (file) => (file.content === envContent ? maskEnvContent(envContent, example, MASK) : null) });
+    const entries = renderPlan(buildComposeSteps(settings), (t) => this.deps.log.redact(t), {
+      maskFile: (file) => (file.content === envContent ? maskEnvContent(envContent, example, MASK) : null),
+    });
+    return { entries, review: planReview(profile, settings) };
+  }
+
+  // ---- adopting a deployment started by the repository's own scripts -------------------------------------------
+
+  private adoptNames(profile: Profile): string[] {
+    return (profile.settings['adopt.containerNames'] ?? '').split(',').map((n) => n.trim()).filter((n) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n));
+  }
+
+  /** A copy of the application running under another Compose project (read-only). */
+  async adoption(profileId: string): Promise<Adoption | null> {
+    const profile = await this.deps.profiles.get(profileId);
+    const names = this.adoptNames(profile);
+    if (names.length === 0) return null;
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
+    const conn = await this.connect(profile);
+    try {
+      const found = await probeAdoption(new Remote(conn, await conn.privilege(), settings.layout), names, settings.composeProject);
+      if (!found) return null;
+      const { envPath: _p, ...adoption } = found;
+      return adoption;
+    } finally {
+      conn.close();
+    }
+  }
+
+  /**
+   * Takes over that project: its name becomes the deployment's (its volumes are reused, no second copy starts), and
+   * the values of its `.env` are kept in ours (the database password its volume was created with).
+   */
+  async adopt(profileId: string, project: string): Promise<{ adopted: true; envMerged: boolean }> {
+    const profile = await this.deps.profiles.get(profileId);
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
+    const conn = await this.connect(profile);
+    let envMerged = false;
+    try {
+      const remote = new Remote(conn, await conn.privilege(), settings.layout);
+      const found = await probeAdoption(remote, this.adoptNames(profile), settings.composeProject);
+      if (!found || found.project !== project) throw new AppError('deploy.adopt_gone', { project });
+      if (found.envPath) {
+        const r = await remote.root(`cat -- ${shQuote(found.envPath)}`, { timeoutMs: 20_000 });
+        if (r.code === 0 && r.stdout.trim() !== '') {
+          await this.registerEnvSecrets(r.stdout, profileId);
+          const ours = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
+          await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), mergeAdoptedEnv(ours, r.stdout));
+          envMerged = true;
+        }
+      }
+    } finally {
+      conn.close();
+    }
+    await this.deps.profiles.update(profile, { settings: { ...profile.settings, composeProject: project, 'adopt.project': project } });
+    return { adopted: true, envMerged };
   }
 
   /** Starts (or resumes) a run in the background; progress arrives as events. */
@@ -234,7 +321,7 @@ export class DeployService {
     try {
       conn = await this.connect(profile);
       const privilege = await conn.privilege();
-      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' }).layout;
       const runner = new StepRunner({
         remote: new Remote(conn, privilege, layout),
         journals: this.journals,
@@ -246,7 +333,8 @@ export class DeployService {
       });
       const result = await runner.run(steps, { signal: controller.signal, fresh });
       const publicHealth = result.outcome === 'succeeded' ? await this.publicHealth(profile, result.runId) : null;
-      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth });
+      const monitoring = result.outcome === 'succeeded' ? await this.monitoringResults(profile, new Remote(conn, privilege, layout)) : undefined;
+      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth, ...(monitoring ? { monitoring } : {}) });
       return result;
     } catch (error) {
       const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'deploy.start' });
@@ -256,6 +344,19 @@ export class DeployService {
     } finally {
       conn?.close();
     }
+  }
+
+  /** What each monitoring script said when the deployment ran it (one round trip). */
+  private async monitoringResults(profile: Profile, remote: Remote) {
+    const settings = composeSettingsFrom(profile, { envContent: '', publicKey: 'x', purpose: 'server' });
+    if (monitoringJobs(settings).length === 0) return undefined;
+    const r = await remote.root(monitorStatusCommand(settings), { timeoutMs: 20_000 }).catch(() => null);
+    if (!r || r.code !== 0) return undefined;
+    return r.stdout
+      .split('\n')
+      .map((line) => parseMonitorStatus(line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)))
+      .filter((m): m is NonNullable<typeof m> => m !== null)
+      .map((m) => ({ name: m.name, status: m.status, exitCode: m.exitCode, detail: this.deps.log.redact(m.detail) }));
   }
 
   /** The health endpoint through the public domain, from this computer, when the profile names one. */
@@ -289,7 +390,7 @@ export class DeployService {
     const profile = await this.deps.profiles.get(profileId);
     const conn = await this.connect(profile);
     try {
-      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x' }).layout;
+      const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' }).layout;
       await new Remote(conn, await conn.privilege(), layout).breakLock();
     } finally {
       conn.close();

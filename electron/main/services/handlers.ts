@@ -38,6 +38,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     emit,
     connectOptions: deps.connectOptions,
     envExample: async (profileId) => (await recipes.savedRecipe(profileId))?.envExampleText ?? null,
+    // The recipe's compose files for the 127.0.0.1 copies (read when a plan is built, after both exist).
+    composeTexts: (id) => recipes.composeTexts(id),
   });
   const recipes: RecipeService = new RecipeService({
     dataDir: deps.dataDir,

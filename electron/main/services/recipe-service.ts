@@ -17,6 +17,7 @@ import { parseRepoUrl } from '../github/repo-url';
 import { GITHUB_COM_TOKEN_SECRET, normalizeGitHubHost, tokenSecretName } from '../github/token-hosts';
 import { buildConfigForm, renderConfig } from '../recipe/config-form';
 import { detectRecipe, githubSource, type RecipeSource } from '../recipe/detect';
+import { settingsFromRecipe } from '../recipe/recipe-settings';
 import { checkDomains, domainExists } from '../recipe/dns-check';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
@@ -24,7 +25,7 @@ import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
 import { secretName } from './deploy-service';
 
-/** The secret-store name of the github.com token; GitHub Enterprise hosts have their own (github/token-hosts.ts). */
+/** The secret-store name of the github.com token (GHCR's password too); GitHub Enterprise hosts have their own (github/token-hosts.ts). */
 export const GITHUB_TOKEN_SECRET = GITHUB_COM_TOKEN_SECRET;
 
 /**
@@ -33,8 +34,8 @@ export const GITHUB_TOKEN_SECRET = GITHUB_COM_TOKEN_SECRET;
  */
 export const DEFAULT_GITHUB_CLIENT_ID = 'Ov23liKoproGoDeploy01';
 
-/** Read-only access to private repositories' contents and the right to add a deploy key. */
-const DEVICE_SCOPE = 'repo';
+/** Read-only access to private repositories' contents, the right to add a deploy key, and private images on GHCR. */
+const DEVICE_SCOPE = 'repo read:packages';
 
 export interface GitHubEndpoints {
   /** Replaces the REST API base derived from the URL (tests: the local fake). */
@@ -71,6 +72,8 @@ const savedRecipeSchema = z.object({
   ref: z.string(),
   recipe: RecipeSchema,
   envExampleText: z.string().nullable(),
+  /** The production compose files as read (the 127.0.0.1 copies are made from them). */
+  composeTexts: z.record(z.string(), z.string()).default({}),
 });
 type SavedRecipe = z.infer<typeof savedRecipeSchema>;
 
@@ -294,11 +297,26 @@ export class RecipeService {
         return text;
       },
     };
-    const recipe = await detectRecipe(source, overrides);
+    // Visibility decides whether the repository's own images are likely private (one more request).
+    const info = await client.getRepo(repo).catch(() => null);
+    const recipe = await detectRecipe(source, overrides, { owner: repo.owner, name: repo.name, private: info?.private ?? null });
     const envExampleText = recipe.envExample ? (texts.get(recipe.envExample.path) ?? null) : null;
-    await writeJsonAtomic(this.recipePath(profileId), { version: 1, url, ref, recipe, envExampleText } satisfies SavedRecipe);
+    const composeTexts = Object.fromEntries((recipe.production?.files ?? []).flatMap((f) => {
+      const t = texts.get(f);
+      return typeof t === 'string' ? [[f, t]] : [];
+    }));
+    await writeJsonAtomic(this.recipePath(profileId), { version: 1, url, ref, recipe, envExampleText, composeTexts } satisfies SavedRecipe);
     const candidates = files.filter((f) => CANDIDATE.test(f) && !f.split('/').some((s) => s === 'node_modules' || s === '.github')).slice(0, MAX_CANDIDATES);
-    return { recipe, candidates, settings: settingsFromRecipe(recipe) };
+    const settings = settingsFromRecipe(recipe);
+    // GHCR's login name is the GitHub account of the token.
+    if (settings['registry.auth'] === 'github') settings['registry.user'] = (await client.currentLogin().catch(() => null)) ?? repo.owner;
+    return { recipe, candidates, settings };
+  }
+
+  /** The production compose files as the recipe read them (for the 127.0.0.1 copies), or null without a recipe. */
+  async composeTexts(profileId: string): Promise<Record<string, string> | null> {
+    const saved = await this.savedRecipe(profileId);
+    return saved ? saved.composeTexts : null;
   }
 
   // ---- Configuration ---------------------------------------------------------------------------------------
@@ -320,11 +338,11 @@ export class RecipeService {
       const text = await this.deps.readServerEnv(profileId);
       if (text !== null) {
         this.serverEnv.set(profileId, text);
-        return buildConfigForm(saved.envExampleText, text, { examplePath, savedFrom: 'server' });
+        return buildConfigForm(saved.envExampleText, text, { examplePath, savedFrom: 'server', repository: this.repositoryOf(saved.url) });
       }
     }
     this.serverEnv.delete(profileId);
-    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath });
+    return buildConfigForm(saved.envExampleText, await this.savedEnv(profileId), { examplePath, repository: this.repositoryOf(saved.url) });
   }
 
   async save(profileId: string, values: ConfigValues): Promise<{ ok: true; keys: string[]; persistent: boolean } | { ok: false; problems: Array<{ key: string; problem: ConfigProblem }> }> {
@@ -333,12 +351,18 @@ export class RecipeService {
     if (!saved?.envExampleText) throw new AppError('recipe.no_form', {});
     const savedText = this.serverEnv.get(profileId) ?? (await this.savedEnv(profileId));
     // Generated secrets were shown to the user in the form: their values come back with the rest.
-    const form = buildConfigForm(saved.envExampleText, savedText);
+    const form = buildConfigForm(saved.envExampleText, savedText, { repository: this.repositoryOf(saved.url) });
     const result = await renderConfig(form, values, { savedText, lookupDomain: domainExists({ servers: this.deps.dnsServers }) });
     if (!result.ok) return result;
     await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), result.text);
     this.serverEnv.delete(profileId);
     return { ok: true, keys: result.keys, persistent: this.deps.secrets.persistent };
+  }
+
+  /** owner/name of the chosen repository (the form fills `your-username/koprogo` with it). */
+  private repositoryOf(url: string): { owner: string; name: string } | null {
+    const parsed = parseRepoUrl(url);
+    return parsed.ok ? { owner: parsed.repo.owner, name: parsed.repo.name } : null;
   }
 
   async dnsCheck(profileId: string, domains: string[]): Promise<{ server: string | null; results: DnsResult[] }> {
@@ -348,25 +372,5 @@ export class RecipeService {
   }
 }
 
-/** The profile settings a recipe decides (the deploy engine reads them). */
-export function settingsFromRecipe(recipe: Recipe): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (recipe.production) out.composeFiles = recipe.production.files.join(',');
-  if (recipe.composeDir !== null) out.envFile = recipe.composeDir === '' ? '.env' : `${recipe.composeDir}/.env`;
-  // The health endpoint checked from the server itself when it is published on the host; otherwise (behind
-  // Traefik only, as KoproGo's production compose is) the services' own healthchecks decide.
-  if (recipe.health?.publishedPort && /^\d+$/.test(recipe.health.publishedPort)) out.healthUrl = `http://127.0.0.1:${recipe.health.publishedPort}${recipe.health.path}`;
-  else if (recipe.production) out.healthUrl = '';
-  if (recipe.postgres) {
-    out['postgres.service'] = recipe.postgres.service;
-    out['postgres.user'] = recipe.postgres.user;
-    out['postgres.database'] = recipe.postgres.database;
-  }
-  const script = (kind: string) => recipe.monitoring.scripts.find((s) => s.kind === kind)?.path;
-  const vps = script('vps');
-  const pg = script('postgres');
-  if (vps) out['monitoring.metrics'] = vps;
-  if (pg) out['monitoring.postgresMetrics'] = pg;
-  if (recipe.monitoring.thresholds) out['monitoring.thresholds'] = recipe.monitoring.thresholds.path;
-  return out;
-}
+/** The profile settings a recipe decides (the deploy engine reads them): recipe/recipe-settings.ts. */
+export { settingsFromRecipe };

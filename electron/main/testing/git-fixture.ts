@@ -131,3 +131,50 @@ export async function createFixtureRepo(opts: FixtureRepoOptions = {}): Promise<
     throw e;
   }
 }
+
+export interface GitRepo {
+  /** file:// URL of the bare repository (readable by every user). */
+  url: string;
+  path: string;
+  /** Commit of the tag `v1.0.0`. */
+  commit: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A bare repository holding `files` (scripts executable) at tag v1.0.0 on main, behind a file:// URL any local
+ * user can clone: the fixture repositories of the recipe tests, deployed for real.
+ */
+export async function createGitRepo(files: Record<string, string>): Promise<GitRepo> {
+  requireFiles({ git: '/usr/bin/git' });
+  const dir = await mkdtemp(join(tmpdir(), 'kgt-git-'));
+  const guard = guardCleanup(`git repo ${dir}`, { sync: () => rmSync(dir, { recursive: true, force: true }) });
+  try {
+    const work = join(dir, 'work');
+    const bare = join(dir, 'repo.git');
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+    const git = (cwd: string, ...args: string[]): Promise<string> => runOk('git', args, { cwd, env });
+    await mkdir(work);
+    await git(work, 'init', '-q', '-b', 'main');
+    await git(work, 'config', 'user.name', 'KoproGo Test');
+    await git(work, 'config', 'user.email', 'test@koprogo.invalid');
+    await git(work, 'config', 'commit.gpgsign', 'false');
+    for (const [name, content] of Object.entries(files)) {
+      const file = join(work, name);
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, content, { mode: /\.(sh|bash)$/.test(name) ? 0o755 : 0o644 });
+    }
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-q', '-m', 'KoproGo');
+    await git(work, 'tag', '-a', 'v1.0.0', '-m', 'Release 1.0.0');
+    const commit = (await git(work, 'rev-parse', 'HEAD')).trim();
+    await git(dir, 'clone', '-q', '--bare', work, bare);
+    await rm(work, { recursive: true, force: true });
+    await chmod(dir, 0o755);
+    await runOk('chmod', ['-R', 'a+rX', dir]);
+    return { url: pathToFileURL(bare).href, path: bare, commit, stop: () => guard.run() };
+  } catch (e) {
+    await guard.run();
+    throw e;
+  }
+}

@@ -49,6 +49,8 @@ export interface GitHubFakeOptions {
   /** Seconds between device-flow polls the fake asks for (GitHub says 5; end-to-end tests shorten it). */
   deviceInterval?: number;
   sshKeys?: readonly string[];
+  /** The login `GET /user` answers for a valid token. */
+  login?: string;
 }
 
 export interface DeployKeyRecord {
@@ -326,6 +328,11 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     }
     if (method === 'GET' && path === '/meta') {
       return { status: 200, body: { verifiable_password_authentication: false, ssh_key_fingerprints: {}, ssh_keys: [...(options.sshKeys ?? FAKE_SSH_KEYS)], git: ['127.0.0.1/32'] } };
+    }
+    // The signed-in account (GitHub answers 401 "Requires authentication" without a token).
+    if (method === 'GET' && path === '/user') {
+      if (!authed) throw new HttpError(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
+      return { status: 200, body: { login: options.login ?? 'koprogo-admin', id: 1, type: 'User' } };
     }
     if (method === 'GET' && path === '/rate_limit') {
       return { status: 200, body: { resources: { core: { limit, remaining, reset: resetAt, used: limit - remaining } }, rate: { limit, remaining, reset: resetAt, used: limit - remaining } } };

@@ -4,7 +4,8 @@ import type { RepoOverview } from '../../../electron/shared/contract-recipe';
 import type { Recipe, RecipeOverrides } from '../../../electron/shared/recipe';
 import { api } from '../app-api';
 import { GitHubSignIn } from './code/GitHubSignIn';
-import { RecipeSummary } from './code/RecipeSummary';
+import { RecipeSummary, type ServerSize } from './code/RecipeSummary';
+import { getPhase } from '../../../electron/shared/phases';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import type { Profile } from '../../../electron/shared/profile';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -57,6 +58,15 @@ function localProblems(v: Record<Field, string>): Partial<Record<Field, string>>
   }
   if (v.healthUrl.trim() !== '' && (!health || (health.protocol !== 'http:' && health.protocol !== 'https:'))) out.healthUrl = 'healthUrl';
   return out;
+}
+
+/** The server's size for the build-cost estimate: its check's figures, else the phase's. */
+function serverSize(profile: Profile): ServerSize {
+  const memory = Number(profile.settings['server.memoryMb']);
+  const vcpu = Number(profile.settings['server.vcpu']);
+  const phase = getPhase(profile.phase);
+  const measured = Number.isFinite(memory) && memory > 0;
+  return { memoryMb: measured ? memory : phase.ramGb.min * 1024, vcpu: Number.isFinite(vcpu) && vcpu > 0 ? vcpu : phase.vcpu.min, measured };
 }
 
 export function CodeStep() {
@@ -281,7 +291,9 @@ function CodeForm({ profile }: { profile: Profile }) {
 
       {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} url={values.url} />}
 
-      {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
+      {detected && (
+        <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} server={serverSize(profile)} onRedetect={(o) => void detect(values.url, values.ref, o)} />
+      )}
 
       {isSshRepoUrl(values.url) && (
         <PrivateRepoCard

@@ -11,6 +11,7 @@ import { useDeploy } from '../stores/deploy-store';
 import { useProfile } from '../stores/profile-store';
 import { useSettings } from '../stores/settings-store';
 import { useWizard } from '../stores/wizard-store';
+import { AdoptionCard, needsExposureChoice, PlanReview } from './plan/PlanReview';
 
 // "Plan": every command and file the deployment will use, in order, secrets masked, with the
 // monthly cost. Nothing happens on the server before the user clicks Deploy.
@@ -21,9 +22,10 @@ export function PlanStep() {
   const profileId = useWizard((s) => s.state.profileId);
   const phaseId = useWizard((s) => s.state.phase);
   const goTo = useWizard((s) => s.goTo);
-  const { plan, planLoading, planError, loadPlan, start, busy, actionError, active } = useDeploy(
-    useShallow((s) => ({ plan: s.plan, planLoading: s.planLoading, planError: s.planError, loadPlan: s.loadPlan, start: s.start, busy: s.busy, actionError: s.actionError, active: s.active })),
+  const { plan, review, planLoading, planError, loadPlan, start, busy, actionError, active } = useDeploy(
+    useShallow((s) => ({ plan: s.plan, review: s.review, planLoading: s.planLoading, planError: s.planError, loadPlan: s.loadPlan, start: s.start, busy: s.busy, actionError: s.actionError, active: s.active })),
   );
+  const mustChoose = needsExposureChoice(review);
   const profilePhase = useProfile((s) => s.profile?.phase);
 
   const phase = phaseId === null ? null : getPhase(phaseId);
@@ -84,6 +86,9 @@ export function PlanStep() {
       {supported && planLoading && !plan && <Busy text={t('plan.loading')} testId="plan-loading" />}
       {supported && planError && <FixableError error={planError} testId="plan-error" />}
 
+      {supported && profileId && <AdoptionCard profileId={profileId} onAdopted={() => void loadPlan(profileId)} />}
+      {supported && plan && review && <PlanReview key={review.bindLocal ?? 'none'} review={review} onChanged={() => profileId && void loadPlan(profileId)} />}
+
       {supported && plan && (
         <ol className="plan-list" data-testid="plan-list">
           {plan.map((entry, index) => (
@@ -98,13 +103,14 @@ export function PlanStep() {
         <button
           type="button"
           className="btn btn-primary btn-large"
-          disabled={!supported || !plan || planLoading || busy === 'starting' || active}
+          disabled={!supported || !plan || planLoading || busy === 'starting' || active || mustChoose}
           onClick={() => void deploy()}
           data-testid="plan-deploy"
         >
           {t('plan.deploy')}
         </button>
         {busy === 'starting' && <Busy text={t('plan.starting')} />}
+        {mustChoose && <span className="muted small" data-testid="plan-choose-first">{t('plan.review.chooseFirst')}</span>}
         {active && (
           <button type="button" className="link" onClick={() => void goTo('deploy')} data-testid="plan-follow-run">
             {t('plan.running')}

@@ -7,6 +7,7 @@ import { useDeploy } from '../stores/deploy-store';
 import { useHealth } from '../stores/health-store';
 import { useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
+import { AppNotices } from './result/AppNotices';
 
 // "Health": what was deployed where, what the user does next, and the way into the live dashboard.
 
@@ -115,6 +116,8 @@ export function ResultStep() {
           </div>
         )}
       </div>
+
+      <AppNotices />
 
       <div className="card">
         <h2>{t('result.next.title')}</h2>

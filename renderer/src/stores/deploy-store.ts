@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { Api, EventPayload, MethodOutput } from '../../../electron/shared/contract';
 import type { PlanEntry } from '../../../electron/shared/deploy';
+import type { PlanReview } from '../../../electron/shared/deploy-review';
 import { isErrorCode, type ErrorEnvelope } from '../../../electron/shared/errors';
 import { api } from '../app-api';
 import { toEnvelope } from './profile-store';
@@ -34,6 +35,8 @@ const LOG_FLUSH_MS = 80;
 interface DeployStore {
   profileId: string | null;
   plan: PlanEntry[] | null;
+  /** What the plan shows before anything changes: exposed ports and the choice for them, builds, backups. */
+  review: PlanReview | null;
   planLoading: boolean;
   planError: ErrorEnvelope | null;
   /** Step ids in the order they run (from the plan, or from the last run's status). */
@@ -49,6 +52,8 @@ interface DeployStore {
   runError: ErrorEnvelope | null;
   /** The health endpoint through the public domain, checked from this computer after a success. */
   publicHealth: NonNullable<EventPayload<'deploy.finished'>['publicHealth']> | null;
+  /** Each monitoring script, run once by the last successful deployment. */
+  monitoring: NonNullable<EventPayload<'deploy.finished'>['monitoring']> | null;
   /** A start / cancel / break-lock call that failed. */
   actionError: ErrorEnvelope | null;
   busy: 'starting' | 'cancelling' | 'breakingLock' | null;
@@ -84,6 +89,7 @@ function pendingSteps(order: string[]): Record<string, StepView> {
 export const useDeploy = create<DeployStore>((set, get) => ({
   profileId: null,
   plan: null,
+  review: null,
   planLoading: false,
   planError: null,
   order: [],
@@ -91,6 +97,7 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   runId: null,
   outcome: null,
   publicHealth: null,
+  monitoring: null,
   active: false,
   statusLoaded: false,
   failedStep: null,
@@ -103,14 +110,15 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   async loadPlan(profileId) {
     set({ profileId, planLoading: true, planError: null });
     try {
-      const { entries } = await api()['deploy.plan']({ profileId });
+      const { entries, review } = await api()['deploy.plan']({ profileId });
+      set({ review: review ?? null });
       const order = entries.map((e) => e.stepId);
       const { steps, active } = get();
       // Keep what the last run says about the steps; new ones are pending.
       const merged = Object.fromEntries(order.map((id) => [id, steps[id] ?? { state: 'pending' as const }]));
       set({ plan: entries, order: active ? get().order : order, steps: active ? steps : merged });
     } catch (error) {
-      set({ plan: null, planError: toEnvelope(error, 'deploy.plan') });
+      set({ plan: null, review: null, planError: toEnvelope(error, 'deploy.plan') });
     } finally {
       set({ planLoading: false });
     }
@@ -255,6 +263,7 @@ function onFinished(e: EventPayload<'deploy.finished'>): void {
       failedStep: e.failedStep,
       runError: envelopeOf(e.error),
       publicHealth: e.publicHealth ?? null,
+      monitoring: e.monitoring ?? null,
       awaitingFirstStep: false,
       steps,
     };

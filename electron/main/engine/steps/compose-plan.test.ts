@@ -50,7 +50,7 @@ describe('buildComposeSteps', () => {
 
   it('has an i18n title for every step id', () => {
     const titles = (en as { deploy: { steps: Record<string, string> } }).deploy.steps;
-    for (const id of [...PHASE1_IDS, 'compose-override']) expect(titles[id], id).toBeTruthy();
+    for (const id of [...PHASE1_IDS, 'compose-override', 'adopt-check', 'bind-local', 'registry-login', 'compose-pull', 'repository-key']) expect(titles[id], id).toBeTruthy();
   });
 
   it('runs everything as root, the long work detached', () => {
@@ -114,6 +114,7 @@ function nastySettings(): ComposeDeploySettings {
       backupDir: `/${NASTY}/backups`,
       binDir: `/${NASTY_LINE}/bin`,
       hostsFile: `/${NASTY}/hosts`,
+      logrotateDir: `/${NASTY_LINE}/logrotate.d`,
     },
     hostname: NASTY_LINE,
     timezone: NASTY,
@@ -129,8 +130,15 @@ function nastySettings(): ComposeDeploySettings {
     healthUrl: NASTY,
     healthTimeoutSec: 30,
     postgres: { service: NASTY, user: NASTY, database: NASTY },
-    monitoring: { metrics: NASTY_LINE, postgresMetrics: NASTY_LINE },
-    tuning: { postgresService: NASTY, backendService: NASTY },
+    monitoring: { metrics: NASTY_LINE, postgresMetrics: NASTY_LINE, capacity: NASTY_LINE },
+    tuning: { postgresService: NASTY, backendService: NASTY, postgresCommand: [NASTY, '-c', NASTY], backendResources: { limits: { memory: NASTY } } },
+    monitoringNeeds: { packages: ['bc'], psql: true, database: { url: NASTY_LINE, password: CANARY }, warningExit: [NASTY_LINE], retentionDays: 7 },
+    images: { pull: [{ service: NASTY, image: NASTY, moving: false }], build: [NASTY] },
+    registry: { host: NASTY_LINE, user: NASTY_LINE, password: CANARY },
+    healthProxy: { host: NASTY_LINE, port: 443, scheme: 'https' },
+    bindLocal: [{ file: NASTY, copy: NASTY_LINE, content: NASTY, sourceSha256: 'a'.repeat(64) }],
+    backupData: { volumes: [{ volume: NASTY, name: null }], paths: [NASTY_LINE] },
+    adoptContainerNames: [NASTY_LINE],
   };
 }
 
@@ -139,7 +147,18 @@ describe('quoting, with nasty values everywhere', () => {
 
   it('builds every step', () => {
     // A private repository (deploy key set) adds the key step before the clone; phase 2 the override.
-    expect(steps.map((s) => s.id)).toEqual([...PHASE1_IDS.slice(0, 8), 'repository-key', ...PHASE1_IDS.slice(8, 10), 'compose-override', ...PHASE1_IDS.slice(10)]);
+    expect(steps.map((s) => s.id)).toEqual([
+      'wait-ready',
+      'adopt-check',
+      ...PHASE1_IDS.slice(1, 8),
+      'repository-key',
+      ...PHASE1_IDS.slice(8, 10),
+      'bind-local',
+      'compose-override',
+      'registry-login',
+      'compose-pull',
+      ...PHASE1_IDS.slice(10),
+    ]);
   });
 
   it('gives sh a script it can parse, for every command', () => {
@@ -153,7 +172,8 @@ describe('quoting, with nasty values everywhere', () => {
     const backup = all.find((f) => f.path.endsWith('/koprogo-backup') && f.mode === 0o755)!;
     expect(shSyntaxError(backup.content)).toBe('');
     const cronLines = all.filter((f) => f.path.includes('/cron.d/')).flatMap((f) => f.content.split('\n').filter((l) => /^[0-9*]/.test(l)));
-    expect(cronLines).toHaveLength(3);
+    // Three monitoring jobs, the cleanup of the scripts' own reports, the backup.
+    expect(cronLines).toHaveLength(5);
     for (const line of cronLines) {
       const m = /^(\S+ ){5}root (.*)$/.exec(line);
       expect(m, line).not.toBeNull();
@@ -197,7 +217,7 @@ describe('quoting, with nasty values everywhere', () => {
         if (f.content.includes(CANARY)) expect(f.secret, f.path).toBe(true);
       }
     }
-    // The .env and the repository's deploy key.
-    expect(files(steps).filter((f) => f.secret).map((f) => f.path.split('/').pop())).toEqual([expect.stringMatching(/\.key$/), expect.any(String)]);
+    // The repository's deploy key, the .env, the registry password, the monitoring scripts' database password.
+    expect(files(steps).filter((f) => f.secret).map((f) => f.path.split('/').pop())).toEqual([expect.stringMatching(/\.key$/), expect.any(String), expect.stringMatching(/\.password$/), 'env']);
   });
 });

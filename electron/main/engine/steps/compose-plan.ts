@@ -1,6 +1,9 @@
 import type { ComposeDeploySettings, HostLayout, Step } from '../types';
 import { DEFAULT_LAYOUT } from '../types';
+import { adoptCheckStep } from './adopt';
+import { bindLocalStep } from './bind-local';
 import { composeOverrideStep, composeUpStep } from './compose';
+import { composePullStep, registryLoginStep } from './images';
 import { backupCronStep, hasMonitoring, monitoringCronStep } from './cron';
 import { deployUserStep } from './deploy-user';
 import { dockerStep } from './docker';
@@ -42,6 +45,13 @@ export function defaultComposeSettings(input: ComposeSettingsInput = {}): Compos
     postgres: input.postgres ?? null,
     monitoring: input.monitoring ?? { metrics: null, postgresMetrics: null },
     tuning: input.tuning ?? { postgresService: null, backendService: null },
+    ...(input.monitoringNeeds ? { monitoringNeeds: input.monitoringNeeds } : {}),
+    ...(input.images !== undefined ? { images: input.images } : {}),
+    ...(input.registry !== undefined ? { registry: input.registry } : {}),
+    ...(input.healthProxy !== undefined ? { healthProxy: input.healthProxy } : {}),
+    ...(input.bindLocal ? { bindLocal: input.bindLocal } : {}),
+    ...(input.backupData ? { backupData: input.backupData } : {}),
+    ...(input.adoptContainerNames ? { adoptContainerNames: input.adoptContainerNames } : {}),
   };
 }
 
@@ -50,6 +60,8 @@ export function buildComposeSteps(settings: ComposeDeploySettings): Step[] {
   if (settings.composeFiles.length === 0) throw new Error('composeFiles is empty');
   return [
     waitReadyStep(settings),
+    // Before anything changes: a copy the repository's own scripts started stops the run (adopt it in the plan).
+    ...((settings.adoptContainerNames ?? []).length > 0 ? [adoptCheckStep(settings)] : []),
     timezoneStep(settings),
     hostnameStep(settings),
     dockerStep(settings),
@@ -60,7 +72,10 @@ export function buildComposeSteps(settings: ComposeDeploySettings): Step[] {
     ...nonNull(repositoryKeyStep(settings)),
     repositoryStep(settings),
     envFileStep(settings),
+    ...((settings.bindLocal ?? []).length > 0 ? [bindLocalStep(settings)] : []),
     ...(settings.phase === 2 ? [composeOverrideStep(settings)] : []),
+    ...(settings.registry ? [registryLoginStep(settings)] : []),
+    ...((settings.images?.pull.length ?? 0) > 0 ? [composePullStep(settings)] : []),
     composeUpStep(settings),
     healthStep(settings),
     ...(hasMonitoring(settings) ? [monitoringCronStep(settings)] : []),

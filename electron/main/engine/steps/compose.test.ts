@@ -2,8 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  OVERRIDE_INVALID_EXIT,
   composeCommand,
   composeFileArgs,
+  containersRunCurrentImages,
+  memoryBytes,
+  tunedBackendResources,
+  tunedPostgresCommand,
   composeFingerprintScript,
   composeOverrideContent,
   composeOverrideFile,
@@ -28,48 +33,83 @@ describe('compose files and command', () => {
   });
 });
 
+const HEADER = `# Written by KoproGo Deploy: phase 2 tuning (PostgreSQL shared_buffers=1GB, backend memory 500M), merged with the
+# repository's own command and deploy.resources. Changes are overwritten on the next run.
+`;
+
 describe('compose-override', () => {
-  it('tunes PostgreSQL and the backend as the roadmap says', () => {
-    expect(composeOverrideContent(phase2)).toBe(`# Written by KoproGo Deploy: phase 2 tuning. Changes are overwritten on the next run.
-services:
-  postgres:
-    command: postgres -c shared_buffers=1GB
-  backend:
-    deploy:
-      resources:
-        limits:
-          memory: 500M
-`);
+  it('tunes PostgreSQL and the backend as the roadmap says (no command in the repository: the image default)', () => {
+    expect(composeOverrideContent(phase2)).toBe(`${HEADER}services:
+  "postgres":
+    "command":
+      - "postgres"
+      - "-c"
+      - "shared_buffers=1GB"
+  "backend":
+    "deploy":
+      "resources":
+        "limits":
+          "memory": "500M"
+`.replace(/"(\w+)":/g, '$1:'));
+  });
+
+  it("keeps the repository's flags and replaces its own shared_buffers, in array and string form", () => {
+    const kept = ['postgres', '-c', 'shared_buffers=256MB', '-c', 'max_connections=15', '-c', 'shared_preload_libraries=pg_stat_statements'];
+    expect(tunedPostgresCommand(kept)).toEqual(['postgres', '-c', 'shared_buffers=1GB', '-c', 'max_connections=15', '-c', 'shared_preload_libraries=pg_stat_statements']);
+    expect(tunedPostgresCommand('postgres -c max_wal_size=1GB -c "log_line_prefix=%m [%p] "')).toEqual(['postgres', '-c', 'max_wal_size=1GB', '-c', 'log_line_prefix=%m [%p] ', '-c', 'shared_buffers=1GB']);
+    expect(tunedPostgresCommand(['postgres', '--shared_buffers=128MB'])).toEqual(['postgres', '--shared_buffers=1GB']);
+    expect(tunedPostgresCommand(['postgres', '-cshared_buffers=128MB', '-c', 'wal_level=replica'])).toEqual(['postgres', '-cshared_buffers=1GB', '-c', 'wal_level=replica']);
+    expect(tunedPostgresCommand(null)).toEqual(['postgres', '-c', 'shared_buffers=1GB']);
+  });
+
+  it("raises the backend's memory limit to 500M (a larger one stays), a reservation above it comes down", () => {
+    expect(tunedBackendResources({ limits: { memory: '384M', cpus: '0.75' }, reservations: { memory: '256M' } })).toEqual({ limits: { memory: '500M' } });
+    expect(tunedBackendResources({ limits: { memory: '2g' } })).toEqual({ limits: { memory: '2g' } });
+    expect(tunedBackendResources({ reservations: { memory: '768M' } })).toEqual({ limits: { memory: '500M' }, reservations: { memory: '500M' } });
+    expect(tunedBackendResources(null)).toEqual({ limits: { memory: '500M' } });
+    expect(memoryBytes('1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(memoryBytes('${BACKEND_MEM:-384M}')).toBeNull();
   });
 
   it('writes only what the recipe has, and quotes odd service names as YAML strings', () => {
-    expect(composeOverrideContent(fixedSettings({ phase: 2, tuning: { postgresService: null, backendService: null } }))).toBe(
-      '# Written by KoproGo Deploy: phase 2 tuning. Changes are overwritten on the next run.\nservices: {}\n',
-    );
-    expect(composeOverrideContent(fixedSettings({ phase: 2, tuning: { postgresService: 'db', backendService: 'db' } }))).toBe(`# Written by KoproGo Deploy: phase 2 tuning. Changes are overwritten on the next run.
-services:
-  db:
-    command: postgres -c shared_buffers=1GB
-    deploy:
-      resources:
-        limits:
-          memory: 500M
-`);
+    expect(composeOverrideContent(fixedSettings({ phase: 2, tuning: { postgresService: null, backendService: null } }))).toBe(`${HEADER}services: {}\n`);
+    const same = composeOverrideContent(fixedSettings({ phase: 2, tuning: { postgresService: 'db', backendService: 'db' } }));
+    expect(same).toContain('db:\n    command:\n');
+    expect(same).toContain('    deploy:\n      resources:\n        limits:\n          memory: "500M"\n');
     const odd = composeOverrideContent(fixedSettings({ phase: 2, tuning: { postgresService: 'yes', backendService: 'a: b\n"c"' } }));
     expect(odd).toContain('\n  "yes":\n');
     expect(odd).toContain('\n  "a: b\\n\\"c\\"":\n');
   });
 
-  it('is a plain file of the deploy user in the checkout, checked by hash', () => {
+  it('is a plain file of the deploy user in the checkout, checked by hash, verified by docker compose config', () => {
     const file = composeOverrideFile(phase2);
     expect(file).toMatchObject({ path: '/opt/koprogo/app/docker-compose.koprogo.yml', mode: 0o644, owner: 'koprogo', group: 'koprogo', secret: false });
     const step = composeOverrideStep(phase2);
     expect(step.id).toBe('compose-override');
     expect(fileOf(step.apply[0])).toEqual(file);
-    expect(step.check?.script).toBe(`set -eu
-[ "$({ sha256sum < /opt/koprogo/app/docker-compose.koprogo.yml; } 2>/dev/null | cut -d ' ' -f 1)" = bf324a9a9aa569b84ff8d155ac3dae6d4070cb843c8ec9aaf0b678696aa82f24 ]
-[ "$(stat -c '%a %U:%G' -- /opt/koprogo/app/docker-compose.koprogo.yml 2>/dev/null)" = '644 koprogo:koprogo' ]
-`);
+    expect(step.check?.script).toMatch(/^set -eu\n\[ "\$\(\{ sha256sum < \/opt\/koprogo\/app\/docker-compose\.koprogo\.yml; \} 2>\/dev\/null \| cut -d ' ' -f 1\)" = [0-9a-f]{64} \]\n/);
+    expect(step.verify?.script).toContain(`config=$(docker compose -p koprogo --env-file .env -f docker-compose.yml -f docker-compose.prod.yml -f docker-compose.koprogo.yml config 2>&1) || {`);
+    expect(step.verify?.script).toContain(`printf '%s\\n' "$config" | grep -qF -- shared_buffers=1GB || { echo 'override_invalid shared_buffers=1GB' >&2; exit ${OVERRIDE_INVALID_EXIT}; }`);
+  });
+});
+
+describe('images: prebuilt first, moving tags, the 127.0.0.1 copies', () => {
+  const images = fixedSettings({
+    images: { pull: [{ service: 'backend', image: 'ghcr.io/acme/koprogo/backend:main-latest', moving: true }], build: ['frontend'] },
+    bindLocal: [{ file: 'docker-compose.yml', copy: 'docker-compose.koprogo-local.yml', content: 'services: {}\n', sourceSha256: 'a'.repeat(64) }],
+  });
+
+  it('runs the copy in place of the file it was made from', () => {
+    expect(composeFileArgs(images)).toEqual(['-f', 'docker-compose.koprogo-local.yml', '-f', 'docker-compose.prod.yml']);
+  });
+
+  it("builds only what has no image, never builds in `up`, with the app's Docker config", () => {
+    const up = runOf(composeUpStep(images).apply[0]).script;
+    expect(up).toContain(`DOCKER_CONFIG=/var/lib/koprogo-deploy/docker docker compose -p koprogo --env-file .env -f docker-compose.koprogo-local.yml -f docker-compose.prod.yml build frontend\n`);
+    expect(up).toContain(`DOCKER_CONFIG=/var/lib/koprogo-deploy/docker docker compose -p koprogo --env-file .env -f docker-compose.koprogo-local.yml -f docker-compose.prod.yml up -d --remove-orphans --no-build\n`);
+    expect(up).not.toContain('--build\n');
+    // A pulled moving tag makes the check fail until `up` recreates the container.
+    expect(composeUpStep(images).check?.script).toContain(containersRunCurrentImages(images).join('\n'));
   });
 });
 

@@ -1,65 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backupCronFile, backupCronStep, backupScript, backupScriptFile, hasMonitoring, monitoringCronFile, monitoringCronStep } from './cron';
+import { backupCronFile, backupCronStep, backupScript, backupScriptFile, dataArchiveLines } from './cron';
+import { fileMatches } from './shell';
 import { Sandbox, fileOf, fixedSettings, runOf } from './test-helpers';
 
 const settings = fixedSettings();
-
-describe('monitoring-cron', () => {
-  const step = monitoringCronStep(settings);
-
-  it("runs the recipe's scripts as the deploy user, logs opened by root in the state folder", () => {
-    expect(monitoringCronFile(settings)).toEqual({
-      path: '/etc/cron.d/koprogo-monitoring',
-      content: `# Written by KoproGo Deploy: the recipe's monitoring scripts. Changes are overwritten on the next run.
-SHELL=/bin/sh
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-*/5 * * * * root cd /opt/koprogo/app && runuser -u koprogo -- ./monitoring/scripts/vps_metrics.sh >> /var/lib/koprogo-deploy/logs/metrics.log 2>&1
-0 * * * * root cd /opt/koprogo/app && runuser -u koprogo -- ./monitoring/scripts/postgres_metrics.sh >> /var/lib/koprogo-deploy/logs/postgres-metrics.log 2>&1
-`,
-      mode: 0o644,
-      owner: 'root',
-      group: 'root',
-      secret: false,
-    });
-  });
-
-  it('makes the scripts executable and checks them with the file', () => {
-    expect(step.check?.script).toBe(`set -eu
-[ -x /opt/koprogo/app/monitoring/scripts/vps_metrics.sh ]
-[ -x /opt/koprogo/app/monitoring/scripts/postgres_metrics.sh ]
-[ "$(dpkg-query -W -f '\${Status}\\n' cron 2>/dev/null | grep -cx 'install ok installed')" = 1 ]
-[ "$({ sha256sum < /etc/cron.d/koprogo-monitoring; } 2>/dev/null | cut -d ' ' -f 1)" = ef76864f3c368bb7c0031fde09fd1128b2986403f70dc646ff1014da16de4a14 ]
-[ "$(stat -c '%a %U:%G' -- /etc/cron.d/koprogo-monitoring 2>/dev/null)" = '644 root:root' ]
-`);
-    expect(runOf(step.apply[0]).script).toBe(`set -eu
-if ! [ "$(dpkg-query -W -f '\${Status}\\n' cron 2>/dev/null | grep -cx 'install ok installed')" = 1 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y cron
-fi
-chmod +x -- /opt/koprogo/app/monitoring/scripts/vps_metrics.sh /opt/koprogo/app/monitoring/scripts/postgres_metrics.sh
-mkdir -p /var/lib/koprogo-deploy/logs
-`);
-    expect(fileOf(step.apply[1])).toEqual(monitoringCronFile(settings));
-    expect(step.verify).toEqual(step.check);
-  });
-
-  it('writes only the scripts the recipe has', () => {
-    const only = fixedSettings({ monitoring: { metrics: null, postgresMetrics: 'm/pg.sh' } });
-    expect(monitoringCronFile(only).content.split('\n').filter((l) => /^[0-9*]/.test(l))).toEqual([
-      '0 * * * * root cd /opt/koprogo/app && runuser -u koprogo -- ./m/pg.sh >> /var/lib/koprogo-deploy/logs/postgres-metrics.log 2>&1',
-    ]);
-    expect(hasMonitoring(fixedSettings({ monitoring: { metrics: null, postgresMetrics: null } }))).toBe(false);
-  });
-
-  it('escapes % for cron after quoting for sh, and refuses a value that would break the line', () => {
-    const odd = fixedSettings({ monitoring: { metrics: "m/it's 100%.sh", postgresMetrics: null } });
-    const line = monitoringCronFile(odd).content.split('\n')[3]!;
-    expect(line).toBe(`*/5 * * * * root cd /opt/koprogo/app && runuser -u koprogo -- './m/it'\\''s 100\\%.sh' >> /var/lib/koprogo-deploy/logs/metrics.log 2>&1`);
-    expect(() => monitoringCronFile(fixedSettings({ monitoring: { metrics: 'a\n* * * * * root reboot', postgresMetrics: null } }))).toThrow(/single line/);
-  });
-});
 
 describe('backup-cron', () => {
   const step = backupCronStep(settings);
@@ -69,6 +15,7 @@ describe('backup-cron', () => {
 # Written by KoproGo Deploy: daily dump of the PostgreSQL database, kept 7 days.
 set -eu
 umask 077
+if [ -f /var/lib/koprogo-deploy/docker.env ]; then set -a; . /var/lib/koprogo-deploy/docker.env; set +a; fi
 dir=/var/backups/koprogo
 name=koprogo_db-$(date +%Y%m%d-%H%M%S).sql.gz
 tmp="$dir/$name.tmp"
@@ -79,8 +26,8 @@ cd /opt/koprogo/app
 gzip -t "$tmp"
 [ "$(gzip -dc "$tmp" 2>/dev/null | head -c 1 | wc -c)" -gt 0 ] || { echo 'pg_dump wrote nothing' >&2; exit 1; }
 mv -f "$tmp" "$dir/$name"
-find "$dir" -maxdepth 1 -type f -name '*.sql.gz' -mtime +7 -delete
 printf 'backup written: %s\\n' "$dir/$name"
+find "$dir" -maxdepth 1 -type f \\( -name '*.sql.gz' -o -name '*.tar.gz' \\) -mtime +7 -delete
 `);
     expect(backupScriptFile(settings)).toMatchObject({ path: '/usr/local/bin/koprogo-backup', mode: 0o755, owner: 'root', group: 'root', secret: false });
   });
@@ -109,14 +56,15 @@ if ! [ "$(dpkg-query -W -f '\${Status}\\n' cron 2>/dev/null | grep -cx 'install 
 fi
 install -d -m 0700 -o root -g root /var/backups/koprogo
 mkdir -p /var/lib/koprogo-deploy/logs
+if [ -n "\${DOCKER_HOST:-}" ]; then printf 'DOCKER_HOST=%s\\n' "$DOCKER_HOST" > /var/lib/koprogo-deploy/docker.env; else rm -f /var/lib/koprogo-deploy/docker.env; fi
 `);
     expect(fileOf(step.apply[1])).toEqual(backupScriptFile(settings));
     expect(fileOf(step.apply[2])).toEqual(backupCronFile(settings));
     expect(step.check?.script).toBe(`set -eu
 [ "$(dpkg-query -W -f '\${Status}\\n' cron 2>/dev/null | grep -cx 'install ok installed')" = 1 ]
-[ "$({ sha256sum < /usr/local/bin/koprogo-backup; } 2>/dev/null | cut -d ' ' -f 1)" = 1e4e65f803b69678e6263ea4dfa275a5cf751276ec579c57cba7628659e63e55 ]
+${fileMatches('/usr/local/bin/koprogo-backup', backupScript(settings))}
 [ "$(stat -c '%a %U:%G' -- /usr/local/bin/koprogo-backup 2>/dev/null)" = '755 root:root' ]
-[ "$({ sha256sum < /etc/cron.d/koprogo-backup; } 2>/dev/null | cut -d ' ' -f 1)" = 2eeb9d220d4a491e64e7304dc7f3bbce26151c0c07ee32ccbbbea190364ab66a ]
+${fileMatches('/etc/cron.d/koprogo-backup', backupCronFile(settings).content)}
 [ "$(stat -c '%a %U:%G' -- /etc/cron.d/koprogo-backup 2>/dev/null)" = '644 root:root' ]
 [ "$(stat -c '%a %U:%G' -- /var/backups/koprogo 2>/dev/null)" = '700 root:root' ]
 `);
@@ -182,5 +130,52 @@ mkdir -p /var/lib/koprogo-deploy/logs
       expect(r.stderr).toBe('pg_dump wrote nothing\n');
       expect(dumps()).toEqual([]);
     });
+  });
+});
+
+describe('backup of user data besides PostgreSQL', () => {
+  const sandbox = new Sandbox();
+  const backups = sandbox.path('backups');
+  const volume = sandbox.path('volumes', 'minio');
+  const uploads = sandbox.path('opt', 'app', 'data', 'uploads');
+  const s = fixedSettings({
+    layout: { ...fixedSettings().layout, backupDir: backups, appRoot: sandbox.path('opt') },
+    backupData: { volumes: [{ volume: 'minio_data', name: null }], paths: ['./data/uploads'] },
+  });
+  beforeAll(() => {
+    mkdirSync(backups, { recursive: true });
+    mkdirSync(volume, { recursive: true });
+    mkdirSync(uploads, { recursive: true });
+    writeFileSync(`${volume}/object.bin`, 'minio object');
+    writeFileSync(`${uploads}/invoice.pdf`, 'pdf');
+    // docker: compose exec → a dump; volume ls → the volume found by its Compose labels; inspect → its folder.
+    sandbox.stub(
+      'docker',
+      `case "$1" in
+  compose) echo 'CREATE TABLE t (id int);' ;;
+  volume) if [ "$2" = ls ]; then printf '%s\\n' "$*" > "${sandbox.path('ls.log')}"; echo koprogo_minio_data; else echo '${volume}'; fi ;;
+esac`,
+    );
+  });
+  afterAll(() => sandbox.dispose());
+
+  it('archives the named volume (found by project and volume labels) and the bind mount, each verified', () => {
+    const r = sandbox.run(backupScript(s));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const files = readdirSync(backups).sort();
+    expect(files.map((f) => f.replace(/\d{8}-\d{6}/, 'T'))).toEqual(['koprogo-data_uploads-T.tar.gz', 'koprogo-minio_data-T.tar.gz', 'koprogo_db-T.sql.gz']);
+    expect(sandbox.run(`cat '${sandbox.path('ls.log')}'`).stdout).toBe('volume ls -q --filter label=com.docker.compose.project=koprogo --filter label=com.docker.compose.volume=minio_data\n');
+    const minio = files.find((f) => f.includes('minio'))!;
+    expect(execFileSync('tar', ['-xzOf', `${backups}/${minio}`, './object.bin'], { encoding: 'utf8' })).toBe('minio object');
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('fails (keeping what was written) when a volume of the list is missing: never a silent gap', () => {
+    const missing = fixedSettings({ ...s, backupData: { volumes: [{ volume: 'gone', name: 'fixed_name' }], paths: [] } });
+    expect(dataArchiveLines(missing).join('\n')).toContain('vol=fixed_name\n');
+    sandbox.stub('docker', `case "$1" in compose) echo 'CREATE TABLE t (id int);' ;; volume) if [ "$2" = inspect ]; then exit 1; fi ;; esac`);
+    const r = sandbox.run(backupScript(missing));
+    expect(r.code).not.toBe(0);
   });
 });

@@ -1,62 +1,16 @@
 import { shJoin, shQuote } from '../../ssh/quote';
 import type { ComposeDeploySettings, RemoteFile, Step } from '../types';
 import { composeCommand } from './compose';
-import { asRoot, checkoutDir, ensurePackages, fileInstalled, joinPath, modeIs, packagesInstalled, singleLine } from './shell';
+import { asRoot, checkoutDir, ensurePackages, fileInstalled, joinPath, modeIs, packagesInstalled } from './shell';
 
-// Cron jobs: the recipe's monitoring scripts and the daily PostgreSQL dump. Files in cron.d have a
-// user field, must end with a newline, and cron turns an unescaped % into a newline: commands are
-// quoted for sh first, then every % is escaped for cron.
+// The daily backup (PostgreSQL dump, and the named volumes and bind mounts of user data the recipe lists). Files in
+// cron.d have a user field, must end with a newline, and cron turns an unescaped % into a newline: commands are
+// quoted for sh first, then every % is escaped for cron. The monitoring jobs are in monitoring.ts.
+import { cronLine, dockerEnvFile, logDir, recordDockerHost } from './monitoring';
+
+export { hasMonitoring, monitoringCronFile, monitoringCronStep } from './monitoring';
 
 const CRON_HEADER = ['SHELL=/bin/sh', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-
-function cronLine(schedule: string, user: string, command: string): string {
-  return singleLine('cron entry', `${schedule} ${user} ${command.replace(/%/g, '\\%')}`);
-}
-
-function logDir(settings: ComposeDeploySettings): string {
-  return joinPath(settings.layout.stateDir, 'logs');
-}
-
-/** Monitoring scripts as [schedule, script, log file name]. */
-function monitoringJobs(settings: ComposeDeploySettings): [string, string, string][] {
-  const jobs: [string, string, string][] = [];
-  if (settings.monitoring.metrics) jobs.push(['*/5 * * * *', settings.monitoring.metrics, 'metrics.log']);
-  if (settings.monitoring.postgresMetrics) jobs.push(['0 * * * *', settings.monitoring.postgresMetrics, 'postgres-metrics.log']);
-  return jobs;
-}
-
-export function hasMonitoring(settings: ComposeDeploySettings): boolean {
-  return monitoringJobs(settings).length > 0;
-}
-
-export function monitoringCronFile(settings: ComposeDeploySettings): RemoteFile {
-  const dir = shQuote(checkoutDir(settings));
-  // The jobs are root's so that root's shell opens the log in the state folder (0700, root only);
-  // the script itself runs as the deploy user through runuser.
-  const lines = monitoringJobs(settings).map(([schedule, script, log]) =>
-    cronLine(schedule, 'root', `cd ${dir} && runuser -u ${shQuote(settings.deployUser)} -- ${shQuote(`./${script}`)} >> ${shQuote(joinPath(logDir(settings), log))} 2>&1`),
-  );
-  const content = ["# Written by KoproGo Deploy: the recipe's monitoring scripts. Changes are overwritten on the next run.", ...CRON_HEADER, ...lines, ''].join('\n');
-  return { path: joinPath(settings.layout.cronDir, 'koprogo-monitoring'), content, mode: 0o644, owner: 'root', group: 'root', secret: false };
-}
-
-export function monitoringCronStep(settings: ComposeDeploySettings): Step {
-  const file = monitoringCronFile(settings);
-  const scripts = monitoringJobs(settings).map(([, script]) => shQuote(joinPath(checkoutDir(settings), script)));
-  const check = asRoot([...scripts.map((s) => `[ -x ${s} ]`), packagesInstalled(['cron']), ...fileInstalled(file)]);
-  return {
-    id: 'monitoring-cron',
-    check,
-    apply: [
-      {
-        kind: 'run',
-        command: asRoot([...ensurePackages(['cron']), `chmod +x -- ${scripts.join(' ')}`, `mkdir -p ${shQuote(logDir(settings))}`]),
-      },
-      { kind: 'file', file },
-    ],
-    verify: check,
-  };
-}
 
 type Postgres = NonNullable<ComposeDeploySettings['postgres']>;
 
@@ -74,9 +28,11 @@ export function backupScript(settings: ComposeDeploySettings): string {
   const pg = postgresOf(settings);
   return [
     '#!/bin/sh',
-    '# Written by KoproGo Deploy: daily dump of the PostgreSQL database, kept 7 days.',
+    `# Written by KoproGo Deploy: daily dump of the PostgreSQL database${settings.backupData && (settings.backupData.volumes.length > 0 || settings.backupData.paths.length > 0) ? ' and archives of the user data' : ''}, kept 7 days.`,
     'set -eu',
     'umask 077',
+    // Cron gives no environment: the Docker socket the deployment used, when it was not the default one.
+    `if [ -f ${shQuote(dockerEnvFile(settings))} ]; then set -a; . ${shQuote(dockerEnvFile(settings))}; set +a; fi`,
     `dir=${shQuote(settings.layout.backupDir)}`,
     `name=${shQuote(pg.database)}-$(date +%Y%m%d-%H%M%S).sql.gz`,
     'tmp="$dir/$name.tmp"',
@@ -87,10 +43,47 @@ export function backupScript(settings: ComposeDeploySettings): string {
     'gzip -t "$tmp"',
     `[ "$(gzip -dc "$tmp" 2>/dev/null | head -c 1 | wc -c)" -gt 0 ] || { echo 'pg_dump wrote nothing' >&2; exit 1; }`,
     'mv -f "$tmp" "$dir/$name"',
-    `find "$dir" -maxdepth 1 -type f -name '*.sql.gz' -mtime +7 -delete`,
     `printf 'backup written: %s\\n' "$dir/$name"`,
+    ...dataArchiveLines(settings),
+    `find "$dir" -maxdepth 1 -type f \\( -name '*.sql.gz' -o -name '*.tar.gz' \\) -mtime +7 -delete`,
     '',
   ].join('\n');
+}
+
+/**
+ * Besides PostgreSQL, each named volume of user data (object storage such as MinIO, uploads) and each writable
+ * bind mount the recipe lists, as a verified tar.gz. A volume is found by the labels Compose puts on it (project +
+ * volume key), or by its fixed `name:`; its folder is read on the host, so no image is needed.
+ */
+export function dataArchiveLines(settings: ComposeDeploySettings): string[] {
+  const data = settings.backupData ?? { volumes: [], paths: [] };
+  if (data.volumes.length === 0 && data.paths.length === 0) return [];
+  const archive = (label: string, dirExpr: string): string[] => [
+    `atmp="$dir/${label}-$(date +%Y%m%d-%H%M%S).tar.gz.tmp"`,
+    `tar -C ${dirExpr} -czf "$atmp" .`,
+    'gzip -t "$atmp"',
+    'mv -f "$atmp" "${atmp%.tmp}"',
+    `printf 'backup written: %s\\n' "\${atmp%.tmp}"`,
+  ];
+  const lines: string[] = [`trap 'rm -f "$tmp" "$tmp.status" "\${atmp:-}"' EXIT`];
+  for (const v of data.volumes) {
+    const safe = v.volume.replace(/[^A-Za-z0-9_.-]/gu, '_');
+    const find = v.name
+      ? `vol=${shQuote(v.name)}`
+      : `vol=$(docker volume ls -q --filter ${shQuote(`label=com.docker.compose.project=${settings.composeProject}`)} --filter ${shQuote(`label=com.docker.compose.volume=${v.volume}`)} | head -n 1)`;
+    lines.push(
+      find,
+      `[ -n "$vol" ] || { echo ${shQuote(`volume ${v.volume} not found`)} >&2; exit 1; }`,
+      `mp=$(docker volume inspect -f '{{.Mountpoint}}' "$vol")`,
+      ...archive(`${settings.composeProject}-${safe}`, '"$mp"'),
+    );
+  }
+  for (const p of data.paths) {
+    const safe = p.replace(/^\.?\/*/u, '').replace(/[^A-Za-z0-9_.-]/gu, '_');
+    const path = p.startsWith('/') ? p : joinPath(checkoutDir(settings), p.replace(/^\.\//u, ''));
+    lines.push(`[ -d ${shQuote(path)} ] || { echo ${shQuote(`folder ${p} not found`)} >&2; exit 1; }`, ...archive(`${settings.composeProject}-${safe}`, shQuote(path)));
+  }
+  return lines;
 }
 
 export function backupScriptFile(settings: ComposeDeploySettings): RemoteFile {
@@ -117,7 +110,7 @@ export function backupCronStep(settings: ComposeDeploySettings): Step {
     apply: [
       {
         kind: 'run',
-        command: asRoot([...ensurePackages(['cron']), `install -d -m 0700 -o root -g root ${shQuote(backupDir)}`, `mkdir -p ${shQuote(logDir(settings))}`]),
+        command: asRoot([...ensurePackages(['cron']), `install -d -m 0700 -o root -g root ${shQuote(backupDir)}`, `mkdir -p ${shQuote(logDir(settings))}`, recordDockerHost(settings)]),
       },
       { kind: 'file', file: script },
       { kind: 'file', file: cron },

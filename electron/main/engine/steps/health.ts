@@ -16,16 +16,35 @@ export function healthFunctions(settings: ComposeDeploySettings): string[] {
   const format = shQuote(
     '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
   );
+  const proxy = settings.healthProxy ?? null;
+  // Through the reverse proxy (the backend is published nowhere else): the request goes to 127.0.0.1 on the proxy's
+  // port with the route's Host header (and SNI, for https: curl --resolve); the certificate may not be issued yet.
+  const probe = proxy
+    ? [
+        `resolve=${shQuote(`${proxy.host}:${proxy.port}:127.0.0.1`)}`,
+        `direct=${shQuote(settings.healthUrl.replace(`//${proxy.host}:${proxy.port}`, `//127.0.0.1:${proxy.port}`))}`,
+        `host=${shQuote(proxy.host)}`,
+        'probe() {',
+        '  if command -v curl >/dev/null 2>&1; then',
+        `    code=$(curl -sS -k -o /dev/null --max-time 5 --resolve "$resolve" -w '%{http_code}' "$url" 2>/dev/null) || return 1`,
+        '    case "$code" in 2??) return 0 ;; *) return 1 ;; esac',
+        '  fi',
+        '  wget -q -t 1 -T 5 --max-redirect=0 --no-check-certificate --header "Host: $host" -O /dev/null "$direct" 2>/dev/null',
+        '}',
+      ]
+    : [
+        'probe() {',
+        '  if [ -z "$url" ]; then return 0; fi',
+        '  if command -v curl >/dev/null 2>&1; then',
+        `    code=$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null) || return 1`,
+        '    case "$code" in 2??) return 0 ;; *) return 1 ;; esac',
+        '  fi',
+        '  wget -q -t 1 -T 5 --max-redirect=0 -O /dev/null "$url" 2>/dev/null',
+        '}',
+      ];
   return [
     `url=${shQuote(settings.healthUrl)}`,
-    'probe() {',
-    '  if [ -z "$url" ]; then return 0; fi',
-    '  if command -v curl >/dev/null 2>&1; then',
-    `    code=$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null) || return 1`,
-    '    case "$code" in 2??) return 0 ;; *) return 1 ;; esac',
-    '  fi',
-    '  wget -q -t 1 -T 5 --max-redirect=0 -O /dev/null "$url" 2>/dev/null',
-    '}',
+    ...probe,
     'unhealthy() {',
     `  ids=$(docker ps -aq --filter ${filter} 2>/dev/null) || ids=''`,
     `  if [ -z "$ids" ]; then echo '(no containers)'; return 0; fi`,

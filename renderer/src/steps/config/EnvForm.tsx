@@ -118,6 +118,7 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
         <code>{f.key}</code> <span className="muted small">{t(`configuration.kind.${f.kind}`)}</span>
         {f.added && <span className="chip chip-new">{t('configuration.form.new')}</span>}
         {f.source === 'generated' && value === f.value && <span className="chip chip-ok">{t('configuration.form.generated')}</span>}
+        {f.source === 'repository' && value === f.value && <span className="chip chip-ok" data-testid={`env-from-repo-${f.key}`}>{t('configuration.form.fromRepository')}</span>}
       </label>
       {input}
       {f.kind === 'domain' && <DnsChip result={s.dns[domain] ?? (DOMAIN_SHAPE.test(domain) ? 'checking' : undefined)} />}
