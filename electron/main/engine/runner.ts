@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors';
 import type { ExecResult } from '../ssh/connection';
+import { recognizeFailure, type KnownFailure } from './failure-patterns';
 import { parseRemoteJournal, JOURNAL_VERSION, type Journal, type LocalJournalStore, type StepRecord } from './journal';
 import type { Remote } from './remote';
 import type { Action, RemoteCommand, Step, StepState } from './types';
@@ -60,9 +61,14 @@ export function planHash(steps: Step[]): string {
   return h.digest('hex').slice(0, 32);
 }
 
+/** Output lines of a step kept to recognise its failure (the end of the output says why). */
+const OUTPUT_LINES = 200;
+
 export class StepRunner {
   private journal: Journal | null = null;
   private readonly now: () => Date;
+  /** The current step's last output lines (redacted), to recognise a known failure from. */
+  private stepOutput: string[] = [];
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -178,12 +184,16 @@ export class StepRunner {
 
   private log(stepId: string, stream: LogEvent['stream'], text: string): void {
     for (const line of this.deps.redact(text).split('\n')) {
-      if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: line.slice(0, 4000) });
+      if (line.length === 0) continue;
+      this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: line.slice(0, 4000) });
+      if (stream !== 'engine') this.stepOutput.push(line.slice(0, 4000));
     }
+    if (this.stepOutput.length > OUTPUT_LINES) this.stepOutput.splice(0, this.stepOutput.length - OUTPUT_LINES);
   }
 
   private async runStep(step: Step, signal: AbortSignal | undefined): Promise<void> {
     const rec = this.record(step.id);
+    this.stepOutput = [];
     if (rec.state === 'done' || rec.state === 'skipped') {
       this.deps.onStep({ runId: this.journal!.runId, stepId: step.id, state: rec.state });
       return;
@@ -283,7 +293,8 @@ export class StepRunner {
       const r = await this.exec(step, step.verify);
       if (r.code !== 0) {
         await this.setState(step, 'failed', { error: String(r.code) }, true, started);
-        throw new AppError('deploy.verify_failed', { step: step.id });
+        const known = recognizeFailure(this.stepOutput.join('\n'), r.code);
+        throw known ? this.knownError(step, known) : new AppError('deploy.verify_failed', { step: step.id });
       }
     }
     await this.setState(step, 'done', {}, true, started);
@@ -298,11 +309,21 @@ export class StepRunner {
     return r;
   }
 
-  /** Exit codes the step builders reserve for failures that have their own explanation. */
+  /**
+   * Exit codes the step builders reserve for failures that have their own explanation, then the known
+   * system messages in the step's output (failure-patterns.ts), then the plain "step failed".
+   */
   private stepError(step: Step, code: number | null, stderr: string): AppError {
     const tail = this.deps.redact(stderr).trim().split('\n').pop() ?? '';
     if (code === 3) return new AppError('deploy.unsupported_os', { os: tail.replace(/^unsupported_os\s*/, '').slice(0, 80) || '?' });
     if (code === 4) return new AppError('deploy.health_timeout', { services: tail.replace(/^unhealthy\s*/, '').slice(0, 200) || '?' });
+    const known = recognizeFailure(this.stepOutput.join('\n'), code);
+    if (known) return this.knownError(step, known);
     return new AppError('deploy.step_failed', { step: step.id, exitCode: String(code ?? 'timeout') });
+  }
+
+  private knownError(step: Step, known: KnownFailure): AppError {
+    const { host, user } = this.deps.remote.conn.target;
+    return new AppError(known.code, { step: step.id, host, user, ...known.params });
   }
 }

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import ssh2 from 'ssh2';
+import type { z } from 'zod';
 import type { EventName, EventPayload } from '../../shared/contract';
-import { DEPLOY_SECRETS, type PlanEntry } from '../../shared/deploy';
+import { DEPLOY_SECRETS, type PlanEntry, type runStatusSchema } from '../../shared/deploy';
 import { AppError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
+import { RunRecordStore, type RunRecorder } from '../engine/run-record';
 import { renderPlan } from '../engine/plan';
 import { Remote } from '../engine/remote';
 import { StepRunner, type RunResult } from '../engine/runner';
@@ -49,10 +51,12 @@ export interface ServerCheck {
 
 export class DeployService {
   private readonly journals: LocalJournalStore;
+  private readonly runRecords: RunRecordStore;
   private active: { profileId: string; runId: string | null; controller: AbortController; done: Promise<RunResult | null> } | null = null;
 
   constructor(private readonly deps: DeployServiceDeps) {
     this.journals = new LocalJournalStore(deps.dataDir);
+    this.runRecords = new RunRecordStore(deps.dataDir);
   }
 
   // ---- server access -----------------------------------------------------------------------------
@@ -202,7 +206,8 @@ export class DeployService {
     const controller = new AbortController();
     const slot = { profileId, runId: null as string | null, controller, done: Promise.resolve<RunResult | null>(null) };
     this.active = slot;
-    slot.done = this.runInBackground(profile, steps, controller, opts.fresh ?? false).finally(() => {
+    const recorder = await this.runRecords.begin(profileId);
+    slot.done = this.runInBackground(profile, steps, controller, opts.fresh ?? false, recorder).finally(() => {
       this.active = null;
     });
     return { started: true };
@@ -214,9 +219,13 @@ export class DeployService {
     return this.active!.done;
   }
 
-  private async runInBackground(profile: Profile, steps: Step[], controller: AbortController, fresh: boolean): Promise<RunResult | null> {
+  private async runInBackground(profile: Profile, steps: Step[], controller: AbortController, fresh: boolean, recorder: RunRecorder): Promise<RunResult | null> {
     let conn: SshConnection | null = null;
-    const emitFinished = (result: Omit<EventPayload<'deploy.finished'>, 'profileId'>) => this.deps.emit('deploy.finished', { profileId: profile.id, ...result });
+    const emitFinished = async (result: Omit<EventPayload<'deploy.finished'>, 'profileId'>) => {
+      // Written before the event: a status asked right after it already says why.
+      await recorder.finish({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error });
+      this.deps.emit('deploy.finished', { profileId: profile.id, ...result });
+    };
     try {
       conn = await this.connect(profile);
       const privilege = await conn.privilege();
@@ -229,22 +238,24 @@ export class DeployService {
         redact: (t) => this.deps.log.redact(t),
         onStep: (e) => {
           if (this.active) this.active.runId = e.runId;
+          recorder.setRunId(e.runId);
           this.deps.emit('deploy.step', { profileId: profile.id, ...e });
           this.deps.log.info(`deploy ${profile.id} step ${e.stepId} ${e.state}`);
         },
         onLog: (e) => {
+          recorder.line({ stepId: e.stepId, stream: e.stream, line: e.line });
           this.deps.emit('deploy.log', { profileId: profile.id, ...e });
           this.deps.log.info(`[${e.stepId}] ${e.line}`);
         },
       });
       const result = await runner.run(steps, { signal: controller.signal, fresh });
       const publicHealth = result.outcome === 'succeeded' ? await this.publicHealth(profile, result.runId) : null;
-      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth });
+      await emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth });
       return result;
     } catch (error) {
       const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'deploy.start' });
       if (!(error instanceof AppError)) this.deps.log.error('deploy failed', error);
-      emitFinished({ runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e.toEnvelope(), roundTrips: conn?.roundTrips ?? 0 });
+      await emitFinished({ runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e.toEnvelope(), roundTrips: conn?.roundTrips ?? 0 });
       return { runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e, roundTrips: conn?.roundTrips ?? 0 };
     } finally {
       conn?.close();
@@ -267,15 +278,32 @@ export class DeployService {
     return { cancelled: true };
   }
 
-  /** What the app knows about the last run of this profile: enough to show progress or offer to resume. */
-  async status(profileId: string) {
-    const journal = await this.journals.read(profileId);
+  /**
+   * What the app knows about the last run of this profile: enough to show progress or offer to resume,
+   * and — after a restart — why it failed and its last log lines (redacted when they were written).
+   */
+  async status(profileId: string): Promise<z.output<typeof runStatusSchema>> {
+    const [journal, found] = await Promise.all([this.journals.read(profileId), this.runRecords.read(profileId)]);
+    const active = this.active?.profileId === profileId;
+    const outcome = active ? 'running' : (journal?.outcome ?? null);
+    // The record of the journal's run (a record of an older run says nothing about this one).
+    const record = found && (!journal || found.runId === journal.runId) ? found : null;
+    const stopped = !active && (outcome === 'failed' || outcome === 'cancelled');
     return {
-      active: this.active?.profileId === profileId,
+      active,
       runId: journal?.runId ?? null,
-      outcome: journal?.outcome ?? null,
+      outcome,
       steps: Object.entries(journal?.steps ?? {}).map(([stepId, r]) => ({ stepId, state: r.state, startedAt: r.startedAt, endedAt: r.endedAt })),
+      failedStep: stopped ? (record?.failedStep ?? null) : null,
+      error: stopped ? (record?.error ?? null) : null,
+      finishedAt: journal?.finishedAt ?? null,
+      log: (record?.lines ?? []).slice(-STATUS_LOG_LINES),
     };
+  }
+
+  /** The last run's record (diagnostics export). */
+  lastRun(profileId: string) {
+    return this.runRecords.read(profileId);
   }
 
   async breakLock(profileId: string): Promise<void> {
@@ -289,6 +317,9 @@ export class DeployService {
     }
   }
 }
+
+/** Log lines `deploy.status` gives back (the end of the last run). */
+export const STATUS_LOG_LINES = 500;
 
 export function publicKeyOf(privateKey: string): string {
   const parsed = sshUtils.parseKey(privateKey);

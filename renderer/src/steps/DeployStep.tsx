@@ -1,7 +1,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useShallow } from 'zustand/react/shallow';
+import { CopyButton } from '../components/CopyButton';
 import { FixableError } from '../components/FixableError';
+import { downloadFile } from '../download';
 import { Busy, Spinner } from '../components/Spinner';
 import { stepTitle } from '../error-text';
 import { formatDateTime, formatDuration } from '../format';
@@ -202,9 +204,16 @@ function useNow(running: boolean): number {
   return now;
 }
 
+/** The log as text: one line per log line, `[step] text` (already redacted by the engine). */
+export function logText(lines: { stepId: string; stream: string; line: string }[]): string {
+  return lines.map((l) => `[${l.stepId}]${l.stream === 'stderr' ? ' !' : ''} ${l.line}`).join('\n') + '\n';
+}
+
 function LogPane() {
   const { t } = useTranslation();
   const logs = useDeploy((s) => s.logs);
+  const runId = useDeploy((s) => s.runId);
+  const profileId = useDeploy((s) => s.profileId);
   const ref = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
 
@@ -225,6 +234,14 @@ function LogPane() {
       <div className="log-head">
         <h2>{t('deploy.log.title')}</h2>
         {logs.length > 0 && <span className="muted small">{t('deploy.log.limit', { count: logs.length })}</span>}
+        {logs.length > 0 && (
+          <span className="log-tools">
+            <CopyButton text={logText(logs)} testId="deploy-log-copy" />
+            <button type="button" className="btn btn-small" onClick={() => downloadFile(`koprogo-deploy-${profileId ?? 'run'}-${runId ?? 'log'}.log`, logText(logs))} data-testid="deploy-log-save">
+              {t('deploy.log.save')}
+            </button>
+          </span>
+        )}
         {!follow && (
           <button type="button" className="btn btn-small" onClick={() => setFollow(true)} data-testid="deploy-log-follow">
             {t('deploy.log.follow')}

@@ -129,6 +129,8 @@ export const useDeploy = create<DeployStore>((set, get) => ({
       }
       // While a run is live, events are newer than the journal: keep them.
       const live = get().active && get().runId === status.runId;
+      // After a restart the log pane shows the last run's lines, and the error says why it stopped.
+      const restored = !live && get().logs.length === 0 ? status.log.map((l) => ({ seq: ++seq, stepId: l.stepId, stream: l.stream, line: l.line })) : null;
       set({
         profileId,
         runId: status.runId,
@@ -137,6 +139,8 @@ export const useDeploy = create<DeployStore>((set, get) => ({
         order,
         steps: live ? { ...steps, ...get().steps } : steps,
         statusLoaded: true,
+        ...(live ? {} : { runError: envelopeOf(status.error) ?? get().runError, failedStep: status.failedStep ?? get().failedStep }),
+        ...(restored ? { logs: restored } : {}),
       });
     } catch (error) {
       set({ profileId, statusLoaded: true, actionError: toEnvelope(error, 'deploy.status') });
