@@ -1,12 +1,15 @@
 // GitHub's OAuth device flow (https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow):
 // ask for a user code, show it, poll until the user approves. The base URL is injectable (fake in tests).
 import { z } from 'zod';
+import type { NetworkCheck } from '../network/doctor';
 import { GitHubError } from './errors';
 
 export interface DeviceFlowOptions {
   /** `https://github.com` (default) or the GitHub Enterprise web host. */
   baseUrl?: string;
   fetch?: typeof globalThis.fetch;
+  /** Run on a request that got no HTTP answer: an error to report instead (offline), or null. */
+  networkCheck?: NetworkCheck;
 }
 
 export interface DeviceCode {
@@ -55,6 +58,8 @@ async function post(method: string, opts: DeviceFlowOptions, path: string, form:
     });
   } catch (err) {
     if (signal?.aborted) throw err;
+    const offline = opts.networkCheck ? await opts.networkCheck(`${base}${path}`) : null;
+    if (offline) throw offline;
     throw new GitHubError(method, 'github.unavailable', { reason: err instanceof Error ? err.message.slice(0, 200) : 'network' });
   }
   if (res.status >= 500) throw new GitHubError(method, 'github.unavailable', {}, res.status);

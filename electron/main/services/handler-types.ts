@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { contract, EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
 import type { Logger } from '../log';
+import type { NetworkDoctor } from '../network/doctor';
 import type { Encryptor, SecretStore } from '../secrets/secret-store';
 import type { ConnectOptions } from '../ssh/connection';
 import type { ProfileStore } from '../store/profile-store';
@@ -31,6 +32,8 @@ export interface HandlerContext {
   deploy: DeployService;
   recipes: RecipeService;
   health: HealthService;
+  /** Tells "this computer is offline" apart from an outage of Hetzner, OVH or GitHub. */
+  network: NetworkDoctor;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';

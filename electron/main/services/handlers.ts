@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';
 import { Logger } from '../log';
+import { NetworkDoctor } from '../network/doctor';
 import { createSecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { SettingsStore } from '../store/settings-store';
@@ -24,6 +25,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const wizard = new WizardStore(deps.dataDir);
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
+  const network = new NetworkDoctor(deps.dnsServers ? { dnsServers: deps.dnsServers } : {});
   const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
   const recipes = new RecipeService({
     dataDir: deps.dataDir,
@@ -32,11 +34,12 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     repoKeys: deploy,
     readServerEnv: (profileId) => deploy.readServerEnv(profileId),
     emit: deps.emit,
+    network,
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
   const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health };
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health, network };
 
   return {
     'app.info': async () => ({

@@ -2,6 +2,7 @@
 // device flow or a token), list its versions, detect its recipe at a version (or with files the user points at),
 // remember it per profile, build the configuration form from its env example, check and write the `.env`
 // (into the secret store, never to disk in clear), and check the domains in DNS.
+import type { NetworkCheck, NetworkDoctor } from '../network/doctor';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -59,6 +60,8 @@ export interface RecipeServiceDeps {
   github?: GitHubEndpoints;
   /** DNS servers (`host:port`) for the domain checks; the system's by default. */
   dnsServers?: string[];
+  /** Tells "this computer is offline" apart from a GitHub outage. */
+  network?: NetworkDoctor;
 }
 
 const savedRecipeSchema = z.object({
@@ -94,6 +97,11 @@ export class RecipeService {
 
   constructor(private readonly deps: RecipeServiceDeps) {}
 
+  /** The offline check for the GitHub client (absent in tests that do not need it). */
+  private networkOption(): { networkCheck?: NetworkCheck } {
+    return this.deps.network ? { networkCheck: this.deps.network.checkFor('github') } : {};
+  }
+
   // ---- GitHub sign-in --------------------------------------------------------------------------------------
 
   async githubStatus(): Promise<{ signedIn: boolean; persistent: boolean; waiting: boolean }> {
@@ -105,7 +113,7 @@ export class RecipeService {
     const t = token.trim();
     if (!/^[A-Za-z0-9_]{20,255}$/.test(t)) throw new AppError('github.unauthorized', { reason: 'token_format' });
     const apiBaseUrl = this.deps.github?.apiBaseUrl ?? (probeUrl ? this.locate(probeUrl).apiBaseUrl : 'https://api.github.com');
-    const client = new GitHubClient({ baseUrl: apiBaseUrl, token: t, retries: 1 });
+    const client = new GitHubClient({ baseUrl: apiBaseUrl, token: t, retries: 1, ...this.networkOption() });
     await client.checkToken();
     await this.deps.secrets.set(GITHUB_TOKEN_SECRET, t);
     return { signedIn: true, persistent: this.deps.secrets.persistent };
@@ -123,7 +131,7 @@ export class RecipeService {
     const parsed = url ? parseRepoUrl(url) : null;
     const host = parsed?.ok ? parsed.repo.host.toLowerCase() : 'github.com';
     const webBase = host === 'github.com' || host === 'www.github.com' ? 'https://github.com' : `https://${host}`;
-    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase };
+    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase, ...this.networkOption() };
     const clientId = this.deps.github?.clientId ?? DEFAULT_GITHUB_CLIENT_ID;
     const code = await startDeviceFlow(clientId, DEVICE_SCOPE, opts);
     const abort = new AbortController();
@@ -163,7 +171,7 @@ export class RecipeService {
 
   private async client(apiBaseUrl: string): Promise<GitHubClient> {
     const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
-    return new GitHubClient({ baseUrl: apiBaseUrl, ...(token ? { token } : {}) });
+    return new GitHubClient({ baseUrl: apiBaseUrl, ...(token ? { token } : {}), ...this.networkOption() });
   }
 
   /** The repository, its releases / tags / branches and the version to propose (the latest release). */
@@ -200,7 +208,7 @@ export class RecipeService {
     const token = await this.deps.secrets.get(GITHUB_TOKEN_SECRET);
     if (!token) throw new AppError('github.unauthorized', { reason: 'sign_in' });
     const profile = await this.deps.profiles.get(profileId);
-    const client = new GitHubClient({ baseUrl: apiBaseUrl, token });
+    const client = new GitHubClient({ baseUrl: apiBaseUrl, token, ...this.networkOption() });
     const publicKey = (await this.deps.repoKeys.repoPublicKey(profileId)) ?? (await this.deps.repoKeys.generateRepoKey(profileId)).publicKey;
     // A key added earlier for this deployment (same repository) is replaced, not piled up.
     const previous = Number(profile.settings['repo.deployKeyId'] ?? '');
@@ -220,7 +228,7 @@ export class RecipeService {
     if (!token) return 'failed';
     try {
       const { repo, apiBaseUrl } = this.locate(url);
-      return await new GitHubClient({ baseUrl: apiBaseUrl, token, retries: 1 }).deleteDeployKey(repo, id);
+      return await new GitHubClient({ baseUrl: apiBaseUrl, token, retries: 1, ...this.networkOption() }).deleteDeployKey(repo, id);
     } catch {
       return 'failed';
     }
