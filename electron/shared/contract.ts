@@ -104,6 +104,8 @@ export const appInfoSchema = z.object({
   platform: z.string(),
   frontDoor: z.enum(['electron', 'web', 'cli', 'test']),
   systemLanguages: z.array(z.string()),
+  /** False when secrets (keys, tokens, the .env) live for this session only: said up front, before any is given. */
+  secretsPersist: z.boolean(),
 });
 
 export const contract = {

@@ -8,6 +8,7 @@ import { StepRail } from './components/StepRail';
 import { SignalAlerts } from './dashboard/SignalAlerts';
 import { PhaseStep } from './steps/PhaseStep';
 import { useHealth } from './stores/health-store';
+import { useStepActions } from './stores/step-action';
 import { canEnter, useProgress, useWizard } from './stores/wizard-store';
 
 // The later steps load on demand: the first screen (Phase) stays small.
@@ -27,10 +28,19 @@ export function App() {
   const { t } = useTranslation();
   const { state, loadProblem, saveError, next, back, dismissLoadProblem } = useWizard();
   const progress = useProgress();
+  const blocks = useStepActions((s) => s.blocks);
+  const declared = useStepActions((s) => (s.current?.screen === state.step ? s.current.action : null));
   const index = WIZARD_STEPS.indexOf(state.step);
   const nextStep = WIZARD_STEPS[index + 1];
-  const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress);
+  const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress, blocks);
   const dashboardOpen = useHealth((s) => s.profileId !== null);
+  // The step's own primary action when it declares one (stores/step-action.ts), else "Next".
+  const action = declared ?? {
+    label: t('nav.next'),
+    run: () => next(),
+    blocked: canGoNext ? null : state.step === 'phase' && state.phase === null ? t('nav.choosePhaseFirst') : nextStep !== undefined ? t(`nav.blocked.${state.step}`) : t('nav.lastStep'),
+    testId: 'nav-next',
+  };
   const Step = dashboardOpen ? Dashboard : state.step === 'phase' ? PhaseStep : LATER_STEPS[state.step];
 
   return (
@@ -64,15 +74,19 @@ export function App() {
         <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
           {t('nav.back')}
         </button>
-        <span className="muted" data-testid="nav-status">
-          {state.step === 'phase' && state.phase === null
-            ? t('nav.choosePhaseFirst')
-            : nextStep !== undefined && !canGoNext
-              ? t(`nav.blocked.${state.step}`)
-              : t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length })}
+        <span className={action.blocked ? 'nav-reason' : 'muted'} data-testid="nav-status" id="nav-status">
+          {action.busy && action.busyLabel ? action.busyLabel : (action.blocked ?? t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length }))}
         </span>
-        <button type="button" className="btn btn-primary" disabled={!canGoNext} onClick={() => void next()} data-testid="nav-next">
-          {t('nav.next')}
+        <button
+          type="button"
+          className={`btn ${action.tone === 'danger' ? 'btn-danger' : 'btn-primary'}`}
+          disabled={!!action.blocked || !!action.busy}
+          aria-describedby="nav-status"
+          onClick={() => void action.run()}
+          data-testid={action.testId ?? 'nav-next'}
+          data-blocked={action.blocked ? 'true' : undefined}
+        >
+          {action.label}
         </button>
       </footer>
     </div>

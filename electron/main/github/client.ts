@@ -5,7 +5,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { z } from 'zod';
-import { AppError, type ErrorParams } from '../../shared/errors';
+import type { AppError, ErrorParams } from '../../shared/errors';
 import type { NetworkCheck } from '../network/doctor';
 import { GitHubError, toGitHubError } from './errors';
 

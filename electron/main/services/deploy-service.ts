@@ -3,6 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import ssh2 from 'ssh2';
 import type { z } from 'zod';
 import type { EventName, EventPayload } from '../../shared/contract';
+import type { MissingSecretKind } from '../../shared/secret-kinds';
 import { DEPLOY_SECRETS, type PlanEntry, type runStatusSchema } from '../../shared/deploy';
 import { AppError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
@@ -115,7 +116,8 @@ export class DeployService {
   async connect(profile: Profile): Promise<SshConnection> {
     if (!profile.server) throw new AppError('deploy.not_ready', { missing: 'server' });
     const key = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.sshKey));
-    if (!key) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
+    // A server already trusted had a key: it was lost (a session-only store after a restart), not never given.
+    if (!key) throw profile.server.hostKeySha256 ? new AppError('secret.missing', { secret: 'sshKey' }) : new AppError('deploy.not_ready', { missing: 'SSH key' });
     this.deps.log.registerSecret(key);
     return SshConnection.connect(
       { host: profile.server.host, port: profile.server.port, user: profile.server.user, privateKey: key },
@@ -160,9 +162,58 @@ export class DeployService {
     }
   }
 
+  // ---- secrets lost with the session ------------------------------------------------------------
+
+  /**
+   * Secrets this profile had and this app no longer holds (a session-only store after a restart): the
+   * SSH key of a server already trusted, the `.env` of a deployment that ran, the deploy key of a private
+   * repository it was added to. In the order the user gives them back (the key first: it reads the rest).
+   */
+  async missingSecrets(profileOrId: Profile | string): Promise<MissingSecret[]> {
+    const profile = typeof profileOrId === 'string' ? await this.deps.profiles.get(profileOrId) : profileOrId;
+    const has = async (key: string) => !!(await this.deps.secrets.get(secretName(profile.id, key)));
+    const out: MissingSecret[] = [];
+    if (profile.server?.hostKeySha256 && !(await has(DEPLOY_SECRETS.sshKey))) out.push('sshKey');
+    if ((await this.journals.read(profile.id)) && !(await has(DEPLOY_SECRETS.env))) out.push('env');
+    if (profile.settings['repo.deployKeyId'] && !(await has(DEPLOY_SECRETS.repoKey))) out.push('repoKey');
+    return out;
+  }
+
+  /** The SSH key given back (file or paste): it must be a key the server accepts before it is kept. */
+  async provideKey(profileId: string, privateKey: string): Promise<{ publicKey: string }> {
+    const publicKey = publicKeyOf(privateKey);
+    this.deps.log.registerSecret(privateKey);
+    const profile = await this.deps.profiles.get(profileId);
+    if (profile.server?.hostKeySha256) {
+      let conn: SshConnection;
+      try {
+        conn = await SshConnection.connect(
+          { host: profile.server.host, port: profile.server.port, user: profile.server.user, privateKey },
+          { hostKeySha256: profile.server.hostKeySha256, ...this.deps.connectOptions },
+        );
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'ssh.auth_failed') throw new AppError('secret.key_mismatch', { host: profile.server.host, user: profile.server.user });
+        throw error;
+      }
+      conn.close();
+    }
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), privateKey);
+    return { publicKey };
+  }
+
+  /** The `.env` taken back from the server's checkout (a deployment that ran has one there). */
+  async envFromServer(profileId: string): Promise<{ found: boolean; keys: string[] }> {
+    const text = await this.readServerEnv(profileId);
+    if (text === null) return { found: false, keys: [] };
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), text);
+    return { found: true, keys: envKeys(text) };
+  }
+
   // ---- plan and run ------------------------------------------------------------------------------
 
   private async steps(profile: Profile): Promise<Step[]> {
+    const missing = await this.missingSecrets(profile);
+    if (missing[0]) throw new AppError('secret.missing', { secret: missing[0] });
     const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
     if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
     const publicKey = await this.publicKey(profile.id);
@@ -316,6 +367,16 @@ export class DeployService {
       conn.close();
     }
   }
+}
+
+export type MissingSecret = MissingSecretKind;
+
+/** The keys of a `.env` (never the values). */
+export function envKeys(content: string): string[] {
+  return content
+    .split('\n')
+    .map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1])
+    .filter((k): k is string => !!k);
 }
 
 /** Log lines `deploy.status` gives back (the end of the last run). */

@@ -48,6 +48,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       platform: process.platform,
       frontDoor: deps.frontDoor,
       systemLanguages: deps.systemLanguages(),
+      secretsPersist: secrets.persistent,
     }),
     'phases.list': async () => PHASES.map((p) => ({ ...p })),
     'phases.recommend': async ({ copros, lotsPerCopro, selected }) => {

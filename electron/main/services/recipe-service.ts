@@ -2,7 +2,6 @@
 // device flow or a token), list its versions, detect its recipe at a version (or with files the user points at),
 // remember it per profile, build the configuration form from its env example, check and write the `.env`
 // (into the secret store, never to disk in clear), and check the domains in DNS.
-import type { NetworkCheck, NetworkDoctor } from '../network/doctor';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -22,6 +21,10 @@ import type { SecretStore } from '../secrets/secret-store';
 import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
 import { secretName } from './deploy-service';
+import { notGithubHost, refHintOf } from '../../shared/git-hosts';
+import type { NetworkCheck, NetworkDoctor } from '../network/doctor';
+import { parseEnvFile } from '../recipe/env-file';
+import { classifyEnv } from '../recipe/env-kinds';
 
 /** The secret-store name of the GitHub token (one per user of this computer, not per profile). */
 export const GITHUB_TOKEN_SECRET = 'github.token';
@@ -88,6 +91,8 @@ export interface RepoOverview {
   tags: string[];
   branches: string[];
   defaultRef: { kind: 'release' | 'branch'; ref: string };
+  /** The version named by the address itself (…/tree/<branch>), when the repository has it. */
+  proposedRef: string | null;
 }
 
 export class RecipeService {
@@ -164,6 +169,8 @@ export class RecipeService {
   // ---- Repository ------------------------------------------------------------------------------------------
 
   private locate(url: string): { repo: RepoId; apiBaseUrl: string; host: string } {
+    const elsewhere = notGithubHost(url);
+    if (elsewhere) throw new AppError('recipe.host_not_github', { host: elsewhere.slice(0, 100) });
     const parsed = parseRepoUrl(url);
     if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
     return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, host: parsed.repo.host };
@@ -183,7 +190,13 @@ export class RecipeService {
       .filter((r) => !r.draft)
       .sort((a, b) => (b.publishedAt ?? '').localeCompare(a.publishedAt ?? ''))
       .map((r) => ({ tag: r.tag, name: r.name, prerelease: r.prerelease, publishedAt: r.publishedAt }));
+    // An address such as …/tree/<branch> names the version the user looks at: propose it (the
+    // longest known branch or tag it starts with, since a branch name may contain slashes).
+    const hint = refHintOf(url);
+    const known = [...refs.branches.map((b) => b.name), ...refs.tags.map((t) => t.name)];
+    const proposedRef = hint ? (known.filter((k) => hint === k || hint.startsWith(`${k}/`)).sort((a, b) => b.length - a.length)[0] ?? (/^[0-9a-f]{7,40}$/.test(hint) ? hint : null)) : null;
     return {
+      proposedRef,
       fullName: info.fullName,
       private: info.private,
       description: info.description,
@@ -311,6 +324,22 @@ export class RecipeService {
     await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), result.text);
     this.serverEnv.delete(profileId);
     return { ok: true, keys: result.keys, persistent: this.deps.secrets.persistent };
+  }
+
+  /**
+   * Warnings the plan carries: the `.env`'s domains checked in DNS again (the same check as the form's),
+   * those not pointing at the server said before anything is changed. Only the key and the domain are given.
+   */
+  async planWarnings(profileId: string): Promise<{ code: string; params: Record<string, string> }[]> {
+    const profile: Profile = await this.deps.profiles.get(profileId);
+    const env = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
+    if (!env || !profile.server) return [];
+    const domains = parseEnvFile(env).entries.filter((e) => e.value !== '' && classifyEnv(e.key, e.value).kind === 'domain');
+    if (domains.length === 0) return [];
+    const results = await checkDomains(domains.map((d) => d.value), profile.server.host, { servers: this.deps.dnsServers }).catch(() => []);
+    return results
+      .filter((r) => r.state === 'points_elsewhere' || r.state === 'not_found' || r.state === 'no_records')
+      .map((r) => ({ code: `plan.warnings.dns_${r.state}`, params: { key: domains.find((d) => d.value.trim().toLowerCase().replace(/\.$/, '') === r.domain)?.key ?? '', domain: r.domain, addresses: r.addresses.join(', '), server: profile.server?.host ?? '' } }));
   }
 
   async dnsCheck(profileId: string, domains: string[]): Promise<{ server: string | null; results: DnsResult[] }> {

@@ -18,7 +18,8 @@ export function SavedDeployments() {
     let cancelled = false;
     const list = api()['profiles.list'];
     list({})
-      .then((r) => !cancelled && setProfiles(r.profiles))
+      // A profile without a server is a wizard in progress, not a deployment to watch.
+      .then((r) => !cancelled && setProfiles(r.profiles.filter((p) => p.host !== null)))
       .catch(() => undefined);
     return () => {
       cancelled = true;
@@ -33,7 +34,7 @@ export function SavedDeployments() {
         {profiles.map((p) => (
           <li key={p.id} data-testid={`saved-${p.id}`}>
             <span>
-              <strong>{p.name}</strong> <span className="muted small">· {t('health.saved.phase', { phase: p.phase })} · {formatDateTime(lang, p.updatedAt)}</span>
+              <strong>{p.name}</strong> <span className="muted small">· {p.host} · {t('health.saved.phase', { phase: p.phase })} · {formatDateTime(lang, p.updatedAt)}</span>
             </span>
             <button type="button" className="btn btn-small" onClick={() => void useHealth.getState().open(p.id)} data-testid={`open-dashboard-${p.id}`}>
               {t('health.saved.open')}

@@ -3,12 +3,14 @@ import { useTranslation } from 'react-i18next';
 import { useShallow } from 'zustand/react/shallow';
 import { CopyButton } from '../components/CopyButton';
 import { FixableError } from '../components/FixableError';
+import { MissingSecret, useMissingSecrets } from '../components/MissingSecret';
 import { downloadFile } from '../download';
 import { Busy, Spinner } from '../components/Spinner';
 import { stepTitle } from '../error-text';
 import { formatDateTime, formatDuration } from '../format';
 import { useDeploy, type StepState, type StepView } from '../stores/deploy-store';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 
 // "Deploy": live progress of the run, step by step, with the streamed (already redacted) log.
@@ -51,6 +53,9 @@ export function DeployStep() {
   );
   const { loadStatus, loadPlan } = d;
   const [confirmBreak, setConfirmBreak] = useState(false);
+  // Secrets lost with the last session: named first, asked for, then the run resumes by itself.
+  const { missing, refresh: refreshMissing } = useMissingSecrets(profileId);
+  const needs = !d.active && missing && missing.length > 0 ? missing[0]! : null;
 
   useEffect(() => {
     if (!profileId) return;
@@ -68,6 +73,24 @@ export function DeployStep() {
     setConfirmBreak(false);
     if (profileId) void d.start(profileId);
   };
+  const resumable = interrupted || d.outcome === 'failed' || d.outcome === 'cancelled';
+  // The step's one primary action (in the footer): resume, retry, see the result, or go to the plan.
+  const primary = d.active
+    ? { label: t('deploy.toResult'), run: () => undefined, blocked: t('deploy.blocked.running'), testId: 'nav-next' }
+    : d.outcome === 'succeeded'
+      ? { label: t('deploy.toResult'), run: () => goTo('health'), blocked: null, testId: 'deploy-to-result' }
+      : interrupted
+        ? { label: t('deploy.resume'), run: start, blocked: needs ? t(`secrets.missing.${needs}.title`) : null, testId: 'deploy-resume', busy: d.busy === 'starting' }
+        : d.outcome === 'failed' || d.outcome === 'cancelled'
+          ? { label: t('deploy.retry'), run: start, blocked: needs ? t(`secrets.missing.${needs}.title`) : null, testId: 'deploy-retry', busy: d.busy === 'starting' }
+          : { label: t('deploy.toPlan'), run: () => goTo('plan'), blocked: d.statusLoaded ? null : t('common.loading'), testId: 'deploy-to-plan' };
+  useStepAction('deploy', { ...primary, busyLabel: t('plan.starting') });
+  const onSecretGiven = async () => {
+    const left = await refreshMissing();
+    if (left.length > 0 || !profileId) return;
+    if (!useDeploy.getState().plan) await loadPlan(profileId);
+    if (resumable) start();
+  };
 
   return (
     <section className="panel" data-testid="step-deploy" data-outcome={d.active ? 'running' : (d.outcome ?? 'none')}>
@@ -75,6 +98,7 @@ export function DeployStep() {
       <p className="lead">{t('deploy.intro')}</p>
 
       <div className="card run-status" data-testid="deploy-status">
+        {needs && profileId && <MissingSecret profileId={profileId} secret={needs} onProvided={onSecretGiven} resumeLabel={resumable ? t(`secrets.missing.${needs}.resume`) : undefined} />}
         {d.active && (
           <div className="run-line">
             <Busy text={t('deploy.running', { done: finished, total: d.order.length })} testId="deploy-running" />
@@ -86,23 +110,17 @@ export function DeployStep() {
         {!d.active && d.outcome === 'succeeded' && (
           <div className="notice notice-ok run-line" data-testid="deploy-succeeded">
             <strong>{t('deploy.succeeded')}</strong>
-            <button type="button" className="btn btn-primary" onClick={() => void goTo('health')} data-testid="deploy-to-result">
-              {t('deploy.toResult')}
-            </button>
           </div>
         )}
         {interrupted && (
           <div className="notice notice-warn run-line" data-testid="deploy-interrupted">
             <span>{t('deploy.interrupted')}</span>
-            <button type="button" className="btn btn-primary" disabled={d.busy === 'starting'} onClick={start} data-testid="deploy-resume">
-              {t('deploy.resume')}
-            </button>
           </div>
         )}
         {!d.active && (d.outcome === 'failed' || d.outcome === 'cancelled') && (
           <>
             {d.runError ? (
-              <FixableError error={d.runError} testId="deploy-error" />
+              needs && d.runError.code === 'secret.missing' ? null : <FixableError error={d.runError} testId="deploy-error" onResolved={onSecretGiven} />
             ) : (
               <p className="notice notice-warn" data-testid="deploy-error">
                 {d.outcome === 'cancelled' ? t('deploy.wasCancelled') : t('deploy.failedNoDetail')}
@@ -138,24 +156,16 @@ export function DeployStep() {
                 {t('deploy.lock.broken')}
               </p>
             )}
-            <div className="actions">
-              <button type="button" className="btn btn-primary" disabled={d.busy === 'starting'} onClick={start} data-testid="deploy-retry">
-                {t('deploy.retry')}
-              </button>
-              <span className="muted small">{t('deploy.retryHelp')}</span>
-            </div>
+            {!needs && <p className="muted small">{t('deploy.retryHelp')}</p>}
           </>
         )}
         {!d.active && d.outcome === null && d.statusLoaded && (
           <div className="notice notice-info run-line" data-testid="deploy-none">
             <span>{t('deploy.none')}</span>
-            <button type="button" className="btn" onClick={() => void goTo('plan')} data-testid="deploy-to-plan">
-              {t('deploy.toPlan')}
-            </button>
           </div>
         )}
         {d.busy === 'starting' && <Busy text={t('plan.starting')} />}
-        {d.actionError && <FixableError error={d.actionError} testId="deploy-action-error" />}
+        {d.actionError && !(needs && d.actionError.code === 'secret.missing') && <FixableError error={d.actionError} testId="deploy-action-error" onResolved={onSecretGiven} />}
       </div>
 
       {d.order.length > 0 && (

@@ -34,6 +34,10 @@ const LOG_FLUSH_MS = 80;
 interface DeployStore {
   profileId: string | null;
   plan: PlanEntry[] | null;
+  /** Found before anything changes (a domain pointing elsewhere): shown above the plan. */
+  planWarnings: MethodOutput<'deploy.plan'>['warnings'];
+  /** The chosen offer's monthly price (null: the user's own server, or not known). */
+  planCost: MethodOutput<'deploy.plan'>['cost'];
   planLoading: boolean;
   planError: ErrorEnvelope | null;
   /** Step ids in the order they run (from the plan, or from the last run's status). */
@@ -84,6 +88,8 @@ function pendingSteps(order: string[]): Record<string, StepView> {
 export const useDeploy = create<DeployStore>((set, get) => ({
   profileId: null,
   plan: null,
+  planWarnings: [],
+  planCost: null,
   planLoading: false,
   planError: null,
   order: [],
@@ -103,12 +109,12 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   async loadPlan(profileId) {
     set({ profileId, planLoading: true, planError: null });
     try {
-      const { entries } = await api()['deploy.plan']({ profileId });
+      const { entries, warnings, cost } = await api()['deploy.plan']({ profileId });
       const order = entries.map((e) => e.stepId);
       const { steps, active } = get();
       // Keep what the last run says about the steps; new ones are pending.
       const merged = Object.fromEntries(order.map((id) => [id, steps[id] ?? { state: 'pending' as const }]));
-      set({ plan: entries, order: active ? get().order : order, steps: active ? steps : merged });
+      set({ plan: entries, planWarnings: warnings, planCost: cost, order: active ? get().order : order, steps: active ? steps : merged });
     } catch (error) {
       set({ plan: null, planError: toEnvelope(error, 'deploy.plan') });
     } finally {

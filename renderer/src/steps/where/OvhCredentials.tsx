@@ -132,7 +132,7 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
       clearTimeout(timer);
       clearInterval(tick);
     };
-  }, [waiting, onChange]);
+  }, [waiting, onChange, t]);
 
   return (
     <div className="card" data-testid="ovh-credentials">
