@@ -55,7 +55,10 @@ export function zodIssues(error: z.ZodError): FieldIssue[] {
       if (typeof v === 'number' || typeof v === 'string') params[key] = v;
       if (typeof v === 'bigint') params[key] = Number(v);
     }
-    if (issue.code === 'unrecognized_keys') params.keys = issue.keys.join(', ').slice(0, 100);
+    if (issue.code === 'unrecognized_keys') {
+      params.keys = issue.keys.join(', ').slice(0, 100);
+      params.count = issue.keys.length;
+    }
     // zod reports 2.5 for an integer field as a type error; users need "a whole number".
     const code = issue.code === 'invalid_type' && anyIssue.expected === 'int' ? 'not_integer' : issue.code;
     return { path: issue.path.map(String).join('.') || '(root)', issue: code, params };

@@ -5,7 +5,7 @@ import type { Language } from '../../../electron/shared/contract-languages';
 import { formatEuros, formatNumber, intlLocale } from '../../../electron/shared/i18n/format';
 import type { PhaseId } from '../../../electron/shared/phases';
 import { api } from '../app-api';
-import { ErrorNotice } from '../components/ErrorNotice';
+import { ErrorNotice, translatedParams, useSystemText } from '../components/ErrorNotice';
 import { MissingSecret } from '../components/MissingSecret';
 import { Busy } from '../components/Spinner';
 import { useLocalizeError } from '../error-text';
@@ -67,6 +67,7 @@ export function Dashboard() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const localize = useLocalizeError();
+  const systemText = useSystemText();
   const profileId = useHealth((s) => s.profileId);
   const current = useHealth((s) => s.current);
   const range = useHealth((s) => s.range);
@@ -187,7 +188,7 @@ export function Dashboard() {
       {state === 'stale' && current?.error && (
         // The reason only: the remedies of connection errors speak of deployments; sampling retries by itself.
         <p className="notice notice-warn" data-testid="dashboard-stale-reason">
-          {t(`errors.${current.error.code}.message`, localize(current.error as Parameters<typeof localize>[0]).params)}
+          {t(`errors.${current.error.code}.message`, translatedParams(localize(current.error as Parameters<typeof localize>[0]).params, systemText))}
         </p>
       )}
       {started.length > 0 && (
@@ -311,6 +312,7 @@ function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) =>
   const logs = useHealth((s) => s.logs);
   const toggleLogs = useHealth((s) => s.toggleLogs);
   const localize = useLocalizeError();
+  const systemText = useSystemText();
   const point = current.point;
   if (!point) return null;
   return (
@@ -321,7 +323,17 @@ function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) =>
           {t('health.dashboard.containers.readAt', { time: clock(point.containersAt) })}
         </p>
       )}
-      {point.docker.status === 'error' && <p className="field-error">{t('health.dashboard.containers.dockerError', { error: point.docker.error ?? '' })}</p>}
+      {point.docker.status === 'error' && (
+        <div className="field-error" data-testid="docker-error">
+          {t('health.dashboard.containers.dockerError', { error: systemText(point.docker.error ?? '') })}
+          {point.docker.error && (
+            <details className="error-details">
+              <summary>{t('common.technicalDetails')}</summary>
+              <pre className="mono small">{point.docker.error}</pre>
+            </details>
+          )}
+        </div>
+      )}
       {point.containers.length === 0 ? (
         <p className="muted">{t('health.dashboard.containers.none')}</p>
       ) : (

@@ -1,7 +1,8 @@
 import { create } from 'zustand';
 import type { Api, EventPayload, MethodOutput } from '../../../electron/shared/contract';
 import type { PlanEntry } from '../../../electron/shared/deploy';
-import { isErrorCode, type ErrorEnvelope } from '../../../electron/shared/errors';
+import type { ErrorEnvelope } from '../../../electron/shared/errors';
+import { envelopeOf } from '../../../electron/shared/deploy-envelope';
 import { api } from '../app-api';
 import { toEnvelope } from './profile-store';
 
@@ -68,12 +69,7 @@ interface DeployStore {
   dismissActionError(): void;
 }
 
-/** Events carry error envelopes with a plain string code; unknown codes become "unexpected". */
-export function envelopeOf(e: { code: string; params: Record<string, string | number>; remedy: string } | null | undefined): ErrorEnvelope | null {
-  if (!e) return null;
-  if (isErrorCode(e.code)) return { code: e.code, params: e.params, remedy: e.remedy };
-  return { code: 'internal.unexpected', params: { method: e.code }, remedy: 'internal.unexpected' };
-}
+export { envelopeOf };
 
 function durationOf(startedAt?: string, endedAt?: string): number | undefined {
   if (!startedAt || !endedAt) return undefined;

@@ -1,3 +1,4 @@
+import { pluralParams } from '../../../../electron/shared/i18n/format';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Recipe, RecipeOverrides } from '../../../../electron/shared/recipe';
@@ -25,7 +26,7 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
           {r.production ? (
             <>
               <code>{r.production.files.join(' + ')}</code>
-              {r.choice && <span className="muted small"> — {t(r.choice.code, r.choice.params)}</span>}
+              {r.choice && <span className="muted small"> — {t(r.choice.code, pluralParams(r.choice.params))}</span>}
             </>
           ) : (
             <span className="muted">{t('code.recipe.none')}</span>
@@ -61,7 +62,7 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
         <ul className="recipe-missing" data-testid="recipe-missing">
           {missing.map((m, i) => (
             <li key={`${m.code}-${i}`} className={`sev-${m.severity}`} data-code={m.code} data-severity={m.severity}>
-              <span className="sev-label">{t(`code.recipe.severity.${m.severity}`)}</span> {t(m.code, m.params)}
+              <span className="sev-label">{t(`code.recipe.severity.${m.severity}`)}</span> {t(m.code, pluralParams(m.params))}
             </li>
           ))}
         </ul>

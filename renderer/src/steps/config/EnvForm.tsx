@@ -81,14 +81,19 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
     );
   } else if (f.kind === 'htpasswd') {
     const pair = s.htpasswd[f.key] ?? { user: '', password: '' };
+    // The half that is wrong turns red: a missing user, or a user without its password.
+    const userWrong = !!problem && (pair.user.trim() === '' || problem !== 'empty');
+    const passwordWrong = !!problem && !userWrong && pair.password === '';
     input = (
       <div className="row">
-        <input {...common} data-testid={`envf-${f.key}-user`} aria-label={t('configuration.form.htUser')} placeholder={t('configuration.form.htUser')} value={pair.user} maxLength={200} onChange={(e) => s.setHtpasswd(f.key, { ...pair, user: e.target.value })} />
+        <input {...common} aria-invalid={userWrong ? true : undefined} data-testid={`envf-${f.key}-user`} aria-label={t('configuration.form.htUser')} placeholder={t('configuration.form.htUser')} value={pair.user} maxLength={200} onChange={(e) => s.setHtpasswd(f.key, { ...pair, user: e.target.value })} />
         <input
           type="password"
           className="mono"
           data-testid={`envf-${f.key}-password`}
           aria-label={t('configuration.form.htPassword')}
+          aria-invalid={passwordWrong ? true : undefined}
+          aria-describedby={describedBy}
           placeholder={f.source === 'saved' ? t('configuration.form.htKeep') : t('configuration.form.htPassword')}
           value={pair.password}
           maxLength={1000}
@@ -123,11 +128,16 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
       {f.kind === 'domain' && <DnsChip result={s.dns[domain] ?? (DOMAIN_SHAPE.test(domain) ? 'checking' : undefined)} />}
       {problem ? (
         <span className="field-error" id={`${id}-error`} role="alert" data-testid={`envf-${f.key}-error`} data-problem={problem}>
-          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? 'bad_htpasswd' : problem}`)}
+          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? (s.htpasswd[f.key]?.user.trim() ? 'htpasswd_password' : 'bad_htpasswd') : problem}`)}
+        </span>
+      ) : f.help ? (
+        // The repository's own words (its env example's comment), shown as such: not translated, not ours.
+        <span className="field-help repo-words" id={`${id}-help`} data-testid={`envf-${f.key}-help`}>
+          <span className="repo-label">{t('configuration.form.fromRepository')}</span> <q>{f.help}</q>
         </span>
       ) : (
         <span className="field-help" id={`${id}-help`}>
-          {f.help ?? (f.kind === 'htpasswd' ? t('configuration.form.htHelp') : '')}
+          {f.kind === 'htpasswd' ? t('configuration.form.htHelp') : ''}
         </span>
       )}
     </div>
@@ -145,7 +155,7 @@ export function EnvForm({ s }: { s: EnvFormState }) {
         <div className="notice notice-ok" data-testid="env-rerun">
           <span>
             {form.fields.some((f) => f.added) || form.removed.length > 0
-              ? t('configuration.form.rerun', { added: form.fields.filter((f) => f.added).length, removed: form.removed.length })
+              ? t('configuration.form.rerunSummary', { added: t('configuration.form.rerunAdded', { count: form.fields.filter((f) => f.added).length }), removed: t('configuration.form.rerunRemoved', { count: form.removed.length }) })
               : t('configuration.form.rerunSame')}
           </span>
         </div>
@@ -157,7 +167,15 @@ export function EnvForm({ s }: { s: EnvFormState }) {
       )}
       {groupsOf(visible).map((g, i) => (
         <fieldset key={`${g.title ?? ''}-${i}`} className="env-group">
-          <legend>{g.title ?? t('configuration.form.other')}</legend>
+          <legend>
+            {g.title ? (
+              <>
+                {g.title} <span className="repo-label">{t('configuration.form.sectionFromRepository')}</span>
+              </>
+            ) : (
+              t('configuration.form.other')
+            )}
+          </legend>
           {g.fields.map((f) => (
             <Field key={f.key} f={f} s={s} />
           ))}

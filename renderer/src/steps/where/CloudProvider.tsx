@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ErrorEnvelope } from '../../../../electron/shared/errors';
-import type { PhaseId } from '../../../../electron/shared/phases';
+import { getPhase, type PhaseId } from '../../../../electron/shared/phases';
 import type { Profile } from '../../../../electron/shared/profile';
 import { api } from '../../app-api';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -19,7 +19,10 @@ import type { CloudKind, Offer, ProviderStatus } from './provider-ui';
 export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: CloudKind; profile: Profile; phase: PhaseId; onUseExisting: () => void }) {
   const { t } = useTranslation();
   // OVH: a Public Cloud instance the app creates, or a VPS ordered on OVH's site and picked up here.
-  const [route, setRoute] = useState<'cloud' | 'vps'>('cloud');
+  // Preselected: the cheaper route that meets the phase — a VPS for phases 1–2 (the roadmap's VPS
+  // Starter / Comfort), Public Cloud for the K3s phases — with the other one explained.
+  const preferred: 'cloud' | 'vps' = getPhase(phase).runtime === 'compose' ? 'vps' : 'cloud';
+  const [route, setRoute] = useState<'cloud' | 'vps'>(preferred);
   const [status, setStatus] = useState<ProviderStatus | null>(null);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [offer, setOffer] = useState<Offer | null>(null);
@@ -49,9 +52,15 @@ export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: C
             <label key={r} className={`segment${route === r ? ' is-selected' : ''}`}>
               <input type="radio" name="ovh-route" value={r} checked={route === r} onChange={() => setRoute(r)} data-testid={`ovh-route-${r}`} />
               {t(`where.vps.routes.${r}`)}
+              {r === preferred && <span className="badge badge-ok">{t('where.vps.recommended')}</span>}
             </label>
           ))}
         </div>
+      )}
+      {ready && kind === 'ovh' && (
+        <p className="muted small" data-testid="ovh-route-why" data-preferred={preferred}>
+          {t(preferred === 'vps' ? 'where.vps.whyVps' : 'where.vps.whyCloud', { phase })}
+        </p>
       )}
       {ready && kind === 'ovh' && route === 'vps' && <OvhVpsCard phase={phase} endpoint={status.ovh.endpoint ?? 'ovh-eu'} onPicked={onUseExisting} />}
       {ready && (kind === 'hetzner' || route === 'cloud') && (
