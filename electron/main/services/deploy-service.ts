@@ -323,6 +323,11 @@ export class DeployService {
     return result;
   }
 
+  /** A run is going on in this app (an update waits for its end). */
+  isRunning(): boolean {
+    return this.active !== null;
+  }
+
   cancel(): { cancelled: boolean } {
     if (!this.active) return { cancelled: false };
     this.active.controller.abort();

@@ -12,6 +12,8 @@ import { deployHandlers } from './deploy-handlers';
 import { DeployService } from './deploy-service';
 import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
 import { healthHandlers } from './health-handlers';
+import { lifecycleHandlers } from './lifecycle-handlers';
+import { UpdateService } from '../lifecycle/update';
 import { HealthService } from './health-service';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
@@ -26,7 +28,14 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const network = new NetworkDoctor(deps.dnsServers ? { dnsServers: deps.dnsServers } : {});
-  const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deps.emit, connectOptions: deps.connectOptions });
+  // An update asked for during a deployment installs when it ends: the end of a run is seen here.
+  let update: UpdateService | null = null;
+  const deployEmit: ServiceDeps['emit'] = (event, payload) => {
+    deps.emit(event, payload);
+    if (event === 'deploy.finished') queueMicrotask(() => update?.deploymentEnded());
+  };
+  const deploy = new DeployService({ dataDir: deps.dataDir, profiles, secrets, log, emit: deployEmit, connectOptions: deps.connectOptions });
+  update = new UpdateService({ updater: deps.updater ?? null, currentVersion: deps.appVersion, deploying: () => deploy.isRunning(), emit: deps.emit, log });
   const recipes = new RecipeService({
     dataDir: deps.dataDir,
     profiles,
@@ -39,7 +48,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
   const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health, network };
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health, network, update };
 
   return {
     'app.info': async () => ({
@@ -94,6 +103,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...providerHandlers(ctx),
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
+    ...lifecycleHandlers(ctx),
   };
 }
 

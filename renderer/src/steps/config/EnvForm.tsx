@@ -1,3 +1,6 @@
+import { ENV_VALUE_MAX, HTPASSWD_USER_MAX } from '../../../../electron/shared/env-limits';
+import { formatNumber } from '../../../../electron/shared/i18n/format';
+import { useSettings } from '../../stores/settings-store';
 import { useTranslation } from 'react-i18next';
 import type { ConfigField, DnsResult } from '../../../../electron/shared/recipe';
 import { DOMAIN_SHAPE, newSecret, type EnvFormState } from './use-env-form';
@@ -29,6 +32,7 @@ function DnsChip({ result }: { result: DnsResult | 'checking' | undefined }) {
 
 function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
   const { t } = useTranslation();
+  const lang = useSettings((st) => st.language);
   const id = `env-${f.key}`;
   const problem = s.problems[f.key];
   const value = s.values[f.key] ?? '';
@@ -128,7 +132,9 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
       {f.kind === 'domain' && <DnsChip result={s.dns[domain] ?? (DOMAIN_SHAPE.test(domain) ? 'checking' : undefined)} />}
       {problem ? (
         <span className="field-error" id={`${id}-error`} role="alert" data-testid={`envf-${f.key}-error`} data-problem={problem}>
-          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? (s.htpasswd[f.key]?.user.trim() ? 'htpasswd_password' : 'bad_htpasswd') : problem}`)}
+          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? (s.htpasswd[f.key]?.user.trim() ? 'htpasswd_password' : 'bad_htpasswd') : problem}`, {
+            max: formatNumber(lang, f.kind === 'htpasswd' ? HTPASSWD_USER_MAX : ENV_VALUE_MAX[f.kind]),
+          })}
         </span>
       ) : f.help ? (
         // The repository's own words (its env example's comment), shown as such: not translated, not ours.
