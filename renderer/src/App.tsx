@@ -6,6 +6,8 @@ import { LanguageSwitcher } from './components/LanguageSwitcher';
 import { Busy } from './components/Spinner';
 import { StepRail } from './components/StepRail';
 import { SignalAlerts } from './dashboard/SignalAlerts';
+import { DiagnosticsButton } from './lifecycle/TransferDialogs';
+import { UpdateBanner } from './lifecycle/UpdateBanner';
 import { PhaseStep } from './steps/PhaseStep';
 import { useHealth } from './stores/health-store';
 import { useStepActions } from './stores/step-action';
@@ -50,7 +52,10 @@ export function App() {
           <img src="./icon.svg" alt="" width={28} height={28} />
           <span>{t('app.title')}</span>
         </div>
-        <LanguageSwitcher />
+        <span className="topbar-tools">
+          <DiagnosticsButton />
+          <LanguageSwitcher />
+        </span>
       </header>
       <div className="body">
         <StepRail />
@@ -64,6 +69,7 @@ export function App() {
             </div>
           )}
           {saveError && <ErrorNotice error={saveError} />}
+          <UpdateBanner />
           <SignalAlerts />
           <Suspense fallback={<Busy text={t('common.loading')} testId="step-loading" />}>
             <Step />
