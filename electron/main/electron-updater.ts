@@ -43,3 +43,17 @@ export function electronUpdater(u: AppUpdaterLike, currentVersion: string): Upda
     },
   };
 }
+
+/**
+ * The same, with electron-updater loaded on the first check only: it stays out of the app's start-up
+ * (the main-load figure) and out of anything that never asks for an update.
+ */
+export function lazyElectronUpdater(load: () => Promise<AppUpdaterLike>, currentVersion: string): Updater {
+  let loaded: Promise<Updater> | null = null;
+  const get = () => (loaded ??= load().then((u) => electronUpdater(u, currentVersion)));
+  return {
+    check: async () => (await get()).check(),
+    download: async (onProgress) => (await get()).download(onProgress),
+    install: () => void get().then((u) => u.install()),
+  };
+}

@@ -10,7 +10,7 @@ import { Logger } from '../log';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { createHandlers } from '../services/handlers';
 import { readableEd25519 } from '../ssh/keys';
-import { electronUpdater, type AppUpdaterLike } from '../electron-updater';
+import { electronUpdater, lazyElectronUpdater, type AppUpdaterLike } from '../electron-updater';
 import { notesText, UpdateService, type Updater } from './update';
 
 // The desktop lifecycle through the contract: a profile moved to another computer (its secrets only
@@ -225,5 +225,16 @@ describe('auto-update', () => {
     u.install();
     expect(calls).toEqual(['downloadUpdate', 'quitAndInstall(true,true)']);
     expect(notesText([{ version: '0.2.0', note: '<p>One</p>' }])).toBe('0.2.0\nOne');
+
+    // Loaded on the first check only (not at start-up), and once.
+    let loads = 0;
+    const lazy = lazyElectronUpdater(async () => {
+      loads += 1;
+      return app;
+    }, '0.1.0');
+    expect(loads).toBe(0);
+    await lazy.check();
+    await lazy.check();
+    expect(loads).toBe(1);
   });
 });
