@@ -75,10 +75,19 @@ export class RunRecorder {
   line(line: RunLogLine): void {
     this.record.lines.push(line);
     if (this.record.lines.length > RUN_RECORD_LINES) this.record.lines.splice(0, this.record.lines.length - RUN_RECORD_LINES);
+    // The engine's own lines (a step applied, a file written) are few and say where the run was: at once.
+    if (line.stream === 'engine') return this.step();
     this.timer ??= setTimeout(() => {
       this.timer = null;
       void this.flush();
     }, FLUSH_MS);
+  }
+
+  /** A step changed state: written at once (with the lines so far), so a crash right after loses nothing. */
+  step(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.flush();
   }
 
   async finish(result: Pick<RunRecord, 'outcome' | 'failedStep' | 'error'> & { runId: string }): Promise<void> {

@@ -215,6 +215,8 @@ export class StepRunner {
       }
     }
     await this.setState(step, 'running', { job: undefined, attempt: (rec.attempt ?? 0) + 1 }, true, started);
+    // One line per step applied: the log (and the last run's record after a restart) says where it was.
+    this.log(step.id, 'engine', `applying (attempt ${this.record(step.id).attempt ?? 1})`);
     for (const [index, action] of step.apply.entries()) {
       if (signal?.aborted) {
         await this.setState(step, 'cancelled', {}, true, started);

@@ -290,6 +290,7 @@ export class DeployService {
         onStep: (e) => {
           if (this.active) this.active.runId = e.runId;
           recorder.setRunId(e.runId);
+          recorder.step();
           this.deps.emit('deploy.step', { profileId: profile.id, ...e });
           this.deps.log.info(`deploy ${profile.id} step ${e.stepId} ${e.state}`);
         },

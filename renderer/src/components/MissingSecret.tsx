@@ -13,8 +13,8 @@ import { Busy } from './Spinner';
 // only) is named as the cause, with the button that asks for it — a file picker, or a paste — and,
 // once given, the caller resumes what it was doing (the deployment, the dashboard, the plan).
 
-/** Which secrets of this profile are gone, asked again when `refresh` is called. */
-export function useMissingSecrets(profileId: string | null): { missing: MissingSecretKind[] | null; refresh: () => Promise<MissingSecretKind[]> } {
+/** Which secrets of this profile are gone, asked again when `refresh` is called or `asAgainWhen` changes. */
+export function useMissingSecrets(profileId: string | null, asAgainWhen = ''): { missing: MissingSecretKind[] | null; refresh: () => Promise<MissingSecretKind[]> } {
   const [missing, setMissing] = useState<MissingSecretKind[] | null>(null);
   const refresh = useCallback(async () => {
     if (!profileId) return [];
@@ -33,7 +33,8 @@ export function useMissingSecrets(profileId: string | null): { missing: MissingS
     return () => {
       live = false;
     };
-  }, [profileId]);
+    // `asAgainWhen`: asked again when it changes (a run started or ended: a secret may have been given since).
+  }, [profileId, asAgainWhen]);
   return { missing, refresh };
 }
 

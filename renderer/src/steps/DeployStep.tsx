@@ -54,7 +54,7 @@ export function DeployStep() {
   const { loadStatus, loadPlan } = d;
   const [confirmBreak, setConfirmBreak] = useState(false);
   // Secrets lost with the last session: named first, asked for, then the run resumes by itself.
-  const { missing, refresh: refreshMissing } = useMissingSecrets(profileId);
+  const { missing, refresh: refreshMissing } = useMissingSecrets(profileId, `${d.active}-${d.outcome}`);
   const needs = !d.active && missing && missing.length > 0 ? missing[0]! : null;
 
   useEffect(() => {

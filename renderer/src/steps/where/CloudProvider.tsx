@@ -6,14 +6,17 @@ import type { Profile } from '../../../../electron/shared/profile';
 import { api } from '../../app-api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Busy } from '../../components/Spinner';
-import { toEnvelope } from '../../stores/profile-store';
+import { toEnvelope, useProfile } from '../../stores/profile-store';
 import { CreateServerCard } from './CreateServerCard';
 import { HetznerCredentials } from './HetznerCredentials';
 import { OffersCard } from './OffersCard';
 import { OvhCredentials } from './OvhCredentials';
 import { OvhVpsCard } from './OvhVpsCard';
 import { ManagedServers } from './ManagedServers';
-import type { CloudKind, Offer, ProviderStatus } from './provider-ui';
+import { createdBy, type CloudKind, type Offer, type ProviderStatus } from './provider-ui';
+
+/** Non-secret profile setting: the OVH route the user chose (cloud instance or VPS). */
+const OVH_ROUTE_SETTING = 'ovh.route';
 
 /** A server from a cloud provider: credentials, then offers and prices, then one click to create it. */
 export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: CloudKind; profile: Profile; phase: PhaseId; onUseExisting: () => void }) {
@@ -22,7 +25,14 @@ export function CloudProvider({ kind, profile, phase, onUseExisting }: { kind: C
   // Preselected: the cheaper route that meets the phase — a VPS for phases 1–2 (the roadmap's VPS
   // Starter / Comfort), Public Cloud for the K3s phases — with the other one explained.
   const preferred: 'cloud' | 'vps' = getPhase(phase).runtime === 'compose' ? 'vps' : 'cloud';
-  const [route, setRoute] = useState<'cloud' | 'vps'>(preferred);
+  // The user's choice is kept in the profile (a reload during a creation finds the same route).
+  const chosen = profile.settings[OVH_ROUTE_SETTING];
+  const [route, setRouteState] = useState<'cloud' | 'vps'>(chosen === 'cloud' || chosen === 'vps' ? chosen : createdBy(profile) === 'ovh' ? 'cloud' : preferred);
+  const save = useProfile((s) => s.save);
+  const setRoute = (r: 'cloud' | 'vps') => {
+    setRouteState(r);
+    void save((p) => ({ settings: { ...p.settings, [OVH_ROUTE_SETTING]: r } })).catch(() => undefined);
+  };
   const [status, setStatus] = useState<ProviderStatus | null>(null);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
   const [offer, setOffer] = useState<Offer | null>(null);
