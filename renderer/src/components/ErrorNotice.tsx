@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ErrorEnvelope } from '../../../electron/shared/errors';
 import { RAW_PARAMS, systemMessageKey } from '../../../electron/shared/system-messages';
@@ -30,6 +31,11 @@ export function remedyCommand(error: ErrorEnvelope): string | null {
   return null;
 }
 
+/** A text whose `backquoted` parts are commands: shown as code. */
+export function withCode(text: string): ReactNode[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
+
 /** Shows a typed failure in the user's language: what happened, and what to do next; raw texts in a fold. */
 export function ErrorNotice({ error, onDismiss }: { error: ErrorEnvelope; onDismiss?: () => void }) {
   const { t } = useTranslation();
@@ -44,7 +50,7 @@ export function ErrorNotice({ error, onDismiss }: { error: ErrorEnvelope; onDism
       <div>
         <strong>{t(`errors.${error.code}.message`, params)}</strong>
         {cause && <p data-testid="error-cause">{cause}</p>}
-        <p>{t(`remedies.${error.remedy}`, { ...params, defaultValue: t(`remedies.${error.code}`, params) })}</p>
+        <p>{withCode(t(`remedies.${error.remedy}`, { ...params, defaultValue: t(`remedies.${error.code}`, params) }))}</p>
         {command && (
           <div className="keybox remedy-command" data-testid="remedy-command">
             <code className="mono">{command}</code>
