@@ -31,11 +31,13 @@ export function App() {
   const { state, loadProblem, saveError, next, back, dismissLoadProblem } = useWizard();
   const progress = useProgress();
   const blocks = useStepActions((s) => s.blocks);
-  const declared = useStepActions((s) => (s.current?.screen === state.step ? s.current.action : null));
+  const dashboardOpen = useHealth((s) => s.profileId !== null);
+  // The screen on display: a wizard step, or a screen opened over it (the dashboard; an upgrade…).
+  const screen = dashboardOpen ? 'dashboard' : state.step;
+  const declared = useStepActions((s) => (s.current?.screen === screen ? s.current.action : null));
   const index = WIZARD_STEPS.indexOf(state.step);
   const nextStep = WIZARD_STEPS[index + 1];
   const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress, blocks);
-  const dashboardOpen = useHealth((s) => s.profileId !== null);
   // The step's own primary action when it declares one (stores/step-action.ts), else "Next".
   const action = declared ?? {
     label: t('nav.next'),
@@ -76,7 +78,8 @@ export function App() {
           </Suspense>
         </main>
       </div>
-      <footer className="navbar" hidden={dashboardOpen}>
+      {/* Over the wizard, a screen that declares no action (the dashboard) has no footer. */}
+      <footer className="navbar" hidden={dashboardOpen && !declared}>
         <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
           {t('nav.back')}
         </button>

@@ -8,6 +8,10 @@ import type { WizardStepId } from '../../../electron/shared/wizard-steps';
 // passes it either. Screens outside the wizard (the dashboard, an upgrade) declare theirs the same way.
 //
 //   useStepAction('code', { label: t('common.saveContinue'), run: submit, blocked: reason, testId: 'code-save' });
+//
+// A step's sub-view (a terminal inside the Deploy step) adds its reason to the step's `blocked`; a screen
+// opened over the wizard declares under its own id ('dashboard', 'upgrade') and App shows its footer
+// when that screen is the one on display.
 
 export interface StepAction {
   /** The button's text. */
