@@ -69,8 +69,9 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
   await page.getByTestId('repo-key-generate').click();
   await expect(page.getByTestId('repo-public-key')).toHaveValue(/^ssh-ed25519 /);
   await page.getByTestId('knownHosts-input').fill('not a key line');
-  await page.getByTestId('code-save').click();
+  // Checked as it is typed: the field says what is wrong, and Save waits until it is right.
   await expect(page.getByTestId('knownHosts-error')).toContainText('hôte type-de-clé clé-base64');
+  await expect(page.getByTestId('code-save')).toBeDisabled();
   await page.screenshot({ path: join(SHOTS, 'deploy-code-private-fr.png'), fullPage: true });
   await page.getByTestId('repo-key-forget').click();
   await page.getByTestId('repoUrl-input').fill(host.repo.url);

@@ -213,7 +213,7 @@ function CodeForm({ profile }: { profile: Profile }) {
     busyLabel: saving ? t('common.saving') : reading ? t(reading === 'repo' ? 'code.repo.reading' : 'code.recipe.detecting') : undefined,
     testId: 'code-save',
     sticky: !!blockingProblem,
-    holds: unsaved ? t('code.blocked.unsaved') : null,
+    holds: unsaved ? t('code.blocked.unsaved') : undefined,
   });
 
   const submit = async () => {

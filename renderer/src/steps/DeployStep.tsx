@@ -84,7 +84,7 @@ export function DeployStep() {
         : d.outcome === 'failed' || d.outcome === 'cancelled'
           ? { label: t('deploy.retry'), run: start, blocked: needs ? t(`secrets.missing.${needs}.title`) : null, testId: 'deploy-retry', busy: d.busy === 'starting' }
           : { label: t('deploy.toPlan'), run: () => goTo('plan'), blocked: d.statusLoaded ? null : t('common.loading'), testId: 'deploy-to-plan' };
-  useStepAction('deploy', { ...primary, busyLabel: t('plan.starting') });
+  useStepAction('deploy', { ...primary, busyLabel: t('plan.starting'), holds: null });
   const onSecretGiven = async () => {
     const left = await refreshMissing();
     if (left.length > 0 || !profileId) return;

@@ -60,6 +60,8 @@ export function PlanStep() {
     busy: planLoading || busy === 'starting',
     busyLabel: busy === 'starting' ? t('plan.starting') : t('plan.loading'),
     testId: 'plan-deploy',
+    // The Deploy step stays open while a run goes on (or when the plan cannot be made now).
+    holds: null,
   });
 
   return (

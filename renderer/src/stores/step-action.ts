@@ -20,8 +20,9 @@ export interface StepAction {
   /** Why the action cannot be done now (shown beside the disabled button); null when it can. */
   blocked: string | null;
   /**
-   * Why the rail cannot go past this step although the action can be done (unsaved edits: the action
-   * saves them, the rail would leave them behind). Defaults to `blocked`.
+   * Why the rail cannot go past this step (default: `blocked`). A reason of its own when the action can
+   * be done but the rail would leave something behind (unsaved edits); null when the action waits but
+   * the steps after it may be looked at (a deployment running).
    */
   holds?: string | null;
   /** Work in progress: the button waits (and says so through `busyLabel`). */
@@ -75,7 +76,8 @@ export function useStepAction(screen: ScreenId, action: StepAction | null): void
   });
   const label = action?.label;
   const blocked = action?.blocked ?? null;
-  const holds = action?.blocked ?? action?.holds ?? null;
+  // undefined: the block holds the rail; null: the rail stays open; a reason: the block, else that reason.
+  const holds = action?.holds === undefined ? blocked : action.holds === null ? null : (blocked ?? action.holds);
   const busy = action?.busy ?? false;
   const busyLabel = action?.busyLabel;
   const testId = action?.testId;
