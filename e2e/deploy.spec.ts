@@ -87,8 +87,9 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
   // In web mode there is no OS keychain: the step says up front that the .env lives for this session only.
   await expect(page.getByTestId('env-session-only')).toBeVisible();
   await page.getByTestId('hostname-input').fill('kgtest');
-  await page.getByTestId('env-input').fill('DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=CANARY-e2e-41ff\n');
+  // Before the .env is typed: no secret in a screenshot.
   await page.screenshot({ path: join(SHOTS, 'deploy-configuration-fr.png'), fullPage: true });
+  await page.getByTestId('env-input').fill('DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=CANARY-e2e-41ff\n');
   // Save and continue goes on to the plan, session-only or not.
   await page.getByTestId('configuration-save').click();
 

@@ -238,7 +238,7 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
       {mode === 'text' && (
       <div className="card" data-testid="env-card">
         <h2>{t('configuration.env.title')}</h2>
-        <p className="muted">{t('configuration.env.intro')}</p>
+        <p className="muted">{t(sessionOnly ? 'configuration.env.introSession' : 'configuration.env.intro')}</p>
         {form && form.fields.length > 0 && (
           <button type="button" className="link" onClick={() => setMode('form')} data-testid="env-mode-form">
             {t('configuration.form.asForm')}
