@@ -147,14 +147,13 @@ test('read a repository, pick a release, see the recipe, fill the generated form
   await page.getByTestId('envf-ACME_EMAIL').fill('ops@koprogo.be');
   await page.getByTestId('regenerate-JWT_SECRET').click();
   await page.getByTestId('envf-TRAEFIK_DASHBOARD_AUTH-password').fill('a dashboard password');
-  await page.getByTestId('configuration-save').click();
   await expect(page.getByTestId('env-session-only')).toBeVisible();
-  await expect(page.getByTestId('env-form-invalid')).toHaveCount(0);
   await page.screenshot({ path: join(SHOTS, 'configuration-form-fr.png'), fullPage: true });
+  await page.getByTestId('configuration-save').click();
 
   // The plan has the .env with its keys, values masked.
-  await page.getByTestId('nav-next').click();
   await expect(page.getByTestId('step-plan')).toBeVisible();
+  await expect(page.getByTestId('env-form-invalid')).toHaveCount(0);
   const plan = page.getByTestId('plan-list');
   await expect(page.getByTestId('plan-step-env-file')).toBeVisible({ timeout: 30_000 });
   await expect(plan).toContainText('API_DOMAIN=');

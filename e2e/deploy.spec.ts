@@ -69,8 +69,9 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
   await page.getByTestId('repo-key-generate').click();
   await expect(page.getByTestId('repo-public-key')).toHaveValue(/^ssh-ed25519 /);
   await page.getByTestId('knownHosts-input').fill('not a key line');
-  await page.getByTestId('code-save').click();
+  // Checked as it is typed: the field says what is wrong, and Save waits until it is right.
   await expect(page.getByTestId('knownHosts-error')).toContainText('hôte type-de-clé clé-base64');
+  await expect(page.getByTestId('code-save')).toBeDisabled();
   await page.screenshot({ path: join(SHOTS, 'deploy-code-private-fr.png'), fullPage: true });
   await page.getByTestId('repo-key-forget').click();
   await page.getByTestId('repoUrl-input').fill(host.repo.url);
@@ -83,14 +84,14 @@ test('the wizard deploys to the test server and shows it healthy', async ({ brow
 
   // Configuration: the .env stays secret (kept in memory for the session in web mode).
   await expect(page.getByTestId('step-configuration')).toBeVisible();
-  await page.getByTestId('hostname-input').fill('kgtest');
-  await page.getByTestId('env-input').fill('DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=CANARY-e2e-41ff\n');
-  await page.getByTestId('configuration-save').click();
-  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-keys', '2');
-  // In web mode there is no OS keychain: the step stays to say the .env lives for this session only.
+  // In web mode there is no OS keychain: the step says up front that the .env lives for this session only.
   await expect(page.getByTestId('env-session-only')).toBeVisible();
+  await page.getByTestId('hostname-input').fill('kgtest');
+  // Before the .env is typed: no secret in a screenshot.
   await page.screenshot({ path: join(SHOTS, 'deploy-configuration-fr.png'), fullPage: true });
-  await page.getByTestId('nav-next').click();
+  await page.getByTestId('env-input').fill('DOMAIN=koprogo.example\nPOSTGRES_PASSWORD=CANARY-e2e-41ff\n');
+  // Save and continue goes on to the plan, session-only or not.
+  await page.getByTestId('configuration-save').click();
 
   // Plan: every step, secrets masked, nothing changed yet.
   await expect(page.getByTestId('step-plan')).toBeVisible();

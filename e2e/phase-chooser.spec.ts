@@ -34,7 +34,9 @@ test('a newcomer chooses a phase, and finds it again after a restart', async ({ 
   await expect(page.getByTestId('economics-cost')).toHaveText(/~5\s€ \/ mois/);
   await expect(page.getByTestId('economics-revenue')).toHaveText(/900\s€ \/ mois/);
   await expect(page.getByTestId('economics-margin')).toHaveText(/99,4\s%/);
-  await expect(page.getByTestId('nav-next')).toBeDisabled();
+  // The recommended phase is preselected: Next can go on with it, or another phase can be chosen.
+  await expect(page.getByTestId('choose-phase-1')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('nav-next')).toBeEnabled();
 
   await page.getByTestId('choose-phase-3').click();
   await expect(page.getByTestId('choose-phase-3')).toHaveAttribute('aria-pressed', 'true');

@@ -50,3 +50,23 @@ export async function startWebApp(dataDir: string, env: Record<string, string> =
       }),
   };
 }
+
+/** A contract call from the page, over the page's own authenticated WebSocket session. */
+export async function apiCall(page: import('@playwright/test').Page, method: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string; params?: Record<string, unknown> } }> {
+  return page.evaluate(
+    ([m, i]) =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://${location.host}/ws`);
+        ws.onerror = () => reject(new Error('socket'));
+        ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: m, input: i }));
+        ws.onmessage = (msg) => {
+          const data = JSON.parse(String(msg.data)) as { id?: number; envelope?: unknown };
+          if (data.id === 1) {
+            ws.close();
+            resolve(data.envelope as never);
+          }
+        };
+      }),
+    [method, input] as const,
+  );
+}

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,8 +47,13 @@ describe('cli', () => {
     expect(JSON.parse(ok.out).recommendation.phase).toBe(1);
     const bad = await run('recommend', '--copros=-5', '--lots', '8');
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('copros: Enter at least 0.');
-    expect(bad.err).toContain('Correct the highlighted fields');
+    // The problem names the command-line option, and the remedy speaks of options, not of a screen.
+    expect(bad.err).toContain('--copros: Enter at least 0.');
+    expect(bad.err).toContain('Correct the options above');
+    expect(bad.err).not.toContain('highlighted');
+    const lots = await run('recommend', '--copros', '5', '--lots', '0');
+    expect(lots.err).toContain('--lots:');
+    expect(lots.err).not.toContain('lotsPerCopro');
     const nan = await run('recommend', '--copros', 'many', '--lots', '8');
     expect(nan.code).not.toBe(0);
     expect(nan.err).toContain('Enter a number.');
@@ -77,12 +83,13 @@ describe('cli', () => {
     writeFileSync(key, readableEd25519().private, { mode: 0o600 });
     const env = join(dir, 'prod.env');
     writeFileSync(env, 'DOMAIN=acme.example\nJWT_SECRET=CANARY-cli-55aa\n');
-    const json = await run('plan', 'clip', '--key', key, '--env-file', env, '--json');
+    const json = await run('plan', 'clip', '--key', key, '--env', env, '--json');
     expect(json.err).toBe('');
     expect(json.code).toBe(0);
     const entries = JSON.parse(json.out) as { stepId: string }[];
     expect(entries.map((e) => e.stepId)).toContain('compose-override');
     expect(json.out).not.toContain('CANARY-cli-55aa');
+    // `--env-file` (which Node 20 reads itself when it comes on node's command line) still works where it reaches the CLI.
     const text = await run('plan', 'clip', '--key', key, '--env-file', env);
     expect(text.out).toContain('JWT_SECRET=••••••');
     expect(text.out).toContain('shared_buffers=1GB');
@@ -118,7 +125,80 @@ describe('cli', () => {
 
   it('an unknown command is an error', async () => {
     const { code, err } = await run('deploy-everything');
-    expect(code).not.toBe(0);
-    expect(err).toMatch(/unknown command/i);
+    expect(code).toBe(1);
+    expect(err).toContain('there is no command “deploy-everything”');
   });
+
+  it('recommend prints the reason, cost, revenue and margin like the Phase step', async () => {
+    const { code, out } = await run('recommend', '--copros', '60', '--lots', '8');
+    expect(code).toBe(0);
+    expect(out).toContain('We recommend Phase 1 · MVP');
+    expect(out).toMatch(/60 copros and 480 lots stay under phase 1/);
+    expect(out).toMatch(/Infrastructure\s+~€5 \/ month/);
+    expect(out).toMatch(/Revenue \(60 × €15\)\s+€900 \/ month/);
+    expect(out).toMatch(/Margin\s+99\.4 %/);
+  });
+
+  it('command line mistakes: translated, one language, exit code 1; --help documents the exit codes', async () => {
+    process.env.LC_ALL = 'fr_BE.UTF-8';
+    try {
+      const missing = await run('recommend', '--copros', '5');
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain('l’option --lots est obligatoire');
+      expect(missing.err).not.toMatch(/required option|error:/);
+      const unknown = await run('phases', '--bogus');
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toContain('il n’y a pas d’option « --bogus »');
+      const noArg = await run('plan');
+      expect(noArg.code).toBe(1);
+      expect(noArg.err).toContain('l’argument <profile> manque');
+      const help = await run('--help');
+      expect(help.code).toBe(0);
+      expect(help.out).toContain('Utilisation :');
+      expect(help.out).toContain('Commandes :');
+      expect(help.out).not.toMatch(/Usage:|Options:|display help/);
+      expect(help.out).toContain('Codes de sortie : 0');
+    } finally {
+      process.env.LC_ALL = 'en_GB.UTF-8';
+    }
+  });
+
+  it('profiles list says when there is none', async () => {
+    const previous = process.env.KOPROGO_DATA_DIR;
+    process.env.KOPROGO_DATA_DIR = mkdtempSync(join(tmpdir(), 'koprogo-cli-empty-'));
+    try {
+      const { code, out } = await run('profiles', 'list');
+      expect(code).toBe(0);
+      expect(out).toContain('No deployment profile yet');
+    } finally {
+      process.env.KOPROGO_DATA_DIR = previous;
+    }
+  });
+
+  it('detect exits 4 when the recipe has blocking problems', async () => {
+    const dir = join(process.env.KOPROGO_DATA_DIR!, 'norecipe');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'README.md'), '# nothing to deploy here\n');
+    const r = await run('detect', dir);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/blocking problem/);
+    expect((await run('detect', dir, '--json')).code).toBe(4);
+    const gitlab = await run('detect', 'https://gitlab.com/acme/koprogo');
+    expect(gitlab.code).toBe(2);
+    expect(gitlab.err).toContain('gitlab.com is not GitHub');
+  });
+
+  it('through npm run cli (tsx), --env reaches the CLI instead of Node', async () => {
+    const dir = process.env.KOPROGO_DATA_DIR!;
+    const missing = join(dir, 'absent.env');
+    const r = spawnSync(process.execPath, [join(__dirname, '../../node_modules/tsx/dist/cli.mjs'), join(__dirname, 'cli.ts'), 'plan', 'nope', '--env', missing], {
+      env: { ...process.env, KOPROGO_DATA_DIR: dir, LC_ALL: 'en_GB.UTF-8' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    // Node's own "--env-file" handling would exit 9 with "node: … not found"; the CLI says which file.
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`The .env file ${missing} could not be read.`);
+    expect(r.stderr).not.toMatch(/^node:/m);
+  }, 90_000);
 });

@@ -1,15 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import i18next from 'i18next';
-import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
+import type { EventName, EventPayload, Language, MethodName, MethodOutput } from '../shared/contract';
 import type { PlanEntry } from '../shared/deploy';
-import type { Envelope } from '../shared/errors';
+import type { Envelope, ErrorEnvelope } from '../shared/errors';
 import type { HealthCurrent } from '../shared/contract-health';
 import { formatEuros, formatNumber, intlLocale, pickLanguage, resources } from '../shared/i18n';
+import { pluralParams } from '../shared/i18n/format';
 import type { PHASES } from '../shared/phases';
-import { COMPARISON_ROWS } from '../shared/phases';
+import { COMPARISON_ROWS, getPhase } from '../shared/phases';
+import { notGithubHost } from '../shared/git-hosts';
+import { reasonText } from '../shared/recommend-text';
+import { RAW_PARAMS, systemMessageKey } from '../shared/system-messages';
+import { NetworkDoctor } from './network/doctor';
+import { envelopeOf } from '../shared/deploy-envelope';
 import { defaultDataDir, envLanguages, PRODUCT_NAME } from './data-dir';
 import { AppError } from '../shared/errors';
 import { GitHubClient } from './github/client';
@@ -46,26 +52,58 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       for (const l of listeners) l(event, payload);
     },
   });
-  let exitCode = 0;
+  let exitCode: number = EXIT.ok;
 
-  /** Calls the contract; prints a translated error (message and remedy) and sets the exit code on failure. */
-  const call = async (method: MethodName, input: unknown): Promise<unknown> => {
+  /**
+   * Calls the contract; prints a translated error (message and remedy, in the user's language only) and
+   * sets the exit code on failure. `flags` names the command-line option of each input field, so a
+   * problem says `--lots`, not the field's internal name.
+   */
+  const call = async (method: MethodName, input: unknown, flags: Record<string, string> = {}): Promise<unknown> => {
     const envelope: Envelope<unknown> = await dispatch(handlers, method, input, log);
     if (envelope.ok) return envelope.value;
-    const e = envelope.error;
-    err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n`);
-    for (const f of e.fields ?? []) err(`  - ${f.path}: ${t(`validation.${f.issue}`, { ...f.params, defaultValue: t('validation.invalid') })}\n`);
-    err(`${t('cli.remedy')}: ${t(`remedies.${e.remedy}`, e.params)}\n`);
-    exitCode = 2;
+    printError(envelope.error, flags);
+    exitCode = EXIT.refused;
     return undefined;
+  };
+  const printError = (e: ErrorEnvelope, flags: Record<string, string> = {}) => {
+    const params = Object.fromEntries(Object.entries(e.params).map(([k, v]) => [k, typeof v === 'string' && (RAW_PARAMS as readonly string[]).includes(k) ? systemText(v) : v]));
+    err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, localParams(e, params))}\n`);
+    for (const f of e.fields ?? []) err(`  ${flags[f.path] ?? f.path}: ${fieldText(f)}\n`);
+    err(`${t('cli.remedy')}: ${cliRemedy(e, params)}\n`);
+  };
+  /** A raw system message in the user's language when it is a known one. */
+  const systemText = (raw: string) => {
+    const key = systemMessageKey(raw);
+    return key ? `${t(key)} (${raw.slice(0, 200)})` : raw;
+  };
+  const fieldText = (f: NonNullable<ErrorEnvelope['fields']>[number]) => {
+    if (f.params.origin === 'string' && f.issue === 'too_small') return t('validation.required');
+    if (f.params.origin === 'string' && f.issue === 'too_big') return t('validation.tooLong', f.params);
+    return t(`validation.${f.issue}`, { ...f.params, defaultValue: t('validation.invalid') });
+  };
+  const localParams = (e: ErrorEnvelope, params: Record<string, string | number>) =>
+    e.code === 'secret.missing' ? { ...params, secret: t(`secrets.kinds.${String(params.secret)}`) } : typeof params.step === 'string' ? { ...params, step: t(`deploy.steps.${params.step}`, { defaultValue: params.step }) } : params;
+  /** The remedy as a terminal user applies it: which option to give, not which screen to open. */
+  const cliRemedy = (e: ErrorEnvelope, params: Record<string, string | number>): string => {
+    const missing = String(e.params.missing ?? e.params.secret ?? '');
+    if (e.code === 'ipc.invalid_input') return t('cli.remedies.flags');
+    if ((e.code === 'deploy.not_ready' || e.code === 'secret.missing') && /ssh/i.test(missing)) return t('cli.remedies.key');
+    if ((e.code === 'deploy.not_ready' || e.code === 'secret.missing') && /env/i.test(missing)) return t('cli.remedies.env');
+    return t(`remedies.${e.remedy}`, { ...params, defaultValue: t(`remedies.${e.code}`, params) });
   };
 
   const program = new Command()
     .name('koprogo-deploy')
     .description(t('cli.description'))
-    .version(pkg.version)
+    // Commander's own words (Usage:, Options:, help, errors) in the user's language too.
+    .configureHelp({ styleTitle: (title: string) => t(`cli.help.titles.${HELP_TITLES[title] ?? 'other'}`, { defaultValue: title }) })
+    .helpOption('-h, --help', t('cli.help.option'))
+    .helpCommand('help [command]', t('cli.help.command'))
+    .version(pkg.version, '-V, --version', t('cli.help.version'))
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: err });
+    .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
+    .addHelpText('after', `\n${t('cli.help.exitCodes')}\n${t('cli.help.envNote')}\n`);
 
   program
     .command('phases')
@@ -88,31 +126,44 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     .requiredOption('--lots <n>', t('recommender.lots'), toNumber)
     .option('--json', t('cli.json'))
     .action(async (opts: { copros: number; lots: number; json?: boolean }) => {
-      const result = (await call('phases.recommend', { copros: opts.copros, lotsPerCopro: opts.lots })) as
-        | { recommendation: { phase: number }; economics: { revenueMonthly: number; marginPercent: number | null } }
-        | undefined;
+      const result = (await call('phases.recommend', { copros: opts.copros, lotsPerCopro: opts.lots }, { copros: '--copros', lotsPerCopro: '--lots' })) as MethodOutput<'phases.recommend'> | undefined;
       if (!result) return;
       if (opts.json) return out(`${JSON.stringify(result, null, 2)}\n`);
-      out(`${t('recommender.recommended', { phase: t(`phase.names.${result.recommendation.phase}`) })}\n`);
-      out(`${t('economics.revenue', { copros: opts.copros, price: '' })}: ${formatEuros(language, result.economics.revenueMonthly)}\n`);
+      // What the Phase step shows: the recommendation, why, and the month's cost, revenue and margin.
+      const r = result.recommendation;
+      const e = result.economics;
+      const phase = getPhase(e.phase);
+      const cost = e.costMonthly.max !== null && e.costMonthly.max !== e.costMonthly.min ? t('phase.values.costRange', { min: formatEuros(language, e.costMonthly.min), max: formatEuros(language, e.costMonthly.max) }) : t('phase.values.cost', { amount: formatEuros(language, e.costMonthly.min) });
+      out(`${t('recommender.recommended', { phase: t(`phase.names.${r.phase}`) })}\n`);
+      out(`${reasonText(t, language, r.reason)}\n`);
+      if (r.nearNextSignal) out(`${t('recommender.nearSignal', { next: r.nearNextSignal.nextPhase, at: formatNumber(language, r.nearNextSignal.at) })}\n`);
+      out(`\n${t('economics.forPhase', { phase: t(`phase.names.${e.phase}`) })}\n`);
+      out(
+        columns([
+          [`  ${t('economics.cost')}`, t('economics.perMonth', { amount: cost })],
+          [`  ${t('economics.revenue', { copros: formatNumber(language, e.copros), price: formatEuros(language, phase.pricePerCopro) })}`, t('economics.perMonth', { amount: formatEuros(language, e.revenueMonthly) })],
+          [`  ${t('economics.margin')}`, e.marginPercent === null ? '—' : `${formatNumber(language, e.marginPercent, 1)} %`],
+        ]).join('\n') + '\n',
+      );
     });
 
   /**
    * The CLI has no OS keychain: the SSH key and the .env come from files named on the command line,
    * read once into this process's memory (never printed, never written elsewhere).
    */
-  const loadSecrets = async (profileId: string, opts: { key?: string; envFile?: string }): Promise<boolean> => {
-    if (opts.key && !(await call('server.importKey', { profileId, path: resolve(opts.key) }))) return false;
-    if (opts.envFile) {
+  const loadSecrets = async (profileId: string, opts: { key?: string; env?: string; envFile?: string }): Promise<boolean> => {
+    if (opts.key && !(await call('server.importKey', { profileId, path: resolve(opts.key) }, { path: '--key' }))) return false;
+    const envPath = opts.env ?? opts.envFile;
+    if (envPath) {
       let content: string;
       try {
-        content = readFileSync(resolve(opts.envFile), 'utf8');
+        content = readFileSync(resolve(envPath), 'utf8');
       } catch {
-        err(`${t('cli.error')}: ${t('errors.deploy.key_file_unreadable.message', { path: opts.envFile })}\n`);
-        exitCode = 2;
+        err(`${t('cli.error')}: ${t('cli.envUnreadable', { path: envPath })}\n${t('cli.remedy')}: ${t('cli.remedies.env')}\n`);
+        exitCode = EXIT.refused;
         return false;
       }
-      if (!(await call('deploy.setEnv', { profileId, content }))) return false;
+      if (!(await call('deploy.setEnv', { profileId, content }, { content: '--env' }))) return false;
     }
     return true;
   };
@@ -124,10 +175,13 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       .description(description)
       .argument('<profile>', t('cli.profileArg'))
       .option('--key <path>', t('cli.keyOption'))
-      .option('--env-file <path>', t('cli.envOption'))
+      .option('--env <path>', t('cli.envOption'))
+      // Node 20 reads `--env-file` itself, wherever it is (a missing file: "node: … not found", exit 9):
+      // `--env` is the documented name; `--env-file` still works where it reaches us.
+      .addOption(new Option('--env-file <path>').hideHelp())
       .option('--json', t('cli.json'));
 
-  profileCommand('plan', t('cli.plan')).action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
+  profileCommand('plan', t('cli.plan')).action(async (profileId: string, opts: { key?: string; env?: string; envFile?: string; json?: boolean }) => {
       if (!(await loadSecrets(profileId, opts))) return;
       const plan = (await call('deploy.plan', { profileId })) as { entries: PlanEntry[] } | undefined;
       if (!plan) return;
@@ -144,7 +198,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
 
   profileCommand('deploy', t('cli.deploy'))
     .option('--fresh', t('cli.freshOption'))
-    .action(async (profileId: string, opts: { key?: string; envFile?: string; fresh?: boolean; json?: boolean }) => {
+    .action(async (profileId: string, opts: { key?: string; env?: string; envFile?: string; fresh?: boolean; json?: boolean }) => {
       if (!(await loadSecrets(profileId, opts))) return;
       const finished = new Promise<EventPayload<'deploy.finished'>>((resolveFinished) => {
         listeners.add((event, payload) => {
@@ -162,17 +216,18 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       if (!(await call('deploy.start', { profileId, fresh: opts.fresh ?? false }))) return;
       const result = await finished;
       if (result.outcome !== 'succeeded') {
-        if (result.error) err(`${t('cli.error')}: ${t(`errors.${result.error.code}.message`, result.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${result.error.remedy}`, result.error.params)}\n`);
-        exitCode = 3;
+        const e = envelopeOf(result.error);
+        if (e) printError(e);
+        exitCode = EXIT.failed;
       } else if (!opts.json) out(`${t('cli.deployed')}\n`);
     });
 
-  profileCommand('status', t('health.cli.description')).action(async (profileId: string, opts: { key?: string; envFile?: string; json?: boolean }) => {
+  profileCommand('status', t('health.cli.description')).action(async (profileId: string, opts: { key?: string; env?: string; envFile?: string; json?: boolean }) => {
     if (!(await loadSecrets(profileId, opts))) return;
     const current = (await call('health.current', { profileId, refresh: true })) as HealthCurrent | undefined;
     await dispatch(handlers, 'health.unwatch', { profileId });
     if (!current) return;
-    if (!current.live) exitCode = 3;
+    if (!current.live) exitCode = EXIT.failed;
     if (opts.json) return out(`${JSON.stringify(current, null, 2)}\n`);
     out(printStatus(current, language, t));
   });
@@ -190,65 +245,105 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
         recipe = await detectRecipe(localFolderSource(resolve(source)));
       } else {
         const parsed = parseRepoUrl(source);
-        if (!parsed.ok) {
-          err(`${t('cli.error')}: ${t('cli.detectBadSource', { source, reason: parsed.reason })}\n`);
-          exitCode = 2;
+        const elsewhere = notGithubHost(source);
+        if (!parsed.ok || elsewhere) {
+          err(`${t('cli.error')}: ${elsewhere ? t('errors.recipe.host_not_github.message', { host: elsewhere }) : t('cli.detectBadSource', { source, reason: t(`cli.urlProblems.${parsed.ok ? 'invalid_host' : parsed.reason}`) })}\n`);
+          exitCode = EXIT.refused;
           return;
         }
         // The token of the repository's host only (GITHUB_TOKEN for github.com, GH_ENTERPRISE_TOKEN for GH_HOST).
         const token = githubTokenFromEnv(parsed.repo.host, process.env);
         if (token) log.registerSecret(token, { label: 'GitHub token (environment)' });
+        const endpoints = endpointsFromEnv(process.env);
+        const network = new NetworkDoctor(endpoints.dnsServers ? { dnsServers: endpoints.dnsServers } : {});
         const repo = { owner: parsed.repo.owner, name: parsed.repo.name };
         try {
-          const override = endpointsFromEnv(process.env).github?.apiBaseUrl;
-          const client = new GitHubClient({ baseUrl: override ?? parsed.repo.apiBaseUrl, ...(token ? { token } : {}), allowLoopbackHttp: override !== undefined });
+          const override = endpoints.github?.apiBaseUrl;
+          const client = new GitHubClient({ baseUrl: override ?? parsed.repo.apiBaseUrl, ...(token ? { token } : {}), allowLoopbackHttp: override !== undefined, networkCheck: network.checkFor('github') });
           const ref = opts.ref ?? (await client.defaultRef(repo)).ref;
           recipe = await detectRecipe(githubSource(client, repo, ref));
           requests = client.requestCount;
         } catch (error) {
-          const e = error instanceof AppError ? error : new AppError('github.unavailable', {});
-          err(`${t('cli.error')}: ${t(`errors.${e.code}.message`, e.params)}\n${t('cli.remedy')}: ${t(`remedies.${e.remedy}`, e.params)}\n`);
-          exitCode = 2;
+          printError((error instanceof AppError ? error : new AppError('github.unavailable', {})).toEnvelope());
+          exitCode = EXIT.refused;
           return;
         }
       }
+      // A recipe with blocking problems is a failure for a script, JSON or not.
+      const blocking = recipe.missing.filter((m) => m.severity === 'blocking').length;
+      if (blocking > 0) exitCode = EXIT.blocking;
       if (opts.json) return out(`${JSON.stringify(recipe, null, 2)}\n`);
       out(describeRecipe(recipe, t, requests));
+      if (blocking > 0) err(`${t('cli.detectBlocking', { count: blocking })}\n`);
     });
 
   const profiles = program.command('profiles').description(t('cli.profiles'));
   profiles
     .command('list')
+    .description(t('cli.profilesList'))
     .option('--json', t('cli.json'))
     .action(async (opts: { json?: boolean }) => {
-      const list = (await call('profiles.list', {})) as { profiles: { id: string; name: string; phase: number }[]; problems: unknown[] } | undefined;
+      const list = (await call('profiles.list', {})) as MethodOutput<'profiles.list'> | undefined;
       if (!list) return;
       if (opts.json) return out(`${JSON.stringify(list, null, 2)}\n`);
-      for (const p of list.profiles) out(`${p.id}\t${p.name}\t${t(`phase.names.${p.phase}`)}\n`);
+      if (list.profiles.length === 0) out(`${t('cli.noProfiles', { dir: defaultDataDir() })}\n`);
+      else out(columns(list.profiles.map((p) => [p.id, p.name, t(`phase.names.${p.phase}`), p.host ?? t('cli.noServer')])).join('\n') + '\n');
+      for (const problem of list.problems) err(`${t('store.problem', problem)}\n`);
     });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return typeof code === 'number' ? code : 1;
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return EXIT.ok;
+    err(`${t('cli.error')}: ${commanderText(error, t)}\n${t('cli.usageHint')}\n`);
+    return EXIT.usage;
   }
   return exitCode;
+}
+
+/** Exit codes, documented in `--help` (cli.help.exitCodes). */
+export const EXIT = { ok: 0, usage: 1, refused: 2, failed: 3, blocking: 4 } as const;
+
+const HELP_TITLES: Record<string, string> = { 'Usage:': 'usage', 'Options:': 'options', 'Commands:': 'commands', 'Arguments:': 'arguments', 'Global Options:': 'globalOptions' };
+
+/** Commander's error, in the user's language: its code says what happened, its message names the option or command. */
+export function commanderText(error: CommanderError, t: (key: string, params?: Record<string, unknown>) => string): string {
+  const quoted = [...error.message.matchAll(/'([^']*)'/g)].map((m) => m[1] ?? '');
+  const name = (quoted[0] ?? '').replace(/ <.*$/, '');
+  switch (error.code) {
+    case 'commander.unknownCommand':
+      return t('cli.commander.unknownCommand', { name });
+    case 'commander.unknownOption':
+      return t('cli.commander.unknownOption', { name });
+    case 'commander.missingArgument':
+      return t('cli.commander.missingArgument', { name });
+    case 'commander.missingMandatoryOptionValue':
+      return t('cli.commander.missingOption', { name });
+    case 'commander.optionMissingArgument':
+      return t('cli.commander.optionMissingArgument', { name });
+    case 'commander.invalidArgument':
+      return t('cli.commander.invalidArgument', { name, value: quoted[1] ?? '', reason: error.message.replace(/^.*is invalid\.\s*/s, '') });
+    case 'commander.excessArguments':
+      return t('cli.commander.excessArguments');
+    default:
+      return error.message.replace(/^error:\s*/, '');
+  }
 }
 
 /** The recipe as the Code step shows it, in the user's language. */
 function describeRecipe(r: Recipe, t: (key: string, params?: Record<string, unknown>) => string, requests: number | null): string {
   const none = t('code.recipe.none');
   const lines = [
-    `${t('code.recipe.compose')}: ${r.production ? `${r.production.files.join(' + ')}${r.choice ? ` — ${t(r.choice.code, r.choice.params)}` : ''}` : none}`,
+    `${t('code.recipe.compose')}: ${r.production ? `${r.production.files.join(' + ')}${r.choice ? ` — ${t(r.choice.code, pluralParams(r.choice.params))}` : ''}` : none}`,
     `${t('code.recipe.envExample')}: ${r.envExample ? `${r.envExample.path} ${t('code.recipe.keys', { count: r.envExample.keys.length })}` : none}`,
     `${t('code.recipe.health')}: ${r.health ? `${r.health.path} (${r.health.service}:${r.health.containerPort})` : none}`,
     `${t('code.recipe.database')}: ${r.postgres ? t('code.recipe.postgres', r.postgres) : none}`,
     `${t('code.recipe.k3s')}: ${r.k3s ? t('code.recipe.k3sFound', { script: r.k3s.deployScript ?? '—', environments: r.k3s.environments.join(', ') || '—' }) : none}`,
     ([1, 2, 3, 4] as const).map((p) => `${t('code.recipe.phase', { n: p })} ${r.phases[p] ? '✓' : '✗'}`).join('  '),
-    ...r.missing.map((m) => `${t(`code.recipe.severity.${m.severity}`)} ${t(m.code, m.params)}`),
+    ...r.missing.map((m) => `${t(`code.recipe.severity.${m.severity}`)} ${t(m.code, pluralParams(m.params))}`),
   ];
-  if (requests !== null) lines.push(`GitHub API: ${requests}`);
+  if (requests !== null) lines.push(t('cli.githubRequests', { count: requests }));
   return `${lines.join('\n')}\n`;
 }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC_EVENT_CHANNEL } from '../shared/contract';
 import { desktopNotifier } from './desktop-notify';
+import { lazyElectronUpdater } from './electron-updater';
 import { registerIpc } from './ipc/register-ipc';
 import { Logger } from './log';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, appOrigins, navigationDecision } from './security/navigation';
@@ -45,7 +46,10 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const log = new Logger(join(app.getPath('logs'), 'koprogo-deploy.log'));
+  // Auto-update from GitHub Releases, in a packaged app only (a dev build has no release feed).
+  const updater = app.isPackaged ? lazyElectronUpdater(async () => (await import('electron-updater')).autoUpdater, app.getVersion()) : null;
   const handlers = createHandlers({
+    updater,
     dataDir: app.getPath('userData'),
     appName: app.getName(),
     appVersion: app.getVersion(),

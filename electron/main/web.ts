@@ -17,6 +17,9 @@ async function main(): Promise<void> {
   const dataDir = defaultDataDir();
   const staticDir = process.env.KOPROGO_WEB_STATIC ?? join(root, 'out/renderer');
   const log = new Logger(join(dataDir, 'logs', 'web.log'));
+  // Web mode has no auto-update; the end-to-end tests drive the banner with a stand-in release.
+  const fake = process.env.KOPROGO_FAKE_UPDATE;
+  const updater = fake && /^\d+\.\d+\.\d+/.test(fake) ? (await import('./testing/fake-updater')).fakeUpdater(fake) : null;
   const server = await startWebServer({
     staticDir,
     log,
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
         ...endpointsFromEnv(process.env),
         systemLanguages: () => envLanguages(),
         openExternal: null,
+        updater,
         emit,
         providers: providerEndpointsFromEnv(process.env),
       }),

@@ -18,8 +18,10 @@ export const repoOverviewSchema = z.object({
   tags: z.array(z.string()),
   branches: z.array(z.string()),
   defaultRef: z.object({ kind: z.enum(['release', 'branch']), ref: z.string() }),
+  /** The version named by the address itself (`…/tree/<branch>`, `…/releases/tag/<tag>`), when it exists. */
+  proposedRef: z.string().nullable().default(null),
 });
-export type RepoOverview = z.infer<typeof repoOverviewSchema>;
+export type RepoOverview = z.output<typeof repoOverviewSchema>;
 
 export const recipeMethods = {
   // `url`: the repository whose host to ask about (github.com without one): each host has its own token.

@@ -8,6 +8,7 @@ import { deployEvents, deployMethods } from './contract-deploy';
 import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
+import { lifecycleEvents, lifecycleMethods } from './contract-lifecycle';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -104,6 +105,8 @@ export const appInfoSchema = z.object({
   platform: z.string(),
   frontDoor: z.enum(['electron', 'web', 'cli', 'test']),
   systemLanguages: z.array(z.string()),
+  /** False when secrets (keys, tokens, the .env) live for this session only: said up front, before any is given. */
+  secretsPersist: z.boolean(),
 });
 
 export const contract = {
@@ -133,6 +136,7 @@ export const contract = {
   ...providerMethods,
   ...recipeMethods,
   ...healthMethods,
+  ...lifecycleMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -154,6 +158,7 @@ export const events = {
   ...providerEvents,
   ...recipeEvents,
   ...healthEvents,
+  ...lifecycleEvents,
 } as const;
 
 export type Events = typeof events;

@@ -71,6 +71,12 @@ export const runStatusSchema = z.object({
   runId: z.string().nullable(),
   outcome: z.enum(['running', 'succeeded', 'failed', 'cancelled']).nullable(),
   steps: z.array(z.object({ stepId: z.string(), state: stepStateSchema, startedAt: z.string().optional(), endedAt: z.string().optional() })),
+  /** Why the last run stopped, kept across restarts of the app (null while running or after a success). */
+  failedStep: z.string().nullable().default(null),
+  error: envelopeSchema.nullable().default(null),
+  finishedAt: z.string().nullable().default(null),
+  /** The last run's last log lines, redacted when they were written. */
+  log: z.array(z.object({ stepId: z.string(), stream: z.enum(['stdout', 'stderr', 'engine']), line: z.string() })).default([]),
 });
 
 /** Deployment settings kept (as strings) in a profile's non-secret `settings`. */

@@ -121,6 +121,25 @@ export const ERROR_CODES = [
   'deploy.pull_failed',
   'deploy.override_invalid',
   'deploy.recipe_outdated',
+  // Failure paths (issue 14): known causes of a failed step, offline, missing session secrets,
+  // profile transfer, auto-update.
+  'deploy.no_systemd',
+  'deploy.apt_locked',
+  'deploy.disk_full',
+  'deploy.dns_failed',
+  'deploy.port_in_use',
+  'deploy.registry_rate_limited',
+  'deploy.out_of_memory',
+  'deploy.docker_unreachable',
+  'network.offline',
+  'secret.missing',
+  'secret.key_mismatch',
+  'recipe.host_not_github',
+  'transfer.file_invalid',
+  'transfer.passphrase_wrong',
+  'transfer.passphrase_too_short',
+  'update.failed',
+  'update.deploying',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -70,5 +70,8 @@ export type Profile = z.infer<typeof profileSchema>;
 export const profileInputSchema = profileSchema.omit({ version: true, createdAt: true, updatedAt: true });
 export type ProfileInput = z.infer<typeof profileInputSchema>;
 
-export const profileSummarySchema = profileSchema.pick({ id: true, name: true, phase: true, updatedAt: true });
+export const profileSummarySchema = profileSchema.pick({ id: true, name: true, phase: true, updatedAt: true }).extend({
+  /** The server's address; null while the profile has none (it is not a deployment yet). */
+  host: z.string().nullable(),
+});
 export type ProfileSummary = z.infer<typeof profileSummarySchema>;

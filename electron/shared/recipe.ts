@@ -255,6 +255,7 @@ export const CONFIG_PROBLEMS = [
   'htpasswd_user',
   'domain_not_found',
   'not_writable',
+  'too_long',
 ] as const;
 export type ConfigProblem = (typeof CONFIG_PROBLEMS)[number];
 export const configProblemSchema = z.object({ key: z.string(), problem: z.enum(CONFIG_PROBLEMS) });

@@ -6,8 +6,11 @@ import { LanguageSwitcher } from './components/LanguageSwitcher';
 import { Busy } from './components/Spinner';
 import { StepRail } from './components/StepRail';
 import { SignalAlerts } from './dashboard/SignalAlerts';
+import { DiagnosticsButton } from './lifecycle/TransferDialogs';
+import { UpdateBanner } from './lifecycle/UpdateBanner';
 import { PhaseStep } from './steps/PhaseStep';
 import { useHealth } from './stores/health-store';
+import { useStepActions } from './stores/step-action';
 import { canEnter, useProgress, useWizard } from './stores/wizard-store';
 
 // The later steps load on demand: the first screen (Phase) stays small.
@@ -27,10 +30,21 @@ export function App() {
   const { t } = useTranslation();
   const { state, loadProblem, saveError, next, back, dismissLoadProblem } = useWizard();
   const progress = useProgress();
+  const blocks = useStepActions((s) => s.blocks);
+  const dashboardOpen = useHealth((s) => s.profileId !== null);
+  // The screen on display: a wizard step, or a screen opened over it (the dashboard; an upgrade…).
+  const screen = dashboardOpen ? 'dashboard' : state.step;
+  const declared = useStepActions((s) => (s.current?.screen === screen ? s.current.action : null));
   const index = WIZARD_STEPS.indexOf(state.step);
   const nextStep = WIZARD_STEPS[index + 1];
-  const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress);
-  const dashboardOpen = useHealth((s) => s.profileId !== null);
+  const canGoNext = nextStep !== undefined && canEnter(nextStep, state, progress, blocks);
+  // The step's own primary action when it declares one (stores/step-action.ts), else "Next".
+  const action = declared ?? {
+    label: t('nav.next'),
+    run: () => next(),
+    blocked: canGoNext ? null : state.step === 'phase' && state.phase === null ? t('nav.choosePhaseFirst') : nextStep !== undefined ? t(`nav.blocked.${state.step}`) : t('nav.lastStep'),
+    testId: 'nav-next',
+  };
   const Step = dashboardOpen ? Dashboard : state.step === 'phase' ? PhaseStep : LATER_STEPS[state.step];
 
   return (
@@ -40,7 +54,10 @@ export function App() {
           <img src="./icon.svg" alt="" width={28} height={28} />
           <span>{t('app.title')}</span>
         </div>
-        <LanguageSwitcher />
+        <span className="topbar-tools">
+          <DiagnosticsButton />
+          <LanguageSwitcher />
+        </span>
       </header>
       <div className="body">
         <StepRail />
@@ -54,25 +71,31 @@ export function App() {
             </div>
           )}
           {saveError && <ErrorNotice error={saveError} />}
+          <UpdateBanner />
           <SignalAlerts />
           <Suspense fallback={<Busy text={t('common.loading')} testId="step-loading" />}>
             <Step />
           </Suspense>
         </main>
       </div>
-      <footer className="navbar" hidden={dashboardOpen}>
+      {/* Over the wizard, a screen that declares no action (the dashboard) has no footer. */}
+      <footer className="navbar" hidden={dashboardOpen && !declared}>
         <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
           {t('nav.back')}
         </button>
-        <span className="muted" data-testid="nav-status">
-          {state.step === 'phase' && state.phase === null
-            ? t('nav.choosePhaseFirst')
-            : nextStep !== undefined && !canGoNext
-              ? t(`nav.blocked.${state.step}`)
-              : t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length })}
+        <span className={action.blocked ? 'nav-reason' : 'muted'} data-testid="nav-status" id="nav-status">
+          {action.busy && action.busyLabel ? action.busyLabel : (action.blocked ?? t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length }))}
         </span>
-        <button type="button" className="btn btn-primary" disabled={!canGoNext} onClick={() => void next()} data-testid="nav-next">
-          {t('nav.next')}
+        <button
+          type="button"
+          className={`btn ${action.tone === 'danger' ? 'btn-danger' : 'btn-primary'}`}
+          disabled={!!action.blocked || !!action.busy}
+          aria-describedby="nav-status"
+          onClick={() => void action.run()}
+          data-testid={action.testId ?? 'nav-next'}
+          data-blocked={action.blocked ? 'true' : undefined}
+        >
+          {action.label}
         </button>
       </footer>
     </div>

@@ -6,6 +6,7 @@ import { createApi, electronTransport, webSocketTransport } from './api';
 import { setApi, api } from './app-api';
 import { App } from './App';
 import i18n, { loadLanguage } from './i18n';
+import { useAppInfo } from './stores/app-info-store';
 import { useSettings } from './stores/settings-store';
 import { connectDeployEvents } from './stores/deploy-store';
 import { connectHealthEvents } from './stores/health-store';
@@ -44,6 +45,7 @@ async function start(): Promise<void> {
     setApi(createApi(webSocketTransport(webSocketUrl())));
   }
   const info = await api()['app.info']({});
+  useAppInfo.setState({ info });
   // In a browser tab the browser's languages are the user's; in Electron the OS's.
   const system = info.frontDoor === 'web' ? [...navigator.languages] : info.systemLanguages;
   connectDeployEvents();

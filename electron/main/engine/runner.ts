@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors';
 import type { ExecResult } from '../ssh/connection';
+import { recognizeFailure, type KnownFailure } from './failure-patterns';
 import { parseRemoteJournal, JOURNAL_VERSION, type Journal, type LocalJournalStore, type StepRecord } from './journal';
 import type { Remote } from './remote';
 import { currentProcess, localRuns, newLockId, type ProcessIdentity } from './run-identity';
@@ -71,9 +72,14 @@ export function planHash(steps: Step[]): string {
   return h.digest('hex').slice(0, 32);
 }
 
+/** Output lines of a step kept to recognise its failure (the end of the output says why). */
+const OUTPUT_LINES = 200;
+
 export class StepRunner {
   private journal: Journal | null = null;
   private readonly now: () => Date;
+  /** The current step's last output lines (redacted), to recognise a known failure from. */
+  private stepOutput: string[] = [];
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -244,9 +250,17 @@ export class StepRunner {
   }
 
   private log(stepId: string, stream: LogEvent['stream'], text: string): void {
-    for (const line of this.deps.redact(text).split('\n')) {
-      if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: line.slice(0, MAX_LINE) });
-    }
+    for (const line of this.deps.redact(text).split('\n')) this.emitLine(stepId, stream, line);
+  }
+
+  /** One redacted line to the UI and the log; a command's output is also kept for recognising known failures. */
+  private emitLine(stepId: string, stream: LogEvent['stream'], redacted: string): void {
+    if (redacted.length === 0) return;
+    const line = redacted.slice(0, MAX_LINE);
+    this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line });
+    if (stream === 'engine') return;
+    this.stepOutput.push(line);
+    if (this.stepOutput.length > OUTPUT_LINES) this.stepOutput.splice(0, this.stepOutput.length - OUTPUT_LINES);
   }
 
   /**
@@ -265,9 +279,7 @@ export class StepRunner {
         lines.push(pending.slice(0, MAX_LINE));
         pending = pending.slice(MAX_LINE);
       }
-      for (const line of lines) {
-        if (line.length > 0) this.deps.onLog({ runId: this.journal!.runId, stepId, stream, line: this.deps.redact(line).slice(0, MAX_LINE) });
-      }
+      for (const line of lines) if (line.length > 0) this.emitLine(stepId, stream, this.deps.redact(line));
     };
     return {
       push: (chunk) => emit(redactor ? redactor.push(chunk) : chunk, false),
@@ -277,6 +289,7 @@ export class StepRunner {
 
   private async runStep(step: Step, signal: AbortSignal | undefined): Promise<void> {
     const rec = this.record(step.id);
+    this.stepOutput = [];
     if (rec.state === 'done' || rec.state === 'skipped') {
       this.deps.onStep({ runId: this.journal!.runId, stepId: step.id, state: rec.state });
       return;
@@ -298,6 +311,8 @@ export class StepRunner {
       }
     }
     await this.setState(step, 'running', { job: undefined, attempt: (rec.attempt ?? 0) + 1 }, true, started);
+    // One line per step applied: the log (and the last run's record after a restart) says where it was.
+    this.log(step.id, 'engine', `applying (attempt ${this.record(step.id).attempt ?? 1})`);
     for (const [index, action] of step.apply.entries()) {
       if (signal?.aborted) {
         await this.setState(step, 'cancelled', {}, true, started);
@@ -371,7 +386,8 @@ export class StepRunner {
       const r = await this.exec(step, step.verify);
       if (r.code !== 0) {
         await this.setState(step, 'failed', { error: String(r.code) }, true, started);
-        throw new AppError('deploy.verify_failed', { step: step.id });
+        const known = recognizeFailure(this.stepOutput.join('\n'), r.code);
+        throw known ? this.knownError(step, known) : new AppError('deploy.verify_failed', { step: step.id });
       }
     }
     await this.setState(step, 'done', {}, true, started);
@@ -393,7 +409,10 @@ export class StepRunner {
     return r;
   }
 
-  /** Exit codes the step builders reserve for failures that have their own explanation. */
+  /**
+   * Exit codes the step builders reserve for failures that have their own explanation, then the known
+   * system messages in the step's output (failure-patterns.ts), then the plain "step failed".
+   */
   private stepError(step: Step, code: number | null, stderr: string): AppError {
     const tail = this.deps.redact(stderr).trim().split('\n').pop() ?? '';
     if (code === 3) return new AppError('deploy.unsupported_os', { os: tail.replace(/^unsupported_os\s*/, '').slice(0, 80) || '?' });
@@ -409,6 +428,13 @@ export class StepRunner {
     if (code === 7 && step.id === 'compose-pull') return new AppError('deploy.pull_failed', { detail: tail.replace(/^pull_failed\s*/, '').slice(0, 300) || '?' });
     if (code === 8 && step.id === 'compose-override') return new AppError('deploy.override_invalid', { detail: tail.replace(/^override_invalid\s*/, '').slice(0, 300) || '?' });
     if (code === 9 && step.id === 'bind-local') return new AppError('deploy.recipe_outdated', { file: tail.replace(/^recipe_outdated\s*/, '').slice(0, 300) || '?' });
+    const known = recognizeFailure(this.stepOutput.join('\n'), code);
+    if (known) return this.knownError(step, known);
     return new AppError('deploy.step_failed', { step: step.id, exitCode: String(code ?? 'timeout') });
+  }
+
+  private knownError(step: Step, known: KnownFailure): AppError {
+    const { host, user } = this.deps.remote.conn.target;
+    return new AppError(known.code, { step: step.id, host, user, ...known.params });
   }
 }

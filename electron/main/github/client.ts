@@ -6,6 +6,8 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { z } from 'zod';
 import { credentialFetch, isCredentialSafeUrl, originOf } from '../security/credential-fetch';
+import type { AppError, ErrorParams } from '../../shared/errors';
+import type { NetworkCheck } from '../network/doctor';
 import { GitHubError, toGitHubError } from './errors';
 
 function hostOf(url: string): string {
@@ -40,6 +42,26 @@ export interface GitHubClientOptions {
   userAgent?: string;
   /** `baseUrl` is an explicit test override: plain http to 127.0.0.1 may carry the token (the local fake). */
   allowLoopbackHttp?: boolean;
+  /** Run on a request that got no HTTP answer: an error to report instead (offline), or null. */
+  networkCheck?: NetworkCheck;
+}
+
+/**
+ * Carries "this computer is offline" through Octokit. Named AbortError on purpose: Octokit rethrows an
+ * AbortError as is and its retry plugin only retries errors that carry a request, so an offline
+ * computer is told at once instead of after three retries.
+ */
+class OfflineSignal extends Error {
+  constructor(readonly appError: AppError) {
+    super('offline');
+    this.name = 'AbortError';
+  }
+}
+
+/** Offline first; then GitHub's own meaning of the failure. */
+function githubError(method: string, err: unknown, params: ErrorParams = {}): GitHubError | AppError {
+  if (err instanceof OfflineSignal) return err.appError;
+  return toGitHubError(method, err, params);
 }
 
 export interface RepoInfo {
@@ -140,9 +162,14 @@ export class GitHubClient {
       userAgent: opts.userAgent ?? 'koprogo-deploy',
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
       request: {
-        fetch: (input: string | URL | Request, init?: RequestInit) => {
+        fetch: async (input: string | URL | Request, init?: RequestInit) => {
           this.requests += 1;
-          return baseFetch(input, init);
+          try {
+            return await baseFetch(input, init);
+          } catch (error) {
+            const offline = opts.networkCheck && !init?.signal?.aborted ? await opts.networkCheck(input instanceof Request ? input.url : String(input)) : null;
+            throw offline ? new OfflineSignal(offline) : error;
+          }
         },
       },
       retry: { retries: opts.retries ?? 3, retryAfterBaseValue: base },
@@ -159,7 +186,7 @@ export class GitHubClient {
     try {
       return await fn();
     } catch (err) {
-      throw toGitHubError(method, err, params);
+      throw githubError(method, err, params);
     }
   }
 
@@ -201,8 +228,8 @@ export class GitHubClient {
       const r = await this.octokit.rest.repos.getLatestRelease({ owner: repo.owner, repo: repo.name });
       return { kind: 'release', ref: parse('defaultRef', releaseSchema, r.data).tag_name };
     } catch (err) {
-      const e = toGitHubError('defaultRef', err, { repo: `${repo.owner}/${repo.name}` });
-      if (e.intendedCode !== 'github.not_found') throw e;
+      const e = githubError('defaultRef', err, { repo: `${repo.owner}/${repo.name}` });
+      if (!(e instanceof GitHubError) || e.intendedCode !== 'github.not_found') throw e;
     }
     const info = await this.getRepo(repo);
     return { kind: 'branch', ref: info.defaultBranch };
@@ -267,8 +294,8 @@ export class GitHubClient {
       await this.octokit.rest.repos.deleteDeployKey({ owner: repo.owner, repo: repo.name, key_id: id });
       return 'deleted';
     } catch (err) {
-      const e = toGitHubError('deleteDeployKey', err, { repo: `${repo.owner}/${repo.name}`, id });
-      if (e.intendedCode === 'github.not_found') return 'already_gone';
+      const e = githubError('deleteDeployKey', err, { repo: `${repo.owner}/${repo.name}`, id });
+      if (e instanceof GitHubError && e.intendedCode === 'github.not_found') return 'already_gone';
       throw e;
     }
   }

@@ -2,6 +2,7 @@
 // ask for a user code, show it, poll until the user approves. The base URL is injectable (fake in tests).
 import { z } from 'zod';
 import { isCredentialSafeUrl } from '../security/credential-fetch';
+import type { NetworkCheck } from '../network/doctor';
 import { GitHubError } from './errors';
 
 export interface DeviceFlowOptions {
@@ -10,6 +11,8 @@ export interface DeviceFlowOptions {
   fetch?: typeof globalThis.fetch;
   /** `baseUrl` is an explicit test override: plain http to 127.0.0.1 allowed (the local fake). */
   allowLoopbackHttp?: boolean;
+  /** Run on a request that got no HTTP answer: an error to report instead (offline), or null. */
+  networkCheck?: NetworkCheck;
 }
 
 export interface DeviceCode {
@@ -62,6 +65,8 @@ async function post(method: string, opts: DeviceFlowOptions, path: string, form:
     });
   } catch (err) {
     if (signal?.aborted) throw err;
+    const offline = opts.networkCheck ? await opts.networkCheck(`${base}${path}`) : null;
+    if (offline) throw offline;
     throw new GitHubError(method, 'github.unavailable', { reason: err instanceof Error ? err.message.slice(0, 200) : 'network' });
   }
   if (res.status >= 500) throw new GitHubError(method, 'github.unavailable', {}, res.status);

@@ -193,7 +193,16 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   },
   // github.installDeployKey made the repository key before.
   'deploy.repoKey': { input: { profileId: 'acme', action: 'get' }, check: (v) => expect(v.publicKey).toMatch(/^ssh-ed25519 \S+$/) },
-  'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [] }) },
+  'deploy.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, runId: null, outcome: null, steps: [], failedStep: null, error: null, finishedAt: null, log: [] }) },
+  'deploy.secrets': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ persistent: false, missing: [] }) },
+  'server.provideKey': { input: () => ({ profileId: 'acme', privateKey: readFileSync(sshd.userKeyPath, 'utf8') }), check: (v) => expect(v.publicKey).toBe(sshd.userPublicKey.split(' ').slice(0, 2).join(' ')) },
+  'deploy.envFromServer': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ found: false, keys: [] }) },
+  'update.status': { input: {}, check: (v) => expect(v).toMatchObject({ status: 'unsupported', current: '0.0.0-test' }) },
+  'update.check': { input: {}, check: (v) => expect(v.status).toBe('unsupported') },
+  'update.install': { input: {}, check: () => undefined, error: 'update.failed' },
+  'profiles.export': { input: { id: 'acme', passphrase: null }, check: (v) => expect(v).toMatchObject({ filename: 'koprogo-deploy-acme.json', secrets: [] }) },
+  'profiles.import': { input: { content: 'not a profile', passphrase: null }, check: () => undefined, error: 'transfer.file_invalid' },
+  'diagnostics.export': { input: {}, check: (v) => expect(v.files).toContain('versions.json') },
   'deploy.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
   'deploy.breakLock': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ broken: true }) },
   // The roadmap layout fixes no container names: nothing to look for, nothing to adopt.
@@ -323,6 +332,15 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'deploy.breakLock': [{ input: { profileId: null }, field: 'profileId' }],
   'deploy.adoption': [{ input: { profileId: '' }, field: 'profileId' }],
   'deploy.adopt': [{ input: { profileId: 'acme', project: 'Not a project' }, field: 'project' }],
+  'deploy.secrets': [{ input: {}, field: 'profileId' }],
+  'server.provideKey': [{ input: { profileId: 'acme', privateKey: 'x'.repeat(20_001) }, field: 'privateKey' }],
+  'deploy.envFromServer': [{ input: { profileId: '../etc' }, field: 'profileId' }],
+  'update.status': [{ input: { x: 1 }, field: '(root)' }],
+  'update.check': [{ input: [], field: '(root)' }],
+  'update.install': [{ input: { now: true }, field: '(root)' }],
+  'profiles.export': [{ input: { id: 'acme', passphrase: 'x'.repeat(1001) }, field: 'passphrase' }],
+  'profiles.import': [{ input: { content: '', passphrase: null }, field: 'content' }],
+  'diagnostics.export': [{ input: { all: true }, field: '(root)' }],
   'github.status': [{ input: { x: 1 }, field: '(root)' }],
   'github.setToken': [{ input: { token: '' }, field: 'token' }],
   'github.forget': [{ input: { all: true }, field: '(root)' }],
@@ -385,14 +403,15 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'update.', 'diagnostics.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
     'server.generateKey', 'server.importKey', 'server.publicKey', 'server.probe', 'server.check',
     'github.status', 'github.setToken', 'github.deviceStart', 'github.deviceCancel', 'repo.inspect',
     'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.installDeployKey',
-    'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.adoption', 'deploy.adopt', 'deploy.start',
+    'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.secrets', 'server.provideKey', 'deploy.envFromServer', 'deploy.cancel', 'deploy.breakLock', 'deploy.adoption', 'deploy.adopt', 'deploy.start',
+    'update.status', 'update.check', 'update.install', 'profiles.export', 'profiles.import', 'diagnostics.export',
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
@@ -530,3 +549,16 @@ async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 export { SESSION_COOKIE };
+
+describe('bounds said in human terms', () => {
+  it('a number beyond 2^53 reports the field’s own limit, never 9,007,199,254,740,991', async () => {
+    const { zodIssues } = await import('./dispatcher');
+    const { recommendInputSchema } = await import('../../shared/contract');
+    const { z } = await import('zod');
+    const huge = recommendInputSchema.safeParse({ copros: 1e20, lotsPerCopro: 5 });
+    expect(zodIssues(huge.error!)).toEqual([{ path: 'copros', issue: 'too_big', params: { maximum: 1_000_000, origin: 'number' } }]);
+    const unbounded = z.object({ n: z.number().int().min(1) }).safeParse({ n: 1e20 });
+    expect(zodIssues(unbounded.error!)).toEqual([{ path: 'n', issue: 'number_too_large', params: {} }]);
+    expect(JSON.stringify(zodIssues(huge.error!))).not.toContain(String(Number.MAX_SAFE_INTEGER));
+  });
+});

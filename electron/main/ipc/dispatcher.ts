@@ -53,7 +53,12 @@ function printable(value: unknown): string {
 }
 
 export function zodIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.slice(0, 20).map((issue) => {
+  // zod reports a number beyond 2^53 against Number.MAX_SAFE_INTEGER too: the field's own bound is the
+  // human one, so that issue is dropped when the same field has another, and said as "too large" otherwise.
+  const safeBound = (i: z.core.$ZodIssue) => (i.code === 'too_big' || i.code === 'too_small') && Math.abs(Number((i as { maximum?: unknown; minimum?: unknown }).maximum ?? (i as { minimum?: unknown }).minimum)) >= Number.MAX_SAFE_INTEGER;
+  const issues = error.issues.filter((i) => !safeBound(i) || !error.issues.some((o) => o !== i && !safeBound(o) && o.path.join('.') === i.path.join('.')));
+  return issues.slice(0, 20).map((issue) => {
+    if (safeBound(issue)) return { path: issue.path.map(String).join('.') || '(root)', issue: 'number_too_large', params: {} };
     const params: Record<string, string | number> = {};
     const anyIssue = issue as unknown as Record<string, unknown>;
     for (const key of ['minimum', 'maximum', 'expected', 'format', 'origin'] as const) {
@@ -61,7 +66,10 @@ export function zodIssues(error: z.ZodError): FieldIssue[] {
       if (typeof v === 'number' || typeof v === 'string') params[key] = v;
       if (typeof v === 'bigint') params[key] = Number(v);
     }
-    if (issue.code === 'unrecognized_keys') params.keys = issue.keys.join(', ').slice(0, 100);
+    if (issue.code === 'unrecognized_keys') {
+      params.keys = issue.keys.join(', ').slice(0, 100);
+      params.count = issue.keys.length;
+    }
     // zod reports 2.5 for an integer field as a type error; users need "a whole number".
     const code = issue.code === 'invalid_type' && anyIssue.expected === 'int' ? 'not_integer' : issue.code;
     return { path: issue.path.map(String).join('.') || '(root)', issue: code, params };

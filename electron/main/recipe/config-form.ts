@@ -1,6 +1,7 @@
 // The configuration form: built from the recipe's env example (and, on a re-run, merged with the saved
 // `.env`), then the user's values checked per kind and written back as a `.env` Compose reads exactly.
 // Pure: the DNS lookup of domains comes in as a function.
+import { HTPASSWD_USER_MAX, valueTooLong } from '../../shared/env-limits';
 import type { ConfigField, ConfigForm, ConfigProblem, ConfigValues } from '../../shared/recipe';
 import { configValuesSchema } from '../../shared/recipe';
 import { mergeEnv, parseEnvFile, writeEnvFile, type EnvEntry, type EnvWriteEntry } from './env-file';
@@ -98,6 +99,10 @@ export async function renderConfig(form: ConfigForm, input: ConfigValues, opts: 
     let value = values[f.key] ?? f.value;
     if (f.kind === 'htpasswd') {
       const pair = htpasswd[f.key];
+      if (pair && pair.user.trim().length > HTPASSWD_USER_MAX) {
+        problems.push({ key: f.key, problem: 'too_long' });
+        continue;
+      }
       if (pair && pair.password !== '') {
         const made = htpasswdValue(pair.user.trim(), pair.password);
         if (!made.ok) {
@@ -111,7 +116,8 @@ export async function renderConfig(form: ConfigForm, input: ConfigValues, opts: 
         continue;
       } else value = f.source === 'saved' ? f.value : '';
     }
-    const problem = checkEnvValue({ kind: f.kind, choices: f.choices ?? undefined }, value);
+    // A human limit per kind (a 10,000-character address is not one), before the shape is checked.
+    const problem = valueTooLong(f.kind, value) ? 'too_long' : checkEnvValue({ kind: f.kind, choices: f.choices ?? undefined }, value);
     if (problem) {
       problems.push({ key: f.key, problem });
       continue;

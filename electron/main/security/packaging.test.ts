@@ -40,8 +40,8 @@ interface BuilderConfig {
   mac?: { target?: TargetEntry[]; hardenedRuntime?: boolean; entitlements?: string; entitlementsInherit?: string; icon?: string };
   win?: { target?: TargetEntry[]; icon?: string };
   linux?: { target?: TargetEntry[]; icon?: string; category?: string };
-  nsis?: { oneClick?: boolean; perMachine?: boolean; allowToChangeInstallationDirectory?: boolean };
-  publish?: { provider?: string };
+  nsis?: { oneClick?: boolean; perMachine?: boolean; allowToChangeInstallationDirectory?: boolean; differentialPackage?: boolean };
+  publish?: { provider?: string; owner?: string; repo?: string };
 }
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
 const targetNames = (targets: TargetEntry[] | undefined): string[] =>
@@ -170,8 +170,13 @@ describe('electron-builder.yml', () => {
     expect(config.linux?.category).toBe('Development');
   });
 
-  it('publishes to GitHub releases', () => {
-    expect(config.publish?.provider).toBe('github');
+  it('publishes to GitHub releases, what electron-updater reads: mac zip, NSIS with its blockmap, AppImage', () => {
+    expect(config.publish).toMatchObject({ provider: 'github', owner: expect.any(String), repo: expect.any(String) });
+    expect(targetNames(config.mac?.target)).toContain('zip');
+    expect(config.nsis?.differentialPackage).toBe(true);
+    expect(targetNames(config.linux?.target)).toContain('AppImage');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies['electron-updater']).toBeDefined();
   });
 
   it('refers only to files that exist', () => {

@@ -1,6 +1,7 @@
-import type { deployMethods } from '../../shared/contract-deploy';
+import { z } from 'zod';
+import { OFFER_PRICE_SETTING, planCostSchema, type deployMethods } from '../../shared/contract-deploy';
 import { DEPLOY_SECRETS } from '../../shared/deploy';
-import { secretName } from './deploy-service';
+import { envKeys, secretName } from './deploy-service';
 import type { DomainHandlers, HandlerContext } from './handler-types';
 
 /** Handlers of the methods declared in contract-deploy.ts: server access and the deployment run. */
@@ -18,9 +19,11 @@ export function deployHandlers(ctx: HandlerContext): DomainHandlers<typeof deplo
     },
     'deploy.hasEnv': async ({ profileId }) => {
       const content = await secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
-      const keys = (content ?? '').split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1]).filter((k): k is string => !!k);
-      return { present: !!content, keys };
+      return { present: !!content, keys: envKeys(content ?? '') };
     },
+    'deploy.secrets': async ({ profileId }) => ({ persistent: secrets.persistent, missing: await deploy.missingSecrets(profileId) }),
+    'server.provideKey': async ({ profileId, privateKey }) => deploy.provideKey(profileId, privateKey),
+    'deploy.envFromServer': async ({ profileId }) => deploy.envFromServer(profileId),
     'deploy.repoKey': async ({ profileId, action }) => {
       if (action === 'generate') return deploy.generateRepoKey(profileId);
       if (action === 'forget') {
@@ -35,7 +38,14 @@ export function deployHandlers(ctx: HandlerContext): DomainHandlers<typeof deplo
       }
       return { publicKey: action === 'forget' ? null : await deploy.repoPublicKey(profileId) };
     },
-    'deploy.plan': async ({ profileId }) => deploy.planWithReview(profileId),
+    'deploy.plan': async ({ profileId }) => {
+      const { entries, review } = await deploy.planWithReview(profileId);
+      const profile = await profiles.get(profileId);
+      // The offer's price while the profile's server is the one it was bought for.
+      const price = planCostSchema.extend({ host: z.string() }).safeParse(safeJson(profile.settings[OFFER_PRICE_SETTING]));
+      const cost = price.success && price.data.host === profile.server?.host ? { offer: price.data.offer, net: price.data.net, gross: price.data.gross, currency: price.data.currency } : null;
+      return { entries, review, warnings: await recipes.planWarnings(profileId), cost };
+    },
     'deploy.adoption': async ({ profileId }) => ({ found: await deploy.adoption(profileId) }),
     'deploy.adopt': async ({ profileId, project }) => deploy.adopt(profileId, project),
     'deploy.start': async ({ profileId, fresh }) => deploy.start(profileId, { fresh }),
@@ -46,4 +56,12 @@ export function deployHandlers(ctx: HandlerContext): DomainHandlers<typeof deplo
       return { broken: true as const };
     },
   };
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import ssh2 from 'ssh2';
+import type { z } from 'zod';
 import type { EventName, EventPayload } from '../../shared/contract';
-import { DEPLOY_SECRETS, type PlanEntry } from '../../shared/deploy';
 import type { Adoption, PlanReview } from '../../shared/deploy-review';
+import type { MissingSecretKind } from '../../shared/secret-kinds';
+import { DEPLOY_SECRETS, type PlanEntry, type runStatusSchema } from '../../shared/deploy';
 import { AppError } from '../../shared/errors';
 import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
+import { RunRecordStore, type RunRecorder } from '../engine/run-record';
 import { renderPlan } from '../engine/plan';
 import { Remote } from '../engine/remote';
 import { machineId } from '../engine/run-identity';
@@ -60,10 +63,12 @@ export interface ServerCheck {
 
 export class DeployService {
   private readonly journals: LocalJournalStore;
+  private readonly runRecords: RunRecordStore;
   private active: { profileId: string; runId: string | null; controller: AbortController; done: Promise<RunResult | null> } | null = null;
 
   constructor(private readonly deps: DeployServiceDeps) {
     this.journals = new LocalJournalStore(deps.dataDir);
+    this.runRecords = new RunRecordStore(deps.dataDir);
   }
 
   // ---- server access -----------------------------------------------------------------------------
@@ -122,7 +127,8 @@ export class DeployService {
   async connect(profile: Profile): Promise<SshConnection> {
     if (!profile.server) throw new AppError('deploy.not_ready', { missing: 'server' });
     const key = await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.sshKey));
-    if (!key) throw new AppError('deploy.not_ready', { missing: 'SSH key' });
+    // A server already trusted had a key: it was lost (a session-only store after a restart), not never given.
+    if (!key) throw profile.server.hostKeySha256 ? new AppError('secret.missing', { secret: 'sshKey' }) : new AppError('deploy.not_ready', { missing: 'SSH key' });
     this.deps.log.registerSecret(key);
     return SshConnection.connect(
       { host: profile.server.host, port: profile.server.port, user: profile.server.user, privateKey: key },
@@ -170,10 +176,59 @@ export class DeployService {
     }
   }
 
+  // ---- secrets lost with the session ------------------------------------------------------------
+
+  /**
+   * Secrets this profile had and this app no longer holds (a session-only store after a restart): the
+   * SSH key of a server already trusted, the `.env` of a deployment that ran, the deploy key of a private
+   * repository it was added to. In the order the user gives them back (the key first: it reads the rest).
+   */
+  async missingSecrets(profileOrId: Profile | string): Promise<MissingSecret[]> {
+    const profile = typeof profileOrId === 'string' ? await this.deps.profiles.get(profileOrId) : profileOrId;
+    const has = async (key: string) => !!(await this.deps.secrets.get(secretName(profile.id, key)));
+    const out: MissingSecret[] = [];
+    if (profile.server?.hostKeySha256 && !(await has(DEPLOY_SECRETS.sshKey))) out.push('sshKey');
+    if ((await this.journals.read(profile.id)) && !(await has(DEPLOY_SECRETS.env))) out.push('env');
+    if (profile.settings['repo.deployKeyId'] && !(await has(DEPLOY_SECRETS.repoKey))) out.push('repoKey');
+    return out;
+  }
+
+  /** The SSH key given back (file or paste): it must be a key the server accepts before it is kept. */
+  async provideKey(profileId: string, privateKey: string): Promise<{ publicKey: string }> {
+    const publicKey = publicKeyOf(privateKey);
+    this.deps.log.registerSecret(privateKey);
+    const profile = await this.deps.profiles.get(profileId);
+    if (profile.server?.hostKeySha256) {
+      let conn: SshConnection;
+      try {
+        conn = await SshConnection.connect(
+          { host: profile.server.host, port: profile.server.port, user: profile.server.user, privateKey },
+          { hostKeySha256: profile.server.hostKeySha256, ...this.deps.connectOptions },
+        );
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'ssh.auth_failed') throw new AppError('secret.key_mismatch', { host: profile.server.host, user: profile.server.user });
+        throw error;
+      }
+      conn.close();
+    }
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.sshKey), privateKey);
+    return { publicKey };
+  }
+
+  /** The `.env` taken back from the server's checkout (a deployment that ran has one there). */
+  async envFromServer(profileId: string): Promise<{ found: boolean; keys: string[] }> {
+    const text = await this.readServerEnv(profileId);
+    if (text === null) return { found: false, keys: [] };
+    await this.deps.secrets.set(secretName(profileId, DEPLOY_SECRETS.env), text);
+    return { found: true, keys: envKeys(text) };
+  }
+
   // ---- plan and run ------------------------------------------------------------------------------
 
   /** The settings the steps are built with: the profile, its secrets, the recipe's compose files. */
   private async settings(profile: Profile): Promise<ComposeDeploySettings> {
+    const missing = await this.missingSecrets(profile);
+    if (missing[0]) throw new AppError('secret.missing', { secret: missing[0] });
     const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
     if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
     const publicKey = await this.publicKey(profile.id);
@@ -303,7 +358,8 @@ export class DeployService {
     const controller = new AbortController();
     const slot = { profileId, runId: null as string | null, controller, done: Promise.resolve<RunResult | null>(null) };
     this.active = slot;
-    slot.done = this.runInBackground(profile, steps, controller, opts.fresh ?? false).finally(() => {
+    const recorder = await this.runRecords.begin(profileId);
+    slot.done = this.runInBackground(profile, steps, controller, opts.fresh ?? false, recorder).finally(() => {
       this.active = null;
     });
     return { started: true };
@@ -315,31 +371,45 @@ export class DeployService {
     return this.active!.done;
   }
 
-  private async runInBackground(profile: Profile, steps: Step[], controller: AbortController, fresh: boolean): Promise<RunResult | null> {
+  private async runInBackground(profile: Profile, steps: Step[], controller: AbortController, fresh: boolean, recorder: RunRecorder): Promise<RunResult | null> {
     let conn: SshConnection | null = null;
-    const emitFinished = (result: Omit<EventPayload<'deploy.finished'>, 'profileId'>) => this.deps.emit('deploy.finished', { profileId: profile.id, ...result });
+    const emitFinished = async (result: Omit<EventPayload<'deploy.finished'>, 'profileId'>) => {
+      // Written before the event: a status asked right after it already says why.
+      await recorder.finish({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error });
+      this.deps.emit('deploy.finished', { profileId: profile.id, ...result });
+    };
     try {
       conn = await this.connect(profile);
       const privilege = await conn.privilege();
       const layout = composeSettingsFrom(profile, { envContent: 'x', publicKey: 'x', purpose: 'server' }).layout;
+      const output = runnerOutput(profile.id, this.deps.log, this.deps.emit, (runId) => {
+        if (this.active) this.active.runId = runId;
+        recorder.setRunId(runId);
+      });
       const runner = new StepRunner({
         remote: new Remote(conn, privilege, layout),
         journals: this.journals,
         profileId: profile.id,
         owner: { owner: userInfo().username, machine: hostname(), machineId: await machineId(this.deps.dataDir) },
-        ...runnerOutput(profile.id, this.deps.log, this.deps.emit, (runId) => {
-          if (this.active) this.active.runId = runId;
-        }),
+        ...output,
+        onStep: (e) => {
+          output.onStep(e);
+          recorder.step();
+        },
+        onLog: (e) => {
+          recorder.line({ stepId: e.stepId, stream: e.stream, line: e.line });
+          output.onLog(e);
+        },
       });
       const result = await runner.run(steps, { signal: controller.signal, fresh });
       const publicHealth = result.outcome === 'succeeded' ? await this.publicHealth(profile, result.runId) : null;
       const monitoring = result.outcome === 'succeeded' ? await this.monitoringResults(profile, new Remote(conn, privilege, layout)) : undefined;
-      emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth, ...(monitoring ? { monitoring } : {}) });
+      await emitFinished({ runId: result.runId, outcome: result.outcome, failedStep: result.failedStep, error: result.error?.toEnvelope() ?? null, roundTrips: result.roundTrips, publicHealth, ...(monitoring ? { monitoring } : {}) });
       return result;
     } catch (error) {
       const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'deploy.start' });
       if (!(error instanceof AppError)) this.deps.log.error('deploy failed', error);
-      emitFinished({ runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e.toEnvelope(), roundTrips: conn?.roundTrips ?? 0 });
+      await emitFinished({ runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e.toEnvelope(), roundTrips: conn?.roundTrips ?? 0 });
       return { runId: this.active?.runId ?? '', outcome: 'failed', failedStep: null, error: e, roundTrips: conn?.roundTrips ?? 0 };
     } finally {
       conn?.close();
@@ -369,21 +439,43 @@ export class DeployService {
     return result;
   }
 
+  /** A run is going on in this app (an update waits for its end). */
+  isRunning(): boolean {
+    return this.active !== null;
+  }
+
   cancel(): { cancelled: boolean } {
     if (!this.active) return { cancelled: false };
     this.active.controller.abort();
     return { cancelled: true };
   }
 
-  /** What the app knows about the last run of this profile: enough to show progress or offer to resume. */
-  async status(profileId: string) {
-    const journal = await this.journals.read(profileId);
+  /**
+   * What the app knows about the last run of this profile: enough to show progress or offer to resume,
+   * and — after a restart — why it failed and its last log lines (redacted when they were written).
+   */
+  async status(profileId: string): Promise<z.output<typeof runStatusSchema>> {
+    const [journal, found] = await Promise.all([this.journals.read(profileId), this.runRecords.read(profileId)]);
+    const active = this.active?.profileId === profileId;
+    const outcome = active ? 'running' : (journal?.outcome ?? null);
+    // The record of the journal's run (a record of an older run says nothing about this one).
+    const record = found && (!journal || found.runId === journal.runId) ? found : null;
+    const stopped = !active && (outcome === 'failed' || outcome === 'cancelled');
     return {
-      active: this.active?.profileId === profileId,
+      active,
       runId: journal?.runId ?? null,
-      outcome: journal?.outcome ?? null,
+      outcome,
       steps: Object.entries(journal?.steps ?? {}).map(([stepId, r]) => ({ stepId, state: r.state, startedAt: r.startedAt, endedAt: r.endedAt })),
+      failedStep: stopped ? (record?.failedStep ?? null) : null,
+      error: stopped ? (record?.error ?? null) : null,
+      finishedAt: journal?.finishedAt ?? null,
+      log: (record?.lines ?? []).slice(-STATUS_LOG_LINES),
     };
+  }
+
+  /** The last run's record (diagnostics export). */
+  lastRun(profileId: string) {
+    return this.runRecords.read(profileId);
   }
 
   async breakLock(profileId: string): Promise<void> {
@@ -418,6 +510,19 @@ export function runnerOutput(profileId: string, log: Logger, emit: DeployService
     },
   };
 }
+
+export type MissingSecret = MissingSecretKind;
+
+/** The keys of a `.env` (never the values). */
+export function envKeys(content: string): string[] {
+  return content
+    .split('\n')
+    .map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1])
+    .filter((k): k is string => !!k);
+}
+
+/** Log lines `deploy.status` gives back (the end of the last run). */
+export const STATUS_LOG_LINES = 500;
 
 export function publicKeyOf(privateKey: string): string {
   const parsed = sshUtils.parseKey(privateKey);

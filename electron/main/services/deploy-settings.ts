@@ -28,9 +28,23 @@ const absPath = z
   .max(200)
   .refine((p) => p.startsWith('/') && !p.split('/').includes('..') && !hasControl(p), 'absolute_path');
 
+/** A zone of the IANA list this runtime knows (as timedatectl's list on the server does), or UTC. */
+function knownZone(tz: string): boolean {
+  if (tz === 'UTC' || tz.startsWith('Etc/')) return true;
+  try {
+    return Intl.supportedValuesOf('timeZone').includes(tz);
+  } catch {
+    return true;
+  }
+}
+
 export const deploySettingsSchema = z.object({
   hostname: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'hostname').default('koprogo'),
-  timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/, 'timezone').default('Europe/Brussels'),
+  timezone: z
+    .string()
+    .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/, 'timezone')
+    .refine(knownZone, 'timezone')
+    .default('Europe/Brussels'),
   deployUser: name.default('koprogo'),
   composeFiles: z
     .string()

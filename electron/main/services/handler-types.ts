@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { contract, EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
 import type { Logger } from '../log';
+import type { NetworkDoctor } from '../network/doctor';
+import type { Updater, UpdateService } from '../lifecycle/update';
 import type { Encryptor, SecretStore } from '../secrets/secret-store';
 import type { ConnectOptions } from '../ssh/connection';
 import type { ProfileStore } from '../store/profile-store';
@@ -31,6 +33,10 @@ export interface HandlerContext {
   deploy: DeployService;
   recipes: RecipeService;
   health: HealthService;
+  /** Tells "this computer is offline" apart from an outage of Hetzner, OVH or GitHub. */
+  network: NetworkDoctor;
+  /** Auto-update (the desktop app's updater; "unsupported" elsewhere). */
+  update: UpdateService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -59,6 +65,8 @@ export interface ServiceDeps {
   providers?: ProviderEndpoints;
   /** Desktop notification when an upgrade signal starts (Electron); null/absent: none (CLI; web mode has the event). */
   notify?: Notify | null;
+  /** The desktop app's auto-updater (electron-updater behind an interface); null/absent: none (web mode, CLI). */
+  updater?: Updater | null;
   /** Health sampler overrides (tests). */
   health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
 }

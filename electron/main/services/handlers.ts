@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';
 import { Logger } from '../log';
+import { NetworkDoctor } from '../network/doctor';
 import { createSecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { SettingsStore } from '../store/settings-store';
@@ -11,6 +12,8 @@ import { deployHandlers } from './deploy-handlers';
 import { DeployService } from './deploy-service';
 import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
 import { healthHandlers } from './health-handlers';
+import { lifecycleHandlers } from './lifecycle-handlers';
+import { UpdateService } from '../lifecycle/update';
 import { HealthService } from './health-service';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
@@ -30,17 +33,25 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   const secrets = deps.secrets ?? createSecretStore(deps.dataDir, deps.encryptor ?? null);
   const log = deps.log ?? new Logger(join(deps.dataDir, 'logs', 'app.log'));
   const emit = redactedEmit(log, deps.emit);
+  const network = new NetworkDoctor(deps.dnsServers ? { dnsServers: deps.dnsServers } : {});
+  // An update asked for during a deployment installs when it ends: the end of a run is seen here.
+  let update: UpdateService | null = null;
+  const deployEmit: ServiceDeps['emit'] = (event, payload) => {
+    emit(event, payload);
+    if (event === 'deploy.finished') queueMicrotask(() => update?.deploymentEnded());
+  };
   const deploy = new DeployService({
     dataDir: deps.dataDir,
     profiles,
     secrets,
     log,
-    emit,
+    emit: deployEmit,
     connectOptions: deps.connectOptions,
     envExample: async (profileId) => (await recipes.savedRecipe(profileId))?.envExampleText ?? null,
     // The recipe's compose files for the 127.0.0.1 copies (read when a plan is built, after both exist).
     composeTexts: (id) => recipes.composeTexts(id),
   });
+  update = new UpdateService({ updater: deps.updater ?? null, currentVersion: deps.appVersion, deploying: () => deploy.isRunning(), emit, log });
   const recipes: RecipeService = new RecipeService({
     dataDir: deps.dataDir,
     profiles,
@@ -49,11 +60,12 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     readServerEnv: (profileId) => deploy.readServerEnv(profileId),
     emit,
     log,
+    network,
     ...(deps.github ? { github: deps.github } : {}),
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
   const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps: { ...deps, emit }, profiles, settings, secrets, log, deploy, recipes, health };
+  const ctx: HandlerContext = { deps: { ...deps, emit }, profiles, settings, secrets, log, deploy, recipes, health, network, update };
 
   return {
     'app.info': async () => ({
@@ -62,6 +74,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
       platform: process.platform,
       frontDoor: deps.frontDoor,
       systemLanguages: deps.systemLanguages(),
+      secretsPersist: secrets.persistent,
     }),
     'phases.list': async () => PHASES.map((p) => ({ ...p })),
     'phases.recommend': async ({ copros, lotsPerCopro, selected }) => {
@@ -107,6 +120,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...providerHandlers(ctx),
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
+    ...lifecycleHandlers(ctx),
   };
 }
 

@@ -19,6 +19,7 @@ export function providerHandlers(ctx: HandlerContext): DomainHandlers<typeof pro
           emit: ctx.deps.emit,
           openExternal: ctx.deps.openExternal,
           endpoints: ctx.deps.providers,
+          network: ctx.network,
         }),
     ));
   return {

@@ -217,9 +217,12 @@ describe('OVHcloud through the provider service', () => {
     const { service, profiles, deploy, dataDir, events, log } = setup();
     await newProfile(profiles, 'ovhco');
     await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: ovh.applicationKey, applicationSecret: ovh.applicationSecret });
-    expect((await service.status()).ovh).toEqual({ configured: true, endpoint: 'ovh-eu', credential: 'none' });
+    // Saved only once OVH knows the application key: the access it asked for waits for the user.
+    expect((await service.status()).ovh).toEqual({ configured: true, endpoint: 'ovh-eu', credential: 'pendingValidation' });
+    const asked = ovh.state.credentials.length;
 
     const { validationUrl, openedBy } = await service.ovhRequestConsumerKey();
+    expect(ovh.state.credentials.length).toBe(asked); // the same access, not a second one
     expect(openedBy).toBe('client');
     expect(new URL(validationUrl).origin).toBe(new URL(ovh.url).origin);
     const ck = ovh.state.credentials.at(-1)!;
@@ -287,8 +290,10 @@ describe('OVHcloud through the provider service', () => {
     ovh.validate(ovh.state.credentials.at(-1)!.consumerKey);
     expect(await codeOf(service.ovhStatus())).toBe('ovh.signature_invalid');
 
-    await service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'unknownkey', applicationSecret: ovh.applicationSecret });
-    expect(await codeOf(service.ovhRequestConsumerKey())).toBe('ovh.invalid_application_key');
+    // An application key OVH does not know is not kept: the credentials saved before stay as they were.
+    const before = (await service.status()).ovh;
+    expect(await codeOf(service.saveCredentials({ kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'unknownkey', applicationSecret: ovh.applicationSecret }))).toBe('ovh.invalid_application_key');
+    expect((await service.status()).ovh).toEqual(before);
     expect(ovh.state.projects[0]!.instances.length).toBe(instances);
   });
 });

@@ -11,6 +11,7 @@ import { isAllowedExternalUrl } from '../../shared/external-links';
 import { isCredentialSafeUrl } from '../security/credential-fetch';
 import { getPhase, type PhaseId } from '../../shared/phases';
 import type { Logger } from '../log';
+import type { NetworkDoctor } from '../network/doctor';
 import type { HetznerClientOptions } from '../providers/hetzner/client';
 import { buildCloudInit, type HostKeyPair } from '../providers/hetzner/cloud-init';
 import { specForPhase } from '../providers/hetzner/offers';
@@ -65,6 +66,8 @@ export interface ProviderServiceDeps {
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
   openExternal: ((url: string) => Promise<void>) | null;
   endpoints?: ProviderEndpoints;
+  /** Tells "this computer is offline" apart from a provider outage. */
+  network?: NetworkDoctor;
 }
 
 /** Non-secret profile settings naming the server the provider created. */
@@ -90,6 +93,9 @@ const hostKeySchema = z.object({ privateKey: z.string(), publicKey: z.string() }
 
 type CreatedServer = MethodOutput<'provider.create'>;
 
+/** How long the access asked for at the key check is offered before a new one is asked for. */
+const PENDING_OVH_MS = 5 * 60_000;
+
 export function providerServerName(profileId: string): string {
   return `${OVH_NAME_PREFIX}${profileId}`;
 }
@@ -97,6 +103,8 @@ export function providerServerName(profileId: string): string {
 export class ProviderService {
   private readonly endpoints: ProviderEndpoints;
   private readonly creating = new Map<string, Promise<CreatedServer>>();
+  /** The OVH access asked for when the application key was checked, until the user opens its page. */
+  private pendingOvh: { validationUrl: string; consumerKey: string; at: number } | null = null;
 
   constructor(private readonly deps: ProviderServiceDeps) {
     this.endpoints = deps.endpoints ?? {};
@@ -118,7 +126,11 @@ export class ProviderService {
     };
   }
 
-  /** Hetzner: checked first (wrong or read-only token → typed error, nothing kept). OVH: kept, validated through the consumer-key flow. */
+  /**
+   * Hetzner: checked first (wrong or read-only token → typed error, nothing kept). OVH: the application
+   * key is checked by asking OVH for the access to validate (an unknown key, or no network, keeps
+   * nothing); the secret is checked by OVH's first signed answer, once the access is validated.
+   */
   async saveCredentials(input: { kind: 'hetzner'; token: string } | { kind: 'ovh'; endpoint: OvhEndpoint; applicationKey: string; applicationSecret: string }): Promise<{ saved: true; persistent: boolean }> {
     if (input.kind === 'hetzner') {
       this.deps.log.registerSecret(input.token);
@@ -129,8 +141,16 @@ export class ProviderService {
       this.deps.log.registerSecret(input.applicationKey);
       this.deps.log.registerSecret(input.applicationSecret);
       const creds: OvhCredentials = { endpoint: input.endpoint, applicationKey: input.applicationKey, applicationSecret: input.applicationSecret, consumerKey: null, validated: false };
-      await this.deps.secrets.set(PROVIDER_SECRETS.ovh, JSON.stringify(creds));
-      this.deps.log.info(`provider ovh: application key saved for ${input.endpoint}`);
+      const client = this.ovhClient(creds);
+      try {
+        const req = await client.requestCredential(OVH_ACCESS_RULES);
+        this.deps.log.registerSecret(req.consumerKey);
+        await this.deps.secrets.set(PROVIDER_SECRETS.ovh, JSON.stringify({ ...creds, consumerKey: req.consumerKey }));
+        this.pendingOvh = { validationUrl: req.validationUrl, consumerKey: req.consumerKey, at: Date.now() };
+      } finally {
+        client.close();
+      }
+      this.deps.log.info(`provider ovh: application key accepted by OVH for ${input.endpoint}, access to validate`);
     }
     return { saved: true, persistent: this.deps.secrets.persistent };
   }
@@ -146,7 +166,11 @@ export class ProviderService {
     const creds = await this.requireOvh();
     const client = this.ovhClient({ ...creds, consumerKey: null });
     try {
-      const req = await client.requestCredential(OVH_ACCESS_RULES);
+      // The access asked for when the keys were checked, if it is still waiting for the user.
+      const pending = this.pendingOvh;
+      const fresh = pending && pending.consumerKey === creds.consumerKey && !creds.validated && Date.now() - pending.at < PENDING_OVH_MS;
+      const req = fresh ? { validationUrl: pending.validationUrl, consumerKey: pending.consumerKey } : await client.requestCredential(OVH_ACCESS_RULES);
+      this.pendingOvh = null;
       this.deps.log.registerSecret(req.consumerKey);
       await this.deps.secrets.set(PROVIDER_SECRETS.ovh, JSON.stringify({ ...creds, consumerKey: req.consumerKey, validated: false }));
       if (!this.mayOpen(req.validationUrl)) throw new AppError('shell.url_not_allowed', { url: req.validationUrl.slice(0, 200) });
@@ -320,6 +344,7 @@ export class ProviderService {
       ...this.endpoints.hetznerClient,
       token,
       baseUrl: this.endpoints.hetznerApiUrl,
+      ...(this.deps.network ? { networkCheck: this.deps.network.checkFor('hetzner') } : {}),
       onRequest: (r) => {
         this.endpoints.hetznerClient?.onRequest?.(r);
         this.deps.log.info(`hetzner ${r.method} ${r.path} ${r.status} (attempt ${r.attempt}, ${r.durationMs} ms)`);
@@ -335,6 +360,7 @@ export class ProviderService {
       applicationKey: creds.applicationKey,
       applicationSecret: creds.applicationSecret,
       consumerKey: creds.consumerKey,
+      ...(this.deps.network ? { networkCheck: this.deps.network.checkFor('ovh') } : {}),
       log: (e: { method: string; path: string; status: number | 'network'; queryId: string | null; attempt: number }) => this.deps.log.info(`ovh ${e.method} ${e.path} ${e.status} (attempt ${e.attempt}, query ${e.queryId ?? '-'})`),
     };
   }

@@ -24,6 +24,10 @@ import type { SecretStore } from '../secrets/secret-store';
 import { writeJsonAtomic } from '../store/json-file';
 import type { ProfileStore } from '../store/profile-store';
 import { secretName } from './deploy-service';
+import { notGithubHost, refHintOf } from '../../shared/git-hosts';
+import type { NetworkCheck, NetworkDoctor } from '../network/doctor';
+import { parseEnvFile } from '../recipe/env-file';
+import { classifyEnv } from '../recipe/env-kinds';
 
 /** The secret-store name of the github.com token (GHCR's password too); GitHub Enterprise hosts have their own (github/token-hosts.ts). */
 export const GITHUB_TOKEN_SECRET = GITHUB_COM_TOKEN_SECRET;
@@ -64,6 +68,8 @@ export interface RecipeServiceDeps {
   dnsServers?: string[];
   /** Every GitHub token the service holds is registered here for redaction. */
   log?: Pick<Logger, 'registerSecret'>;
+  /** Tells "this computer is offline" apart from a GitHub outage. */
+  network?: NetworkDoctor;
 }
 
 const savedRecipeSchema = z.object({
@@ -92,6 +98,8 @@ export interface RepoOverview {
   tags: string[];
   branches: string[];
   defaultRef: { kind: 'release' | 'branch'; ref: string };
+  /** The version named by the address itself (…/tree/<branch>), when the repository has it. */
+  proposedRef: string | null;
 }
 
 export class RecipeService {
@@ -100,6 +108,11 @@ export class RecipeService {
   private readonly serverEnv = new Map<string, string>();
 
   constructor(private readonly deps: RecipeServiceDeps) {}
+
+  /** The offline check for the GitHub client (absent in tests that do not need it). */
+  private networkOption(): { networkCheck?: NetworkCheck } {
+    return this.deps.network ? { networkCheck: this.deps.network.checkFor('github') } : {};
+  }
 
   // ---- GitHub sign-in --------------------------------------------------------------------------------------
 
@@ -148,7 +161,7 @@ export class RecipeService {
     const parsed = url ? parseRepoUrl(url) : null;
     const host = normalizeGitHubHost(parsed?.ok ? parsed.repo.host : 'github.com');
     const webBase = host === 'github.com' || host === 'www.github.com' ? 'https://github.com' : `https://${host}`;
-    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase, allowLoopbackHttp: this.deps.github?.webBaseUrl !== undefined };
+    const opts = { baseUrl: this.deps.github?.webBaseUrl ?? webBase, allowLoopbackHttp: this.deps.github?.webBaseUrl !== undefined, ...this.networkOption() };
     const clientId = this.deps.github?.clientId ?? DEFAULT_GITHUB_CLIENT_ID;
     const code = await startDeviceFlow(clientId, DEVICE_SCOPE, opts);
     const abort = new AbortController();
@@ -183,6 +196,8 @@ export class RecipeService {
   // ---- Repository ------------------------------------------------------------------------------------------
 
   private locate(url: string): { repo: RepoId; apiBaseUrl: string; host: string } {
+    const elsewhere = notGithubHost(url);
+    if (elsewhere) throw new AppError('recipe.host_not_github', { host: elsewhere.slice(0, 100) });
     const parsed = parseRepoUrl(url);
     if (!parsed.ok) throw new AppError('recipe.repo_url_invalid', { reason: parsed.reason });
     return { repo: { owner: parsed.repo.owner, name: parsed.repo.name }, apiBaseUrl: this.deps.github?.apiBaseUrl ?? parsed.repo.apiBaseUrl, host: normalizeGitHubHost(parsed.repo.host) };
@@ -199,9 +214,9 @@ export class RecipeService {
     return new GitHubClient({ baseUrl: apiBaseUrl, ...(token ? { token } : {}), ...this.overrideTrust() });
   }
 
-  /** Only the explicit endpoint override (the local fake in tests) may be plain http on 127.0.0.1. */
-  private overrideTrust(): { allowLoopbackHttp: boolean } {
-    return { allowLoopbackHttp: this.deps.github?.apiBaseUrl !== undefined };
+  /** Only the explicit endpoint override (the local fake in tests) may be plain http on 127.0.0.1; no answer is checked for offline. */
+  private overrideTrust(): { allowLoopbackHttp: boolean; networkCheck?: NetworkCheck } {
+    return { allowLoopbackHttp: this.deps.github?.apiBaseUrl !== undefined, ...this.networkOption() };
   }
 
   /** The repository, its releases / tags / branches and the version to propose (the latest release). */
@@ -213,7 +228,13 @@ export class RecipeService {
       .filter((r) => !r.draft)
       .sort((a, b) => (b.publishedAt ?? '').localeCompare(a.publishedAt ?? ''))
       .map((r) => ({ tag: r.tag, name: r.name, prerelease: r.prerelease, publishedAt: r.publishedAt }));
+    // An address such as …/tree/<branch> names the version the user looks at: propose it (the
+    // longest known branch or tag it starts with, since a branch name may contain slashes).
+    const hint = refHintOf(url);
+    const known = [...refs.branches.map((b) => b.name), ...refs.tags.map((t) => t.name)];
+    const proposedRef = hint ? (known.filter((k) => hint === k || hint.startsWith(`${k}/`)).sort((a, b) => b.length - a.length)[0] ?? (/^[0-9a-f]{7,40}$/.test(hint) ? hint : null)) : null;
     return {
+      proposedRef,
       fullName: info.fullName,
       private: info.private,
       description: info.description,
@@ -363,6 +384,22 @@ export class RecipeService {
   private repositoryOf(url: string): { owner: string; name: string } | null {
     const parsed = parseRepoUrl(url);
     return parsed.ok ? { owner: parsed.repo.owner, name: parsed.repo.name } : null;
+  }
+
+  /**
+   * Warnings the plan carries: the `.env`'s domains checked in DNS again (the same check as the form's),
+   * those not pointing at the server said before anything is changed. Only the key and the domain are given.
+   */
+  async planWarnings(profileId: string): Promise<{ code: string; params: Record<string, string> }[]> {
+    const profile: Profile = await this.deps.profiles.get(profileId);
+    const env = await this.deps.secrets.get(secretName(profileId, DEPLOY_SECRETS.env));
+    if (!env || !profile.server) return [];
+    const domains = parseEnvFile(env).entries.filter((e) => e.value !== '' && classifyEnv(e.key, e.value).kind === 'domain');
+    if (domains.length === 0) return [];
+    const results = await checkDomains(domains.map((d) => d.value), profile.server.host, { servers: this.deps.dnsServers }).catch(() => []);
+    return results
+      .filter((r) => r.state === 'points_elsewhere' || r.state === 'not_found' || r.state === 'no_records')
+      .map((r) => ({ code: `plan.warnings.dns_${r.state}`, params: { key: domains.find((d) => d.value.trim().toLowerCase().replace(/\.$/, '') === r.domain)?.key ?? '', domain: r.domain, addresses: r.addresses.join(', '), server: profile.server?.host ?? '' } }));
   }
 
   async dnsCheck(profileId: string, domains: string[]): Promise<{ server: string | null; results: DnsResult[] }> {

@@ -48,8 +48,8 @@ export class ProfileStore {
     for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
       const result = await readVersionedJson(join(this.dir, name), spec, this.now);
       if (result.kind === 'ok') {
-        const { id, name: profileName, phase, updatedAt } = result.value;
-        profiles.push({ id, name: profileName, phase, updatedAt });
+        const { id, name: profileName, phase, updatedAt, server } = result.value;
+        profiles.push({ id, name: profileName, phase, updatedAt, host: server?.host ?? null });
       } else if (result.kind === 'problem') problems.push(result.problem);
     }
     profiles.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));

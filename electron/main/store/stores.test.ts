@@ -134,7 +134,7 @@ describe('profile store', () => {
     expect(again.createdAt).toBe('2026-11-26T10:00:00.000Z');
     expect(again.updatedAt).toBe('2026-11-26T11:00:00.000Z');
     expect(await store.get('acme-prod')).toEqual(again);
-    expect((await store.list()).profiles).toEqual([{ id: 'acme-prod', name: 'ACME production', phase: 2, updatedAt: '2026-11-26T11:00:00.000Z' }]);
+    expect((await store.list()).profiles).toEqual([{ id: 'acme-prod', name: 'ACME production', phase: 2, updatedAt: '2026-11-26T11:00:00.000Z', host: null }]);
   });
 
   it('stores references to secrets, never values', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ProfileInput } from '../../shared/profile';
 import { importBusyboxImage, installComposeShimSystemWide, startDocker, type DockerHandle, type SystemShimHandle } from './docker-host';
-import { createFixtureRepo, type FixtureRepo } from './git-fixture';
+import { createFixtureRepo, type FixtureRepo, type FixtureRepoOptions } from './git-fixture';
 import { run } from './proc';
 import { startSshd, type SshdHandle } from './sshd';
 import { installSystemShims, type SystemShims } from './system-shims';
@@ -27,7 +27,7 @@ export interface DeployHost {
   stop(): Promise<void>;
 }
 
-export async function startDeployHost(opts: { sshPort?: (sshd: SshdHandle) => number } = {}): Promise<DeployHost> {
+export async function startDeployHost(opts: { sshPort?: (sshd: SshdHandle) => number; repo?: FixtureRepoOptions } = {}): Promise<DeployHost> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     const docker = await startDocker();
@@ -35,7 +35,7 @@ export async function startDeployHost(opts: { sshPort?: (sshd: SshdHandle) => nu
     await importBusyboxImage(docker.env);
     const shim: SystemShimHandle = await installComposeShimSystemWide();
     cleanups.push(() => shim.stop());
-    const repo = await createFixtureRepo();
+    const repo = await createFixtureRepo(opts.repo);
     cleanups.push(() => repo.stop());
     // The deploy user (created by the deployment) clones a repository owned by root.
     await run('git', ['config', '--system', '--add', 'safe.directory', repo.path]);

@@ -1,5 +1,6 @@
 // A local authoritative DNS server over UDP on 127.0.0.1 for tests: answers A/AAAA from a table, NXDOMAIN for
-// names it does not know, NOERROR with no answers for names listed without addresses. Packets are encoded and
+// names it does not know, NOERROR with no answers for names listed without addresses. Silent (`silent: true`
+// or `setSilent(true)`), it receives queries and answers none: a computer whose DNS is unreachable (offline). Packets are encoded and
 // decoded with dns-packet. Tests point a node:dns Resolver at it (`setServers(['127.0.0.1:<port>'])`).
 import { createSocket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
@@ -13,14 +14,17 @@ export interface DnsServer {
   address: string;
   port: number;
   set(name: string, records: { a?: string[]; aaaa?: string[] }): void;
+  /** Stops (or resumes) answering: queries are read and dropped, as when no DNS server is reachable. */
+  setSilent(silent: boolean): void;
   readonly queries: number;
   close(): Promise<void>;
 }
 
-export async function startDnsServer(initial: DnsRecords = {}): Promise<DnsServer> {
+export async function startDnsServer(initial: DnsRecords = {}, opts: { silent?: boolean } = {}): Promise<DnsServer> {
   const table = new Map(Object.entries(initial).map(([k, v]) => [k.toLowerCase().replace(/\.$/, ''), v]));
   const socket = createSocket('udp4');
   let queries = 0;
+  let silent = opts.silent ?? false;
   socket.on('message', (msg, rinfo) => {
     let query: dnsPacket.Packet;
     try {
@@ -29,6 +33,7 @@ export async function startDnsServer(initial: DnsRecords = {}): Promise<DnsServe
       return;
     }
     queries += 1;
+    if (silent) return;
     const q = query.questions?.[0];
     const name = (q?.name ?? '').toLowerCase().replace(/\.$/, '');
     const entry = table.get(name);
@@ -55,6 +60,9 @@ export async function startDnsServer(initial: DnsRecords = {}): Promise<DnsServe
     port,
     set(name, records) {
       table.set(name.toLowerCase().replace(/\.$/, ''), records);
+    },
+    setSilent(value) {
+      silent = value;
     },
     get queries() {
       return queries;

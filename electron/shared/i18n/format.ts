@@ -32,3 +32,13 @@ export function formatEuros(language: Language, amount: number, fractionDigits =
 export function formatNumber(language: Language, value: number, fractionDigits = 0): string {
   return new Intl.NumberFormat(intlLocale(language), { maximumFractionDigits: fractionDigits }).format(value);
 }
+
+/**
+ * Message parameters with the `count` i18next pluralises on: messages made elsewhere (the recipe) name
+ * their number after what it counts (`alternatives`); translations use `_one` / `_other` forms of it.
+ */
+export function pluralParams<P extends Record<string, string | number>>(params: P): P & { count?: number } {
+  if (typeof params.count === 'number') return params;
+  const n = params.alternatives;
+  return typeof n === 'number' ? { ...params, count: n } : params;
+}

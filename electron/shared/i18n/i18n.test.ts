@@ -42,6 +42,12 @@ describe('translations', () => {
     }
   });
 
+  it('plurals go through i18next (_one / _other), never "(s)" in the text', () => {
+    for (const lang of LANGUAGES) {
+      for (const [key, text] of flat[lang]) expect(/\p{L}\((?:s|es|e|en|n|x)\)/u.test(text), `${lang} ${key}: ${text}`).toBe(false);
+    }
+  });
+
   it('every error code has a message and a remedy in every language', () => {
     for (const lang of LANGUAGES) {
       for (const code of ERROR_CODES) {

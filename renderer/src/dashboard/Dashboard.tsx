@@ -4,7 +4,9 @@ import type { TFunction } from 'i18next';
 import type { Language } from '../../../electron/shared/contract-languages';
 import { formatEuros, formatNumber, intlLocale } from '../../../electron/shared/i18n/format';
 import type { PhaseId } from '../../../electron/shared/phases';
-import { ErrorNotice } from '../components/ErrorNotice';
+import { api } from '../app-api';
+import { ErrorNotice, translatedParams, useSystemText } from '../components/ErrorNotice';
+import { MissingSecret } from '../components/MissingSecret';
 import { Busy } from '../components/Spinner';
 import { useLocalizeError } from '../error-text';
 import { localParams } from '../format';
@@ -65,6 +67,7 @@ export function Dashboard() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const localize = useLocalizeError();
+  const systemText = useSystemText();
   const profileId = useHealth((s) => s.profileId);
   const current = useHealth((s) => s.current);
   const range = useHealth((s) => s.range);
@@ -75,6 +78,27 @@ export function Dashboard() {
   const f = useFormats(lang, range);
   const [exported, setExported] = useState<string | null>(null);
   const [, tick] = useState(0);
+  // How the last deployment of this profile ended: the figures alone do not say whether KoproGo runs.
+  const [runOf, setRunOf] = useState<{ profileId: string; run: DeployRun } | null>(null);
+  const deployRun = runOf && runOf.profileId === profileId ? runOf.run : null;
+  useEffect(() => {
+    if (!profileId) return;
+    let cancelled = false;
+    const status = api()['deploy.status'];
+    status({ profileId }).then(
+      (r) => !cancelled && setRunOf({ profileId, run: { outcome: r.active ? 'running' : r.outcome, active: r.active, failedStep: r.failedStep, error: r.error } }),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [profileId]);
+  const toDeploy = async () => {
+    const id = profileId;
+    await close();
+    await useWizard.getState().update({ step: 'deploy', profileId: id });
+    await loadProgress();
+  };
 
   // "Updated 12:00:05" stays right; the stale line too.
   useEffect(() => {
@@ -105,17 +129,27 @@ export function Dashboard() {
     await loadProgress();
   };
 
-  const state = !current || (current.lastSampleAt === null && current.staleSince === null) ? 'waiting' : current.staleSince !== null ? 'stale' : 'live';
+  const needsSecret = current?.error?.code === 'secret.missing' ? (current.error.params.secret === 'sshKey' ? 'sshKey' : null) : null;
+  const state = needsSecret ? 'needs_secret' : !current || (current.lastSampleAt === null && current.staleSince === null) ? 'waiting' : current.staleSince !== null ? 'stale' : 'live';
   const thresholdsOf = (level: MetricDef['level']) => (current && level ? current.thresholds[level] : null);
+  const app = appStateOf(deployRun, current);
+  // Figures of a server where KoproGo does not run are not "OK": they are shown without the green.
+  const honest = app === 'running';
+  const onKeyGiven = async () => {
+    if (!profileId) return;
+    const fresh = await api()['health.current']({ profileId, refresh: true }).catch(() => null);
+    if (fresh && useHealth.getState().profileId === profileId) useHealth.setState({ current: fresh });
+  };
 
   return (
-    <section className="panel dashboard" data-testid="dashboard" data-state={state}>
+    <section className="panel dashboard" data-testid="dashboard" data-state={state} data-app={app}>
       <div className="dash-head">
         <div>
           <h1>{t('health.dashboard.title')}</h1>
-          <p className={`dash-status dash-${state}`} data-testid="dashboard-status" role="status">
+          <p className={`dash-status dash-${state === 'live' && !honest ? 'degraded' : state}`} data-testid="dashboard-status" role="status">
+            {state === 'needs_secret' && t('health.dashboard.needsSecret')}
             {state === 'waiting' && t('health.dashboard.waiting')}
-            {state === 'live' && t('health.dashboard.live', { time: f.clock(current!.lastSampleAt!) })}
+            {state === 'live' && t(honest ? 'health.dashboard.live' : 'health.dashboard.liveServerOnly', { time: f.clock(current!.lastSampleAt!) })}
             {state === 'stale' && (
               <>
                 {t('health.dashboard.stale', { time: f.clock(current!.staleSince!) })}
@@ -149,10 +183,12 @@ export function Dashboard() {
         </p>
       )}
       {error && <ErrorNotice error={localize(error)} />}
+      {needsSecret && profileId && <MissingSecret profileId={profileId} secret={needsSecret} onProvided={onKeyGiven} resumeLabel={t('secrets.missing.sshKey.resumeDashboard')} />}
+      {!needsSecret && app !== 'running' && app !== 'unknown' && <AppDown app={app} run={deployRun} t={t} onOpen={() => void toDeploy()} />}
       {state === 'stale' && current?.error && (
         // The reason only: the remedies of connection errors speak of deployments; sampling retries by itself.
         <p className="notice notice-warn" data-testid="dashboard-stale-reason">
-          {t(`errors.${current.error.code}.message`, localize(current.error as Parameters<typeof localize>[0]).params)}
+          {t(`errors.${current.error.code}.message`, translatedParams(localize(current.error as Parameters<typeof localize>[0]).params, systemText))}
         </p>
       )}
       {started.length > 0 && (
@@ -175,10 +211,10 @@ export function Dashboard() {
               const level = def.level ? current.levels[def.level] : null;
               const th = thresholdsOf(def.level);
               return (
-                <div key={def.metric} className={`tile tile-${level ?? 'none'}`} data-testid={`tile-${def.metric}`} data-level={level ?? 'none'}>
+                <div key={def.metric} className={`tile tile-${level === 'ok' && !honest ? 'neutral' : (level ?? 'none')}`} data-testid={`tile-${def.metric}`} data-level={level ?? 'none'}>
                   <span className="tile-label">{t(`health.dashboard.metrics.${def.metric}`)}</span>
                   <span className="tile-value">{v === null ? '—' : value(def, v)}</span>
-                  <span className="tile-level">{t(`health.dashboard.levels.${level ?? 'none'}`)}</span>
+                  <span className="tile-level">{t(`health.dashboard.levels.${level === 'ok' && !honest ? 'okServer' : (level ?? 'none')}`)}</span>
                   {th && <span className="tile-th">{t('health.dashboard.thresholdsLine', { warn: value(def, th.warn), critical: value(def, th.critical) })}</span>}
                   {def.metric === 'load1' && current.point && <span className="tile-th">{t('health.dashboard.cores', { count: current.point.cpus })}</span>}
                 </div>
@@ -276,6 +312,7 @@ function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) =>
   const logs = useHealth((s) => s.logs);
   const toggleLogs = useHealth((s) => s.toggleLogs);
   const localize = useLocalizeError();
+  const systemText = useSystemText();
   const point = current.point;
   if (!point) return null;
   return (
@@ -286,7 +323,17 @@ function Containers({ current, lang, t, clock }: Part & { clock: (ms: number) =>
           {t('health.dashboard.containers.readAt', { time: clock(point.containersAt) })}
         </p>
       )}
-      {point.docker.status === 'error' && <p className="field-error">{t('health.dashboard.containers.dockerError', { error: point.docker.error ?? '' })}</p>}
+      {point.docker.status === 'error' && (
+        <div className="field-error" data-testid="docker-error">
+          {t('health.dashboard.containers.dockerError', { error: systemText(point.docker.error ?? '') })}
+          {point.docker.error && (
+            <details className="error-details">
+              <summary>{t('common.technicalDetails')}</summary>
+              <pre className="mono small">{point.docker.error}</pre>
+            </details>
+          )}
+        </div>
+      )}
       {point.containers.length === 0 ? (
         <p className="muted">{t('health.dashboard.containers.none')}</p>
       ) : (
@@ -455,6 +502,40 @@ function Cluster({ current, t }: Pick<Part, 'current' | 't'>) {
           </table>
         </>
       )}
+    </div>
+  );
+}
+
+interface DeployRun {
+  outcome: 'running' | 'succeeded' | 'failed' | 'cancelled' | null;
+  active: boolean;
+  failedStep: string | null;
+  error: { code: string; params: Record<string, string | number>; remedy: string } | null;
+}
+
+type AppState = 'running' | 'failed' | 'interrupted' | 'never' | 'no_containers' | 'unknown';
+
+/** Whether KoproGo runs on the server, from the last deployment and the containers seen. */
+export function appStateOf(run: DeployRun | null, current: HealthCurrent | null): AppState {
+  if (!run) return 'unknown';
+  if (run.outcome === 'failed' || run.outcome === 'cancelled') return 'failed';
+  if (run.outcome === 'running' && !run.active) return 'interrupted';
+  if (run.outcome === null) return 'never';
+  const point = current?.point;
+  if (point && (point.docker.status === 'ok' || point.docker.status === 'missing') && point.containers.length === 0) return 'no_containers';
+  return run.outcome === 'succeeded' ? 'running' : 'unknown';
+}
+
+function AppDown({ app, run, t, onOpen }: { app: Exclude<AppState, 'running' | 'unknown'>; run: DeployRun | null; t: TFunction; onOpen: () => void }) {
+  return (
+    <div className="notice notice-warn" role="alert" data-testid="dashboard-app-down" data-app={app}>
+      <div>
+        <strong>{t(`health.dashboard.app.${app}`, { step: run?.failedStep ? t(`deploy.steps.${run.failedStep}`, { defaultValue: run.failedStep }) : '—' })}</strong>
+        <p>{t('health.dashboard.app.figures')}</p>
+      </div>
+      <button type="button" className="btn" onClick={onOpen} data-testid="dashboard-open-deploy">
+        {t('health.dashboard.app.open')}
+      </button>
     </div>
   );
 }

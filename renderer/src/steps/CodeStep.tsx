@@ -15,7 +15,9 @@ import { TextField } from '../components/TextField';
 import { PrivateRepoCard, isSshRepoUrl } from './PrivateRepoCard';
 import { CODE_DEFAULTS } from '../defaults';
 import { toEnvelope, useProfile } from '../stores/profile-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
+import { notGithubHost, refHintOf } from '../../../electron/shared/git-hosts';
 
 // "Code": which repository and which version the server runs. A GitHub repository is read through the API
 // (versions to choose from, and the recipe: compose files, env example, health endpoint, database, monitoring,
@@ -38,17 +40,20 @@ interface Detected {
   settings: Record<string, string>;
 }
 
-/** Quick checks of the shapes the deployment accepts, so mistakes show here and not at the plan. */
-function localProblems(v: Record<Field, string>): Partial<Record<Field, string>> {
+/** Quick checks of the shapes the deployment accepts, so mistakes show as they are typed and not at the plan. */
+export function localProblems(v: Record<Field, string>, repoFiles: readonly string[] | null = null): Partial<Record<Field, string>> {
   const out: Partial<Record<Field, string>> = {};
   const url = v.url.trim();
   if (url === '') out.url = 'required';
+  else if (notGithubHost(url)) out.url = 'notGithub';
   else if (!/^(https:\/\/[^\s/]+\/\S+|ssh:\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+|file:\/\/\/\S+)$/.test(url)) out.url = 'url';
   if (v.ref.trim() === '') out.ref = 'required';
   else if (/\s/.test(v.ref.trim())) out.ref = 'ref';
   const files = v.composeFiles.split(',').map((f) => f.trim()).filter(Boolean);
   if (files.length === 0) out.composeFiles = 'required';
   else if (files.some((f) => f.startsWith('/') || f.split('/').includes('..'))) out.composeFiles = 'composeFiles';
+  // Read from the repository: every file named must be there (the plan would fail on the server otherwise).
+  else if (repoFiles && files.some((f) => !repoFiles.includes(f))) out.composeFiles = 'composeMissing';
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(v.composeProject.trim())) out.composeProject = 'composeProject';
   let health: URL | null;
   try {
@@ -68,6 +73,34 @@ function serverSize(profile: Profile): ServerSize {
   const measured = Number.isFinite(memory) && memory > 0;
   return { memoryMb: measured ? memory : phase.ramGb.min * 1024, vcpu: Number.isFinite(vcpu) && vcpu > 0 ? vcpu : phase.vcpu.min, measured };
 }
+
+/** Files of the repository the compose list may name (null: not read from GitHub, nothing to compare). */
+function repoFilesOf(detected: Detected | null): string[] | null {
+  if (!detected) return null;
+  return [...detected.candidates, ...(detected.recipe.production?.files ?? [])];
+}
+
+function missingFiles(v: Record<Field, string>, detected: Detected | null): string[] {
+  const known = repoFilesOf(detected);
+  if (!known) return [];
+  return v.composeFiles.split(',').map((f) => f.trim()).filter((f) => f && !known.includes(f));
+}
+
+function allProblems(v: Record<Field, string>, detected: Detected | null): Partial<Record<Field, string>> {
+  const problems = localProblems(v, repoFilesOf(detected));
+  if (isSshRepoUrl(v.url) && !v.knownHosts.split('\n').every((l) => l.trim() === '' || KNOWN_HOSTS_LINE.test(l.trim()))) problems.knownHosts = 'knownHosts';
+  if (isSshRepoUrl(v.url) && v.knownHosts.trim() === '') problems.knownHosts = 'knownHostsMissing';
+  return problems;
+}
+
+const FIELD_LABELS: Record<Field, string> = {
+  url: 'code.repo.url',
+  ref: 'code.repo.ref',
+  composeFiles: 'code.advanced.composeFiles',
+  composeProject: 'code.advanced.composeProject',
+  healthUrl: 'code.advanced.healthUrl',
+  knownHosts: 'code.private.knownHosts',
+};
 
 export function CodeStep() {
   return (
@@ -90,7 +123,8 @@ function CodeForm({ profile }: { profile: Profile }) {
     healthUrl: s.healthUrl ?? CODE_DEFAULTS.healthUrl,
     knownHosts: s['repo.knownHosts'] ?? '',
   });
-  const [shown, setShown] = useState<Partial<Record<Field, string>>>({});
+  // Problems show for the fields the user has typed in (or all of them after an attempt to save).
+  const [touched, setTouched] = useState<Set<Field> | 'all'>(() => new Set());
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
@@ -127,9 +161,10 @@ function CodeForm({ profile }: { profile: Profile }) {
       const o = await api()['repo.inspect']({ url });
       setOverview(o);
       const hasRef = [...o.releases.map((r) => r.tag), ...o.tags, ...o.branches].includes(values.ref.trim());
-      const ref = hasRef && values.ref.trim() !== CODE_DEFAULTS.ref ? values.ref.trim() : o.defaultRef.ref;
-      // `owner/name` is enough to read; the server needs a full address to clone.
-      const cloneUrl = localProblems({ ...values, url }).url ? o.htmlUrl : url;
+      // The version in the address (…/tree/<branch>) first, then the one typed, then the latest release.
+      const ref = o.proposedRef ?? (hasRef && values.ref.trim() !== CODE_DEFAULTS.ref ? values.ref.trim() : o.defaultRef.ref);
+      // `owner/name` (or a page address such as …/tree/main) is enough to read; the server needs the repository's address to clone.
+      const cloneUrl = localProblems({ ...values, url }).url || refHintOf(url) ? o.htmlUrl : url;
       setValues((v) => ({ ...v, ref, url: cloneUrl }));
       await detect(cloneUrl, ref);
     } catch (error) {
@@ -153,27 +188,48 @@ function CodeForm({ profile }: { profile: Profile }) {
       setReadFailure(null);
     }
     setValues((v) => ({ ...v, [field]: value }));
-    setShown((p) => ({ ...p, [field]: undefined }));
+    setTouched((p) => (p === 'all' ? p : new Set(p).add(field)));
     setIssues([]);
+    setFailure(null);
     setSaved(false);
   };
+  const problems = allProblems(values, detected);
+  const shown: Partial<Record<Field, string>> = touched === 'all' ? problems : Object.fromEntries(Object.entries(problems).filter(([f]) => touched.has(f as Field)));
   const issueOf = (field: Field, path: string): string | FieldIssue | undefined => {
     const local = shown[field];
-    if (local) return t(`code.problems.${local}`);
+    if (local) return t(`code.problems.${local}`, { host: notGithubHost(values.url) ?? '', files: missingFiles(values, detected).join(', ') });
     return issues.find((i) => i.path === path);
   };
+  // What keeps this step from being saved: the recipe lacks what the phase needs (kept when the step
+  // is left, so no button passes it), or a field is wrong, or the form differs from the saved profile.
+  const blockingProblem = detected && !detected.recipe.phases[profile.phase] ? detected.recipe.missing.find((m) => m.severity === 'blocking') : undefined;
+  const firstProblem = (Object.keys(problems) as Field[])[0];
+  const unsaved =
+    values.url.trim() !== (profile.repo?.url ?? '') ||
+    values.ref.trim() !== (profile.repo?.ref ?? CODE_DEFAULTS.ref) ||
+    values.composeFiles !== (s.composeFiles ?? CODE_DEFAULTS.composeFiles) ||
+    values.composeProject !== (s.composeProject ?? CODE_DEFAULTS.composeProject) ||
+    values.healthUrl !== (s.healthUrl ?? CODE_DEFAULTS.healthUrl);
+  const blocked = blockingProblem
+    ? t('code.blocked.recipe', { phase: profile.phase, problem: t(blockingProblem.code, blockingProblem.params) })
+    : firstProblem
+      ? t('code.blocked.field', { field: t(FIELD_LABELS[firstProblem]) })
+      : null;
+  useStepAction('code', {
+    label: t('common.saveContinue'),
+    run: () => submit(),
+    blocked,
+    busy: saving || reading !== null,
+    busyLabel: saving ? t('common.saving') : reading ? t(reading === 'repo' ? 'code.repo.reading' : 'code.recipe.detecting') : undefined,
+    testId: 'code-save',
+    sticky: !!blockingProblem,
+    holds: unsaved ? t('code.blocked.unsaved') : undefined,
+  });
 
   const submit = async () => {
-    const problems = localProblems(values);
-    if (isSshRepoUrl(values.url) && !values.knownHosts.split('\n').every((l) => l.trim() === '' || KNOWN_HOSTS_LINE.test(l.trim()))) problems.knownHosts = 'knownHosts';
-    if (isSshRepoUrl(values.url) && values.knownHosts.trim() === '') problems.knownHosts = 'knownHostsMissing';
-    setShown(problems);
+    setTouched('all');
     setFailure(null);
-    if (Object.keys(problems).length > 0) return;
-    if (detected && detected.recipe.missing.some((m) => m.severity === 'blocking') && !detected.recipe.phases[profile.phase]) {
-      setFailure({ code: 'recipe.phase_not_enabled', params: { phase: profile.phase }, remedy: 'recipe.phase_not_enabled' });
-      return;
-    }
+    if (Object.keys(allProblems(values, detected)).length > 0 || blockingProblem) return;
     setSaving(true);
     try {
       const composeFiles = values.composeFiles.split(',').map((f) => f.trim()).filter(Boolean).join(',');
@@ -317,13 +373,14 @@ function CodeForm({ profile }: { profile: Profile }) {
       </details>
 
       {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={saving} data-testid="code-save">
-          {t('common.saveContinue')}
-        </button>
-        {saving && <Busy text={t('common.saving')} />}
-        {saved && !saving && <span className="muted small" role="status">{t('common.saved')}</span>}
-      </div>
+      {blockingProblem && (
+        <div className="notice notice-error" role="alert" data-testid="code-blocked">
+          <span>{blocked}</span>
+        </div>
+      )}
+      {saved && !saving && <p className="muted small" role="status">{t('common.saved')}</p>}
+      {/* Enter in a field saves too (the footer's button is the step's one primary action). */}
+      <button type="submit" hidden aria-hidden tabIndex={-1} />
     </form>
   );
 }

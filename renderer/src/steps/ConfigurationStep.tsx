@@ -12,8 +12,10 @@ import { ProfileStepFrame } from '../components/ProfileStepFrame';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { CONFIG_DEFAULTS } from '../defaults';
+import { useSessionOnlySecrets } from '../stores/app-info-store';
 import { useSettings } from '../stores/settings-store';
 import { toEnvelope, useProfile } from '../stores/profile-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 
 // "Configuration": the server's name and time zone (profile settings) and the `.env` of KoproGo.
@@ -24,6 +26,16 @@ import { useWizard } from '../stores/wizard-store';
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TIMEZONE = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/;
+
+/** The problem of a hostname or a time zone as it is typed (zones: the IANA list this runtime knows), or null. */
+export function serverProblems(hostname: string, timezone: string, zones: readonly string[]): { hostname?: 'hostname'; timezone?: 'timezone' | 'timezoneUnknown' } {
+  const out: { hostname?: 'hostname'; timezone?: 'timezone' | 'timezoneUnknown' } = {};
+  if (!HOSTNAME.test(hostname.trim())) out.hostname = 'hostname';
+  const tz = timezone.trim();
+  if (!TIMEZONE.test(tz)) out.timezone = 'timezone';
+  else if (zones.length > 1 && !zones.includes(tz) && tz !== 'UTC') out.timezone = 'timezoneUnknown';
+  return out;
+}
 const ENV_LINE = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
 
 function timeZones(): string[] {
@@ -93,7 +105,8 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
-  const [sessionOnly, setSessionOnly] = useState(false);
+  // Said up front (app.info), before the .env is typed: the step then goes on like any other.
+  const sessionOnly = useSessionOnlySecrets();
   const [mode, setMode] = useState<'form' | 'text'>(form && form.fields.length > 0 ? 'form' : 'text');
   const envForm = useEnvForm(form ?? EMPTY_FORM, profile.id);
   const [formInvalid, setFormInvalid] = useState(false);
@@ -110,13 +123,27 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
   };
 
   const envPresent = !!env?.present;
+  // Checked as typed: a wrong hostname or a zone the IANA list does not have turns its field red at once.
+  const live = serverProblems(hostname, timezone, zones);
+  const liveText = {
+    hostname: live.hostname ? t(`configuration.problems.${live.hostname}`) : undefined,
+    timezone: live.timezone ? t(`configuration.problems.${live.timezone}`, { zone: timezone.trim() }) : undefined,
+  };
+  useStepAction('configuration', {
+    label: t('common.saveContinue'),
+    run: () => submit(),
+    blocked: live.hostname || live.timezone ? t('configuration.blocked.server') : null,
+    busy: saving,
+    busyLabel: t('common.saving'),
+    testId: 'configuration-save',
+  });
   const editingEnv = !envPresent || replacing;
   const odd = useMemo(() => oddEnvLines(envText), [envText]);
 
   const submit = async () => {
     const found: typeof problems = {};
-    if (!HOSTNAME.test(hostname.trim())) found.hostname = t('configuration.problems.hostname');
-    if (!TIMEZONE.test(timezone.trim())) found.timezone = t('configuration.problems.timezone');
+    if (live.hostname) found.hostname = t(`configuration.problems.${live.hostname}`);
+    if (live.timezone) found.timezone = t(`configuration.problems.${live.timezone}`, { zone: timezone.trim() });
     if (mode === 'text' && editingEnv && envText.trim() === '' && !envPresent) found.env = t('configuration.problems.envMissing');
     setProblems(found);
     setIssues([]);
@@ -134,18 +161,12 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
           requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
           return;
         }
-        setSessionOnly(!r.persistent);
         setEnv(await api()['deploy.hasEnv']({ profileId: profile.id }));
-        // Say it once, where the user can read it, before moving on.
-        if (!r.persistent) return;
       } else if (editingEnv && envText.trim() !== '') {
-        const { persistent } = await api()['deploy.setEnv']({ profileId: profile.id, content: envText });
-        setSessionOnly(!persistent);
+        await api()['deploy.setEnv']({ profileId: profile.id, content: envText });
         setEnv(await api()['deploy.hasEnv']({ profileId: profile.id }));
         setEnvText('');
         setReplacing(false);
-        // Say it once, where the user can read it, before moving on.
-        if (!persistent) return;
       }
       await next();
     } catch (error) {
@@ -168,8 +189,8 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
       <div className="card">
         <h2>{t('configuration.server.title')}</h2>
         <div className="fields">
-          <TextField id="hostname" label={t('configuration.server.hostname')} help={t('configuration.server.hostnameHelp')} value={hostname} onChange={(v) => { setHostname(v); setProblems((p) => ({ ...p, hostname: undefined })); }} issue={problems.hostname ?? issues.find((i) => i.path.endsWith('hostname'))} mono maxLength={63} />
-          <TextField id="timezone" label={t('configuration.server.timezone')} help={t('configuration.server.timezoneHelp')} value={timezone} onChange={(v) => { setTimezone(v); setProblems((p) => ({ ...p, timezone: undefined })); }} issue={problems.timezone ?? issues.find((i) => i.path.endsWith('timezone'))} list="timezones" mono maxLength={64} />
+          <TextField id="hostname" label={t('configuration.server.hostname')} help={t('configuration.server.hostnameHelp')} value={hostname} onChange={(v) => { setHostname(v); setProblems((p) => ({ ...p, hostname: undefined })); }} issue={liveText.hostname ?? problems.hostname ?? issues.find((i) => i.path.endsWith('hostname'))} mono maxLength={63} />
+          <TextField id="timezone" label={t('configuration.server.timezone')} help={t('configuration.server.timezoneHelp')} value={timezone} onChange={(v) => { setTimezone(v); setProblems((p) => ({ ...p, timezone: undefined })); }} issue={liveText.timezone ?? problems.timezone ?? issues.find((i) => i.path.endsWith('timezone'))} list="timezones" mono maxLength={64} />
           <datalist id="timezones">
             {zones.map((z) => (
               <option key={z} value={z} />
@@ -217,7 +238,7 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
       {mode === 'text' && (
       <div className="card" data-testid="env-card">
         <h2>{t('configuration.env.title')}</h2>
-        <p className="muted">{t('configuration.env.intro')}</p>
+        <p className="muted">{t(sessionOnly ? 'configuration.env.introSession' : 'configuration.env.intro')}</p>
         {form && form.fields.length > 0 && (
           <button type="button" className="link" onClick={() => setMode('form')} data-testid="env-mode-form">
             {t('configuration.form.asForm')}
@@ -282,12 +303,8 @@ function ConfigurationForm({ profile, form, onFromServer }: { profile: Profile; 
       )}
 
       {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={saving} data-testid="configuration-save">
-          {t('common.saveContinue')}
-        </button>
-        {saving && <Busy text={t('common.saving')} />}
-      </div>
+      {/* Enter in a field saves too (the footer's button is the step's one primary action). */}
+      <button type="submit" hidden aria-hidden tabIndex={-1} />
     </form>
   );
 }

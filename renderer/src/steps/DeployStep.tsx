@@ -1,12 +1,16 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useShallow } from 'zustand/react/shallow';
+import { CopyButton } from '../components/CopyButton';
 import { FixableError } from '../components/FixableError';
+import { MissingSecret, useMissingSecrets } from '../components/MissingSecret';
+import { downloadFile } from '../download';
 import { Busy, Spinner } from '../components/Spinner';
 import { stepTitle } from '../error-text';
 import { formatDateTime, formatDuration } from '../format';
 import { useDeploy, type StepState, type StepView } from '../stores/deploy-store';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 
 // "Deploy": live progress of the run, step by step, with the streamed (already redacted) log.
@@ -49,6 +53,9 @@ export function DeployStep() {
   );
   const { loadStatus, loadPlan } = d;
   const [confirmBreak, setConfirmBreak] = useState(false);
+  // Secrets lost with the last session: named first, asked for, then the run resumes by itself.
+  const { missing, refresh: refreshMissing } = useMissingSecrets(profileId, `${d.active}-${d.outcome}`);
+  const needs = !d.active && missing && missing.length > 0 ? missing[0]! : null;
 
   useEffect(() => {
     if (!profileId) return;
@@ -66,6 +73,24 @@ export function DeployStep() {
     setConfirmBreak(false);
     if (profileId) void d.start(profileId);
   };
+  const resumable = interrupted || d.outcome === 'failed' || d.outcome === 'cancelled';
+  // The step's one primary action (in the footer): resume, retry, see the result, or go to the plan.
+  const primary = d.active
+    ? { label: t('deploy.toResult'), run: () => undefined, blocked: t('deploy.blocked.running'), testId: 'nav-next' }
+    : d.outcome === 'succeeded'
+      ? { label: t('deploy.toResult'), run: () => goTo('health'), blocked: null, testId: 'deploy-to-result' }
+      : interrupted
+        ? { label: t('deploy.resume'), run: start, blocked: needs ? t(`secrets.missing.${needs}.title`) : null, testId: 'deploy-resume', busy: d.busy === 'starting' }
+        : d.outcome === 'failed' || d.outcome === 'cancelled'
+          ? { label: t('deploy.retry'), run: start, blocked: needs ? t(`secrets.missing.${needs}.title`) : null, testId: 'deploy-retry', busy: d.busy === 'starting' }
+          : { label: t('deploy.toPlan'), run: () => goTo('plan'), blocked: d.statusLoaded ? null : t('common.loading'), testId: 'deploy-to-plan' };
+  useStepAction('deploy', { ...primary, busyLabel: t('plan.starting'), holds: null });
+  const onSecretGiven = async () => {
+    const left = await refreshMissing();
+    if (left.length > 0 || !profileId) return;
+    if (!useDeploy.getState().plan) await loadPlan(profileId);
+    if (resumable) start();
+  };
 
   return (
     <section className="panel" data-testid="step-deploy" data-outcome={d.active ? 'running' : (d.outcome ?? 'none')}>
@@ -73,6 +98,7 @@ export function DeployStep() {
       <p className="lead">{t('deploy.intro')}</p>
 
       <div className="card run-status" data-testid="deploy-status">
+        {needs && profileId && <MissingSecret profileId={profileId} secret={needs} onProvided={onSecretGiven} resumeLabel={resumable ? t(`secrets.missing.${needs}.resume`) : undefined} />}
         {d.active && (
           <div className="run-line">
             <Busy text={t('deploy.running', { done: finished, total: d.order.length })} testId="deploy-running" />
@@ -84,23 +110,17 @@ export function DeployStep() {
         {!d.active && d.outcome === 'succeeded' && (
           <div className="notice notice-ok run-line" data-testid="deploy-succeeded">
             <strong>{t('deploy.succeeded')}</strong>
-            <button type="button" className="btn btn-primary" onClick={() => void goTo('health')} data-testid="deploy-to-result">
-              {t('deploy.toResult')}
-            </button>
           </div>
         )}
         {interrupted && (
           <div className="notice notice-warn run-line" data-testid="deploy-interrupted">
             <span>{t('deploy.interrupted')}</span>
-            <button type="button" className="btn btn-primary" disabled={d.busy === 'starting'} onClick={start} data-testid="deploy-resume">
-              {t('deploy.resume')}
-            </button>
           </div>
         )}
         {!d.active && (d.outcome === 'failed' || d.outcome === 'cancelled') && (
           <>
             {d.runError ? (
-              <FixableError error={d.runError} testId="deploy-error" />
+              needs && d.runError.code === 'secret.missing' ? null : <FixableError error={d.runError} testId="deploy-error" onResolved={onSecretGiven} />
             ) : (
               <p className="notice notice-warn" data-testid="deploy-error">
                 {d.outcome === 'cancelled' ? t('deploy.wasCancelled') : t('deploy.failedNoDetail')}
@@ -136,24 +156,16 @@ export function DeployStep() {
                 {t('deploy.lock.broken')}
               </p>
             )}
-            <div className="actions">
-              <button type="button" className="btn btn-primary" disabled={d.busy === 'starting'} onClick={start} data-testid="deploy-retry">
-                {t('deploy.retry')}
-              </button>
-              <span className="muted small">{t('deploy.retryHelp')}</span>
-            </div>
+            {!needs && <p className="muted small">{t('deploy.retryHelp')}</p>}
           </>
         )}
         {!d.active && d.outcome === null && d.statusLoaded && (
           <div className="notice notice-info run-line" data-testid="deploy-none">
             <span>{t('deploy.none')}</span>
-            <button type="button" className="btn" onClick={() => void goTo('plan')} data-testid="deploy-to-plan">
-              {t('deploy.toPlan')}
-            </button>
           </div>
         )}
         {d.busy === 'starting' && <Busy text={t('plan.starting')} />}
-        {d.actionError && <FixableError error={d.actionError} testId="deploy-action-error" />}
+        {d.actionError && !(needs && d.actionError.code === 'secret.missing') && <FixableError error={d.actionError} testId="deploy-action-error" onResolved={onSecretGiven} />}
       </div>
 
       {d.order.length > 0 && (
@@ -202,9 +214,16 @@ function useNow(running: boolean): number {
   return now;
 }
 
+/** The log as text: one line per log line, `[step] text` (already redacted by the engine). */
+export function logText(lines: { stepId: string; stream: string; line: string }[]): string {
+  return lines.map((l) => `[${l.stepId}]${l.stream === 'stderr' ? ' !' : ''} ${l.line}`).join('\n') + '\n';
+}
+
 function LogPane() {
   const { t } = useTranslation();
   const logs = useDeploy((s) => s.logs);
+  const runId = useDeploy((s) => s.runId);
+  const profileId = useDeploy((s) => s.profileId);
   const ref = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
 
@@ -225,6 +244,14 @@ function LogPane() {
       <div className="log-head">
         <h2>{t('deploy.log.title')}</h2>
         {logs.length > 0 && <span className="muted small">{t('deploy.log.limit', { count: logs.length })}</span>}
+        {logs.length > 0 && (
+          <span className="log-tools">
+            <CopyButton text={logText(logs)} testId="deploy-log-copy" />
+            <button type="button" className="btn btn-small" onClick={() => downloadFile(`koprogo-deploy-${profileId ?? 'run'}-${runId ?? 'log'}.log`, logText(logs))} data-testid="deploy-log-save">
+              {t('deploy.log.save')}
+            </button>
+          </span>
+        )}
         {!follow && (
           <button type="button" className="btn btn-small" onClick={() => setFollow(true)} data-testid="deploy-log-follow">
             {t('deploy.log.follow')}

@@ -1,3 +1,4 @@
+import { reasonText } from '../../../electron/shared/recommend-text';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { MethodOutput } from '../../../electron/shared/contract';
@@ -78,19 +79,11 @@ export function PhaseStep() {
   const recommended = shown?.recommendation.phase ?? null;
   const euros = (v: number) => formatEuros(lang, v);
 
-  const reasonText = useMemo(() => {
-    if (!shown) return '';
-    const r = shown.recommendation.reason;
-    const num = (v: number) => formatNumber(lang, v);
-    switch (r.kind) {
-      case 'within':
-        return t('recommender.reason.within', { copros: num(r.copros), limit: num(r.coproLimit), lots: num(r.lots), lotsLimit: num(r.lotsLimit) });
-      case 'copros':
-        return t('recommender.reason.copros', { copros: num(r.copros), limit: num(r.previousLimit), previous: r.phase - 1 });
-      case 'lots':
-        return t('recommender.reason.lots', { lots: num(r.lots), limit: num(r.previousLotsLimit), previous: r.phase - 1, perCopro: num(r.lotsPerCopro) });
-    }
-  }, [shown, t, lang]);
+  const reason = useMemo(() => (shown ? reasonText(t, lang, shown.recommendation.reason) : ''), [shown, t, lang]);
+  // The recommended phase is preselected until the user chooses one (the choice is then theirs).
+  useEffect(() => {
+    if (recommended !== null && selected === null) void update({ phase: recommended });
+  }, [recommended, selected, update]);
 
   const choose = (id: PhaseId) => void update({ phase: id });
 
@@ -112,7 +105,7 @@ export function PhaseStep() {
             <p className="result-phase">
               {t('recommender.recommended', { phase: t(`phase.names.${shown.recommendation.phase}`) })}
             </p>
-            <p data-testid="recommendation-reason">{reasonText}</p>
+            <p data-testid="recommendation-reason">{reason}</p>
             {shown.recommendation.nearNextSignal && (
               <p className="notice notice-warn">
                 {t('recommender.nearSignal', { next: shown.recommendation.nearNextSignal.nextPhase, at: formatNumber(lang, shown.recommendation.nearNextSignal.at) })}

@@ -10,8 +10,10 @@ import { stepTitle } from '../error-text';
 import { useDeploy } from '../stores/deploy-store';
 import { useProfile } from '../stores/profile-store';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { AdoptionCard, needsExposureChoice, PlanReview } from './plan/PlanReview';
+import { formatMoney } from './where/provider-ui';
 
 // "Plan": every command and file the deployment will use, in order, secrets masked, with the
 // monthly cost. Nothing happens on the server before the user clicks Deploy.
@@ -22,11 +24,12 @@ export function PlanStep() {
   const profileId = useWizard((s) => s.state.profileId);
   const phaseId = useWizard((s) => s.state.phase);
   const goTo = useWizard((s) => s.goTo);
-  const { plan, review, planLoading, planError, loadPlan, start, busy, actionError, active } = useDeploy(
-    useShallow((s) => ({ plan: s.plan, review: s.review, planLoading: s.planLoading, planError: s.planError, loadPlan: s.loadPlan, start: s.start, busy: s.busy, actionError: s.actionError, active: s.active })),
+  const { plan, review, planLoading, planError, loadPlan, start, busy, actionError, active, planWarnings, planCost } = useDeploy(
+    useShallow((s) => ({ plan: s.plan, review: s.review, planLoading: s.planLoading, planError: s.planError, loadPlan: s.loadPlan, start: s.start, busy: s.busy, actionError: s.actionError, active: s.active, planWarnings: s.planWarnings, planCost: s.planCost })),
   );
   const mustChoose = needsExposureChoice(review);
   const profilePhase = useProfile((s) => s.profile?.phase);
+  const ownServer = useProfile((s) => s.profile?.provider?.kind === 'existing' || !s.profile?.provider);
 
   const phase = phaseId === null ? null : getPhase(phaseId);
   const supported = phase?.runtime === 'compose';
@@ -41,11 +44,27 @@ export function PlanStep() {
     if (await start(profileId)) await goTo('deploy');
   };
 
-  const cost = phase
+  // The chosen offer's price when the app bought the server; the roadmap's estimate only otherwise (said so).
+  const estimate = phase
     ? phase.costMonthly.max !== null && phase.costMonthly.max !== phase.costMonthly.min
       ? t('phase.values.costRange', { min: formatEuros(lang, phase.costMonthly.min), max: formatEuros(lang, phase.costMonthly.max) })
       : t('phase.values.cost', { amount: formatEuros(lang, phase.costMonthly.min) })
     : '';
+  const cost = planCost
+    ? t('plan.costOffer', { offer: planCost.offer, gross: formatMoney(lang, planCost.gross, planCost.currency), net: formatMoney(lang, planCost.net, planCost.currency) })
+    : ownServer
+      ? t('plan.costOwn')
+      : t('plan.costEstimate', { amount: t('economics.perMonth', { amount: estimate }) });
+  useStepAction('plan', {
+    label: t('plan.deploy'),
+    run: () => deploy(),
+    blocked: !supported ? t('plan.blocked.phase') : active ? t('plan.blocked.running') : planError ? t('plan.blocked.error') : !plan ? t('plan.loading') : mustChoose ? t('plan.review.chooseFirst') : null,
+    busy: planLoading || busy === 'starting',
+    busyLabel: busy === 'starting' ? t('plan.starting') : t('plan.loading'),
+    testId: 'plan-deploy',
+    // The Deploy step stays open while a run goes on (or when the plan cannot be made now).
+    holds: null,
+  });
 
   return (
     <section className="panel" data-testid="step-plan">
@@ -60,7 +79,9 @@ export function PlanStep() {
           </div>
           <div>
             <dt>{t('plan.cost')}</dt>
-            <dd data-testid="plan-cost">{t('economics.perMonth', { amount: cost })}</dd>
+            <dd data-testid="plan-cost" data-source={planCost ? 'offer' : ownServer ? 'own' : 'estimate'}>
+              {cost}
+            </dd>
           </div>
           {plan && (
             <div>
@@ -84,7 +105,21 @@ export function PlanStep() {
       )}
 
       {supported && planLoading && !plan && <Busy text={t('plan.loading')} testId="plan-loading" />}
-      {supported && planError && <FixableError error={planError} testId="plan-error" />}
+      {supported && planError && <FixableError error={planError} testId="plan-error" onResolved={() => (profileId ? loadPlan(profileId) : undefined)} />}
+      {supported && plan && planWarnings.length > 0 && (
+        <div className="notice notice-warn" role="alert" data-testid="plan-warnings">
+          <div>
+            <strong>{t('plan.warningsTitle', { count: planWarnings.length })}</strong>
+            <ul>
+              {planWarnings.map((w, i) => (
+                <li key={i} data-testid="plan-warning" data-code={w.code}>
+                  {t(w.code, w.params)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      )}
 
       {supported && profileId && <AdoptionCard profileId={profileId} onAdopted={() => void loadPlan(profileId)} />}
       {supported && plan && review && <PlanReview key={review.bindLocal ?? 'none'} review={review} onChanged={() => profileId && void loadPlan(profileId)} />}
@@ -99,24 +134,14 @@ export function PlanStep() {
 
       {actionError && <FixableError error={actionError} testId="plan-start-error" />}
 
-      <div className="actions deploy-bar">
-        <button
-          type="button"
-          className="btn btn-primary btn-large"
-          disabled={!supported || !plan || planLoading || busy === 'starting' || active || mustChoose}
-          onClick={() => void deploy()}
-          data-testid="plan-deploy"
-        >
-          {t('plan.deploy')}
-        </button>
-        {busy === 'starting' && <Busy text={t('plan.starting')} />}
-        {mustChoose && <span className="muted small" data-testid="plan-choose-first">{t('plan.review.chooseFirst')}</span>}
-        {active && (
+      {mustChoose && <p className="muted small" data-testid="plan-choose-first">{t('plan.review.chooseFirst')}</p>}
+      {active && (
+        <div className="actions">
           <button type="button" className="link" onClick={() => void goTo('deploy')} data-testid="plan-follow-run">
             {t('plan.running')}
           </button>
-        )}
-      </div>
+        </div>
+      )}
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { CODE_DEFAULTS, LAYOUT_DEFAULTS } from '../defaults';
 import { useDeploy } from '../stores/deploy-store';
 import { useHealth } from '../stores/health-store';
 import { useProfile } from '../stores/profile-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { AppNotices } from './result/AppNotices';
 
@@ -33,6 +34,12 @@ export function ResultStep() {
   const backupDir = profile?.settings['layout.backupDir'] ?? LAYOUT_DEFAULTS.backupDir;
   const succeeded = outcome === 'succeeded' && !active;
   const tunnel = tunnelCommand(healthUrl, server);
+  useStepAction(
+    'health',
+    succeeded
+      ? { label: t('result.next.openDashboard'), run: () => (profileId ? useHealth.getState().open(profileId) : undefined), blocked: profileId ? null : t('common.loading'), testId: 'result-open-dashboard' }
+      : { label: t('result.toDeploy'), run: () => goTo('deploy'), blocked: null, testId: 'result-to-deploy' },
+  );
 
   if (!statusLoaded && !active && outcome === null) {
     return (
@@ -48,9 +55,6 @@ export function ResultStep() {
         <h1>{t('result.notYetTitle')}</h1>
         <div className="notice notice-warn" data-testid="result-not-succeeded">
           <span>{active ? t('result.stillRunning') : t('result.notSucceeded')}</span>
-          <button type="button" className="btn" onClick={() => void goTo('deploy')} data-testid="result-to-deploy">
-            {t('result.toDeploy')}
-          </button>
         </div>
       </section>
     );
@@ -136,11 +140,6 @@ export function ResultStep() {
           <li>
             <strong>{t('result.next.dashboardTitle')}</strong>
             <p>{t('result.next.dashboard')}</p>
-            {profileId && (
-              <button type="button" className="btn btn-primary" onClick={() => void useHealth.getState().open(profileId)} data-testid="result-open-dashboard">
-                {t('result.next.openDashboard')}
-              </button>
-            )}
           </li>
         </ol>
       </div>

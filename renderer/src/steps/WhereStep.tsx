@@ -11,9 +11,11 @@ import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { useLocalizeError } from '../error-text';
 import { formatDateTime } from '../format';
+import { useSessionOnlySecrets } from '../stores/app-info-store';
 import { useSettings } from '../stores/settings-store';
 import { SERVER_CHECK_SETTING, savedServerCheck, serverTarget, toEnvelope, useProfile, type SavedServerCheck } from '../stores/profile-store';
-import { useWizard } from '../stores/wizard-store';
+import { useStepAction } from '../stores/step-action';
+import { useProgress, useWizard } from '../stores/wizard-store';
 import { CheckList } from './where/CheckList';
 import { CloudProvider } from './where/CloudProvider';
 import { createdBy } from './where/provider-ui';
@@ -61,6 +63,22 @@ export function WhereStep() {
 
   // Until the user picks: the provider that created the profile's server, else "a server I already have".
   const shown: Choice = choice ?? (profile ? (createdBy(profile) ?? 'existing') : 'existing');
+  const progress = useProgress();
+  const publicKey = useProfile((s) => s.publicKey);
+  const next = useWizard((s) => s.next);
+  // Next follows the option on screen: a server checked earlier for another option does not let it pass.
+  const blocked = !profile
+    ? t('common.loading')
+    : shown !== 'existing' && createdBy(profile) !== shown
+      ? t('where.blocked.create', { provider: t(`where.providers.${shown}.title`) })
+      : !publicKey
+        ? t('where.blocked.key')
+        : !profile.server?.hostKeySha256
+          ? t('where.blocked.connect')
+          : !progress.serverReady
+            ? t('where.blocked.check')
+            : null;
+  useStepAction('where', { label: t('common.continue'), run: () => next(), blocked, testId: 'nav-next' });
 
   return (
     <section className="panel" data-testid="step-where">
@@ -110,7 +128,6 @@ function ExistingServer({ profile, phase }: { profile: Profile; phase: PhaseId }
   const lang = useSettings((s) => s.language);
   const save = useProfile((s) => s.save);
   const publicKey = useProfile((s) => s.publicKey);
-  const next = useWizard((s) => s.next);
   const localize = useLocalizeError();
 
   const [host, setHost] = useState(profile.server?.host ?? '');
@@ -259,9 +276,6 @@ function ExistingServer({ profile, phase }: { profile: Profile; phase: PhaseId }
               {t('where.check.checkedAt', { when: formatDateTime(lang, flow.result.checkedAt), fingerprint: profile.server?.hostKeySha256 ?? '' })}
             </p>
             <div className="actions">
-              <button type="button" className="btn btn-primary" onClick={() => void next()} data-testid="where-continue">
-                {t('common.continue')}
-              </button>
               <button type="button" className="btn" disabled={!publicKey} onClick={() => void connect()} data-testid="where-connect">
                 {t('where.connect.again')}
               </button>
@@ -277,7 +291,9 @@ function KeyCard({ profileId, user, disabled }: { profileId: string; user: strin
   const { t } = useTranslation();
   const publicKey = useProfile((s) => s.publicKey);
   const setPublicKey = useProfile((s) => s.setPublicKey);
-  const [mode, setMode] = useState<'generate' | 'import'>('generate');
+  const sessionOnly = useSessionOnlySecrets();
+  // Without a keychain a generated key is gone after a restart: a key file the user keeps is the better default.
+  const [mode, setMode] = useState<'generate' | 'import'>(sessionOnly ? 'import' : 'generate');
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
@@ -303,6 +319,11 @@ function KeyCard({ profileId, user, disabled }: { profileId: string; user: strin
     <div className="card" data-testid="where-key">
       <h2>{t('where.key.title')}</h2>
       <p className="muted">{t('where.key.intro')}</p>
+      {sessionOnly && (
+        <div className="notice notice-warn" data-testid="key-session-only">
+          <span>{t('where.key.sessionOnly')}</span>
+        </div>
+      )}
       <div className="segmented" role="radiogroup" aria-label={t('where.key.title')}>
         {(['generate', 'import'] as const).map((m) => (
           <label key={m} className={`segment${mode === m ? ' is-selected' : ''}`}>

@@ -2,7 +2,8 @@ import { create } from 'zustand';
 import type { Api, EventPayload, MethodOutput } from '../../../electron/shared/contract';
 import type { PlanEntry } from '../../../electron/shared/deploy';
 import type { PlanReview } from '../../../electron/shared/deploy-review';
-import { isErrorCode, type ErrorEnvelope } from '../../../electron/shared/errors';
+import type { ErrorEnvelope } from '../../../electron/shared/errors';
+import { envelopeOf } from '../../../electron/shared/deploy-envelope';
 import { api } from '../app-api';
 import { toEnvelope } from './profile-store';
 
@@ -37,6 +38,10 @@ interface DeployStore {
   plan: PlanEntry[] | null;
   /** What the plan shows before anything changes: exposed ports and the choice for them, builds, backups. */
   review: PlanReview | null;
+  /** Found before anything changes (a domain pointing elsewhere): shown above the plan. */
+  planWarnings: MethodOutput<'deploy.plan'>['warnings'];
+  /** The chosen offer's monthly price (null: the user's own server, or not known). */
+  planCost: MethodOutput<'deploy.plan'>['cost'];
   planLoading: boolean;
   planError: ErrorEnvelope | null;
   /** Step ids in the order they run (from the plan, or from the last run's status). */
@@ -69,12 +74,7 @@ interface DeployStore {
   dismissActionError(): void;
 }
 
-/** Events carry error envelopes with a plain string code; unknown codes become "unexpected". */
-export function envelopeOf(e: { code: string; params: Record<string, string | number>; remedy: string } | null | undefined): ErrorEnvelope | null {
-  if (!e) return null;
-  if (isErrorCode(e.code)) return { code: e.code, params: e.params, remedy: e.remedy };
-  return { code: 'internal.unexpected', params: { method: e.code }, remedy: 'internal.unexpected' };
-}
+export { envelopeOf };
 
 function durationOf(startedAt?: string, endedAt?: string): number | undefined {
   if (!startedAt || !endedAt) return undefined;
@@ -90,6 +90,8 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   profileId: null,
   plan: null,
   review: null,
+  planWarnings: [],
+  planCost: null,
   planLoading: false,
   planError: null,
   order: [],
@@ -110,13 +112,13 @@ export const useDeploy = create<DeployStore>((set, get) => ({
   async loadPlan(profileId) {
     set({ profileId, planLoading: true, planError: null });
     try {
-      const { entries, review } = await api()['deploy.plan']({ profileId });
+      const { entries, review, warnings, cost } = await api()['deploy.plan']({ profileId });
       set({ review: review ?? null });
       const order = entries.map((e) => e.stepId);
       const { steps, active } = get();
       // Keep what the last run says about the steps; new ones are pending.
       const merged = Object.fromEntries(order.map((id) => [id, steps[id] ?? { state: 'pending' as const }]));
-      set({ plan: entries, order: active ? get().order : order, steps: active ? steps : merged });
+      set({ plan: entries, planWarnings: warnings, planCost: cost, order: active ? get().order : order, steps: active ? steps : merged });
     } catch (error) {
       set({ plan: null, review: null, planError: toEnvelope(error, 'deploy.plan') });
     } finally {
@@ -137,6 +139,8 @@ export const useDeploy = create<DeployStore>((set, get) => ({
       }
       // While a run is live, events are newer than the journal: keep them.
       const live = get().active && get().runId === status.runId;
+      // After a restart the log pane shows the last run's lines, and the error says why it stopped.
+      const restored = !live && get().logs.length === 0 ? status.log.map((l) => ({ seq: ++seq, stepId: l.stepId, stream: l.stream, line: l.line })) : null;
       set({
         profileId,
         runId: status.runId,
@@ -145,6 +149,8 @@ export const useDeploy = create<DeployStore>((set, get) => ({
         order,
         steps: live ? { ...steps, ...get().steps } : steps,
         statusLoaded: true,
+        ...(live ? {} : { runError: envelopeOf(status.error) ?? get().runError, failedStep: status.failedStep ?? get().failedStep }),
+        ...(restored ? { logs: restored } : {}),
       });
     } catch (error) {
       set({ profileId, statusLoaded: true, actionError: toEnvelope(error, 'deploy.status') });

@@ -5,6 +5,7 @@ import { AppError, type ErrorEnvelope } from '../../../electron/shared/errors';
 import { WIZARD_STEPS, type WizardStepId } from '../../../electron/shared/wizard-steps';
 import { api } from '../app-api';
 import { useDeploy } from './deploy-store';
+import { useStepActions } from './step-action';
 import { DEFAULT_PROFILE_ID, savedServerCheck, useProfile } from './profile-store';
 
 // The wizard's progress, kept on the main side (wizard.json) after every change so a restart or a
@@ -80,11 +81,11 @@ export function isComplete(step: WizardStepId, state: WizardState, progress: Pro
   }
 }
 
-/** A step can be entered once every step before it is complete. */
-export function canEnter(step: WizardStepId, state: WizardState, progress: Progress = currentProgress()): boolean {
+/** A step can be entered once every step before it is complete, and none of them declared a block. */
+export function canEnter(step: WizardStepId, state: WizardState, progress: Progress = currentProgress(), blocks = useStepActions.getState().blocks): boolean {
   const index = WIZARD_STEPS.indexOf(step);
   if (index <= 0) return true;
-  return WIZARD_STEPS.slice(0, index).every((s) => isComplete(s, state, progress));
+  return WIZARD_STEPS.slice(0, index).every((s) => isComplete(s, state, progress) && !blocks[s]);
 }
 
 interface WizardStore {

@@ -4,6 +4,7 @@
 // (the request was not performed); a write whose outcome is unknown (network error, 5xx, lost
 // answer) is never repeated blindly: the operations below look the resource up again first, by the
 // labels this app puts on everything it creates.
+import type { NetworkCheck } from '../../network/doctor';
 import { abortableSleep } from '../sleep';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
@@ -45,6 +46,8 @@ export interface HetznerClientOptions {
   /** Default https://api.hetzner.cloud/v1 (tests: the fake's url). */
   baseUrl?: string;
   fetch?: typeof fetch;
+  /** Run on the first request of a call that got no HTTP answer: an error to report instead (offline), or null. */
+  networkCheck?: NetworkCheck;
   /** Injectable for tests: waits (backoff, rate limit, polling). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Injectable for tests: jitter in [0, 1). */
@@ -581,6 +584,11 @@ export class HetznerClient {
       } catch (error) {
         this.record(method, path, 0, attempt, started);
         if (opts.signal?.aborted) throw opts.signal.reason;
+        // No network at all is said at once, not after five attempts (nothing was performed then).
+        if (attempt === 1 && this.opts.networkCheck) {
+          const offline = await this.opts.networkCheck(url.href);
+          if (offline) throw offline;
+        }
         // No answer: the request may or may not have been performed.
         const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network';
         if (!idempotent) throw new HetznerError('hetzner.unknown_outcome', { ...where, reason });

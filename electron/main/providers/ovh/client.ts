@@ -20,6 +20,7 @@
 // Secrets: the application secret and the consumer key are only used to build the request headers;
 // they are never put in errors, logs or returned values (except the consumer key returned by
 // requestCredential, which the caller stores as a secret).
+import type { NetworkCheck } from '../../network/doctor';
 import { abortableSleep } from '../sleep';
 import { createHash } from 'node:crypto';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -83,6 +84,8 @@ export interface OvhClientOptions {
   random?: () => number;
   /** One line per request: method, path, status, OVH query id. Never a header value or a body. */
   log?: (entry: { method: string; path: string; status: number | 'network'; queryId: string | null; attempt: number }) => void;
+  /** Run on the first request of a call that got no HTTP answer: an error to report instead (offline), or null. */
+  networkCheck?: NetworkCheck;
 }
 
 export interface OvhVps {
@@ -160,6 +163,7 @@ export class OvhClient {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #log: OvhClientOptions['log'];
+  readonly #networkCheck: NetworkCheck | undefined;
   /** OVH's clock minus ours, in seconds; null until /auth/time was read. */
   #timeDelta: number | null = null;
   readonly #creating = new Map<string, Promise<CreatedInstance>>();
@@ -178,6 +182,7 @@ export class OvhClient {
     this.#sleep = opts.sleep ?? defaultSleep;
     this.#random = opts.random ?? Math.random;
     this.#log = opts.log;
+    this.#networkCheck = opts.networkCheck;
   }
 
   /** Never print the keys. */
@@ -534,6 +539,11 @@ export class OvhClient {
         res = await this.#once(method, path, auth, opts.query, opts.body, opts.signal, attempt);
       } catch (e) {
         if (!(e instanceof NetworkFailure)) throw e;
+        // No network at all is said at once, not after the retries (nothing was performed then).
+        if (attempt === 1 && this.#networkCheck) {
+          const offline = await this.#networkCheck(this.baseUrl + path);
+          if (offline) throw offline;
+        }
         if (!idempotent && e.sent) throw new OvhError('ovh.unknown_outcome', { call: `${method} ${pathTemplate(path)}`, reason: e.reason });
         if (attempt > this.#retries) throw new OvhError('ovh.unavailable', { call: `${method} ${pathTemplate(path)}`, reason: e.reason });
         await this.#backoff(attempt, opts.signal);

@@ -1,3 +1,4 @@
+import { pluralParams } from '../../../../electron/shared/i18n/format';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { buildCost } from '../../../../electron/shared/deploy-review';
@@ -45,7 +46,7 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
               {r.choice && (
                 <span className="small" data-testid="recipe-source" data-kind={r.production.kind}>
                   {' '}
-                  — {t(r.choice.code, r.choice.params)}
+                  — {t(r.choice.code, pluralParams(r.choice.params))}
                   {typeof r.choice.params.via === 'string' && r.choice.params.via !== '' && <span className="muted"> {t('code.recipe.via', { via: r.choice.params.via })}</span>}
                 </span>
               )}
@@ -147,7 +148,7 @@ export function RecipeSummary(props: { recipe: Recipe; candidates: string[]; bus
         <ul className="recipe-missing" data-testid="recipe-missing">
           {missing.map((m, i) => (
             <li key={`${m.code}-${i}`} className={`sev-${m.severity}`} data-code={m.code} data-severity={m.severity}>
-              <span className="sev-label">{t(`code.recipe.severity.${m.severity}`)}</span> {t(m.code, m.params)}
+              <span className="sev-label">{t(`code.recipe.severity.${m.severity}`)}</span> {t(m.code, pluralParams(m.params))}
             </li>
           ))}
         </ul>

@@ -1,3 +1,6 @@
+import { ENV_VALUE_MAX, HTPASSWD_USER_MAX } from '../../../../electron/shared/env-limits';
+import { formatNumber } from '../../../../electron/shared/i18n/format';
+import { useSettings } from '../../stores/settings-store';
 import { useTranslation } from 'react-i18next';
 import type { ConfigField, DnsResult } from '../../../../electron/shared/recipe';
 import { DOMAIN_SHAPE, newSecret, type EnvFormState } from './use-env-form';
@@ -29,6 +32,7 @@ function DnsChip({ result }: { result: DnsResult | 'checking' | undefined }) {
 
 function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
   const { t } = useTranslation();
+  const lang = useSettings((st) => st.language);
   const id = `env-${f.key}`;
   const problem = s.problems[f.key];
   const value = s.values[f.key] ?? '';
@@ -81,14 +85,19 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
     );
   } else if (f.kind === 'htpasswd') {
     const pair = s.htpasswd[f.key] ?? { user: '', password: '' };
+    // The half that is wrong turns red: a missing user, or a user without its password.
+    const userWrong = !!problem && (pair.user.trim() === '' || problem !== 'empty');
+    const passwordWrong = !!problem && !userWrong && pair.password === '';
     input = (
       <div className="row">
-        <input {...common} data-testid={`envf-${f.key}-user`} aria-label={t('configuration.form.htUser')} placeholder={t('configuration.form.htUser')} value={pair.user} maxLength={200} onChange={(e) => s.setHtpasswd(f.key, { ...pair, user: e.target.value })} />
+        <input {...common} aria-invalid={userWrong ? true : undefined} data-testid={`envf-${f.key}-user`} aria-label={t('configuration.form.htUser')} placeholder={t('configuration.form.htUser')} value={pair.user} maxLength={200} onChange={(e) => s.setHtpasswd(f.key, { ...pair, user: e.target.value })} />
         <input
           type="password"
           className="mono"
           data-testid={`envf-${f.key}-password`}
           aria-label={t('configuration.form.htPassword')}
+          aria-invalid={passwordWrong ? true : undefined}
+          aria-describedby={describedBy}
           placeholder={f.source === 'saved' ? t('configuration.form.htKeep') : t('configuration.form.htPassword')}
           value={pair.password}
           maxLength={1000}
@@ -124,11 +133,18 @@ function Field({ f, s }: { f: ConfigField; s: EnvFormState }) {
       {f.kind === 'domain' && <DnsChip result={s.dns[domain] ?? (DOMAIN_SHAPE.test(domain) ? 'checking' : undefined)} />}
       {problem ? (
         <span className="field-error" id={`${id}-error`} role="alert" data-testid={`envf-${f.key}-error`} data-problem={problem}>
-          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? 'bad_htpasswd' : problem}`)}
+          {t(`configuration.problem.${f.kind === 'htpasswd' && problem === 'empty' ? (s.htpasswd[f.key]?.user.trim() ? 'htpasswd_password' : 'bad_htpasswd') : problem}`, {
+            max: formatNumber(lang, f.kind === 'htpasswd' ? HTPASSWD_USER_MAX : ENV_VALUE_MAX[f.kind]),
+          })}
+        </span>
+      ) : f.help ? (
+        // The repository's own words (its env example's comment), shown as such: not translated, not ours.
+        <span className="field-help repo-words" id={`${id}-help`} data-testid={`envf-${f.key}-help`}>
+          <span className="repo-label">{t('configuration.form.repositorySays')}</span> <q>{f.help}</q>
         </span>
       ) : (
         <span className="field-help" id={`${id}-help`}>
-          {f.help ?? (f.kind === 'htpasswd' ? t('configuration.form.htHelp') : '')}
+          {f.kind === 'htpasswd' ? t('configuration.form.htHelp') : ''}
         </span>
       )}
     </div>
@@ -146,7 +162,7 @@ export function EnvForm({ s }: { s: EnvFormState }) {
         <div className="notice notice-ok" data-testid="env-rerun">
           <span>
             {form.fields.some((f) => f.added) || form.removed.length > 0
-              ? t('configuration.form.rerun', { added: form.fields.filter((f) => f.added).length, removed: form.removed.length })
+              ? t('configuration.form.rerunSummary', { added: t('configuration.form.rerunAdded', { count: form.fields.filter((f) => f.added).length }), removed: t('configuration.form.rerunRemoved', { count: form.removed.length }) })
               : t('configuration.form.rerunSame')}
           </span>
         </div>
@@ -158,7 +174,15 @@ export function EnvForm({ s }: { s: EnvFormState }) {
       )}
       {groupsOf(visible).map((g, i) => (
         <fieldset key={`${g.title ?? ''}-${i}`} className="env-group">
-          <legend>{g.title ?? t('configuration.form.other')}</legend>
+          <legend>
+            {g.title ? (
+              <>
+                {g.title} <span className="repo-label">{t('configuration.form.sectionFromRepository')}</span>
+              </>
+            ) : (
+              t('configuration.form.other')
+            )}
+          </legend>
           {g.fields.map((f) => (
             <Field key={f.key} f={f} s={s} />
           ))}

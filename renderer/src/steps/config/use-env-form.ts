@@ -1,3 +1,4 @@
+import { HTPASSWD_USER_MAX, valueTooLong } from '../../../../electron/shared/env-limits';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ConfigField, ConfigForm, ConfigProblem, DnsResult } from '../../../../electron/shared/recipe';
 import { api } from '../../app-api';
@@ -70,12 +71,16 @@ export function useEnvForm(form: ConfigForm, profileId: string): EnvFormState {
     values,
     setValue: (key, value) => {
       setValues((v) => ({ ...v, [key]: value }));
-      clear(key);
+      // Too long is said as it is typed; the rest when saving (the main side checks everything again).
+      const kind = form.fields.find((f) => f.key === key)?.kind;
+      if (kind && valueTooLong(kind, value)) setProblems((p) => ({ ...p, [key]: 'too_long' }));
+      else clear(key);
     },
     htpasswd,
     setHtpasswd: (key, pair) => {
       setPairs((p) => ({ ...p, [key]: pair }));
-      clear(key);
+      if (pair.user.trim().length > HTPASSWD_USER_MAX) setProblems((p) => ({ ...p, [key]: 'too_long' }));
+      else clear(key);
     },
     revealed,
     toggleReveal: (key) => setRevealed((s) => (s.has(key) ? new Set([...s].filter((k) => k !== key)) : new Set([...s, key]))),

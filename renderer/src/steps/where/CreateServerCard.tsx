@@ -1,3 +1,4 @@
+import { OFFER_PRICE_SETTING } from '../../../../electron/shared/offer-price';
 import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CreateStage } from '../../../../electron/shared/contract-providers';
@@ -79,6 +80,9 @@ export function CreateServerCard({ kind, profile, phase, offer }: { kind: CloudK
       const server = await api()['provider.create']({ profileId: profile.id, offerId: offer.id });
       // The main side saved the server (with its pinned host key) and the SSH key in the profile.
       await useProfile.getState().load(profile.id);
+      // The plan's monthly cost is this offer's price, for this server.
+      const price = { offer: offer.name, net: offer.priceMonthly.net, gross: offer.priceMonthly.gross, currency: offer.priceMonthly.currency, host: server.host };
+      await save((p) => ({ settings: { ...p.settings, [OFFER_PRICE_SETTING]: JSON.stringify(price) } }));
       await check(server);
     } catch (error) {
       setFlow({ kind: 'failed', error: toEnvelope(error, 'provider.create') });

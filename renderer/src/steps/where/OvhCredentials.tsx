@@ -42,7 +42,8 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
   const [appSecret, setAppSecret] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorEnvelope | null>(null);
-  const [fieldIssue, setFieldIssue] = useState<string | undefined>(undefined);
+  // The field that is wrong turns red: the key (unknown to OVH, bad format) or the secret (bad signature).
+  const [fieldIssues, setFieldIssues] = useState<{ key?: string; secret?: string }>({});
   const [now, setNow] = useState(() => Date.now());
 
   const requestKey = async () => {
@@ -54,12 +55,19 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
 
   const run = async (what: () => Promise<void>, method: string) => {
     setBusy(true);
+    // A new attempt: the last one's problems no longer apply.
     setFailure(null);
+    setFieldIssues({});
     try {
       await what();
     } catch (error) {
-      if (error instanceof AppError && error.code === 'ipc.invalid_input') setFieldIssue(t('where.ovh.keysInvalidFormat'));
-      else setFailure(toEnvelope(error, method));
+      if (error instanceof AppError && error.code === 'ipc.invalid_input') {
+        const secret = error.fields?.some((f) => f.path === 'applicationSecret') && !error.fields.some((f) => f.path === 'applicationKey');
+        setFieldIssues(secret ? { secret: t('where.ovh.keysInvalidFormat') } : { key: t('where.ovh.keysInvalidFormat') });
+      } else {
+        if (error instanceof AppError && error.code === 'ovh.invalid_application_key') setFieldIssues({ key: t('where.ovh.keyUnknown') });
+        setFailure(toEnvelope(error, method));
+      }
     } finally {
       setBusy(false);
     }
@@ -67,18 +75,10 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
 
   const connect = () =>
     run(async () => {
+      // Kept only once OVH knows the key (an unknown key or no network keeps nothing, the form stays).
       await api()['provider.saveCredentials']({ kind: 'ovh', endpoint, applicationKey: appKey.trim(), applicationSecret: appSecret.trim() });
       setFlow({ kind: 'saved' });
-      try {
-        await requestKey();
-      } catch (error) {
-        // OVH does not know this application key: nothing worth keeping, back to the form.
-        if (error instanceof AppError && error.code === 'ovh.invalid_application_key') {
-          await api()['provider.forget']({ provider: 'ovh' });
-          setFlow({ kind: 'form' });
-        }
-        throw error;
-      }
+      await requestKey();
       setAppKey('');
       setAppSecret('');
     }, 'provider.saveCredentials');
@@ -114,7 +114,13 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
       } catch (error) {
         if (!stopped) {
           setFailure(toEnvelope(error, 'provider.ovhStatus'));
-          setFlow({ kind: 'saved' });
+          // OVH's first signed answer says the secret is wrong: those keys are useless, type them again.
+          if (error instanceof AppError && error.code === 'ovh.signature_invalid') {
+            await api()['provider.forget']({ provider: 'ovh' }).catch(() => undefined);
+            setFieldIssues({ secret: t('where.ovh.secretWrong') });
+            setFlow({ kind: 'form' });
+            await onChange();
+          } else setFlow({ kind: 'saved' });
         }
         return;
       }
@@ -126,7 +132,7 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
       clearTimeout(timer);
       clearInterval(tick);
     };
-  }, [waiting, onChange]);
+  }, [waiting, onChange, t]);
 
   return (
     <div className="card" data-testid="ovh-credentials">
@@ -153,8 +159,8 @@ export function OvhCredentials({ status, onChange }: { status: ProviderStatus; o
             <li>{t('where.ovh.step3')}</li>
           </ol>
           <div className="fields">
-            <TextField id="ovhAppKey" label={t('where.ovh.appKey')} value={appKey} onChange={(v) => { setAppKey(v); setFieldIssue(undefined); }} issue={fieldIssue} mono maxLength={64} disabled={busy} />
-            <TextField id="ovhAppSecret" type="password" label={t('where.ovh.appSecret')} value={appSecret} onChange={(v) => { setAppSecret(v); setFieldIssue(undefined); }} mono maxLength={128} disabled={busy} />
+            <TextField id="ovhAppKey" label={t('where.ovh.appKey')} value={appKey} onChange={(v) => { setAppKey(v); setFieldIssues((f) => ({ ...f, key: undefined })); }} issue={fieldIssues.key} mono maxLength={64} disabled={busy} />
+            <TextField id="ovhAppSecret" type="password" label={t('where.ovh.appSecret')} value={appSecret} onChange={(v) => { setAppSecret(v); setFieldIssues((f) => ({ ...f, secret: undefined })); }} issue={fieldIssues.secret} mono maxLength={128} disabled={busy} />
           </div>
           <div className="actions">
             <button type="button" className="btn btn-primary" disabled={busy || !appKey.trim() || !appSecret.trim()} onClick={() => void connect()} data-testid="ovh-connect">

@@ -1,3 +1,4 @@
+import { OFFER_PRICE_SETTING } from '../../../../electron/shared/offer-price';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { MethodOutput } from '../../../../electron/shared/contract';
@@ -45,7 +46,13 @@ export function OvhVpsCard({ phase, endpoint, onPicked }: { phase: PhaseId; endp
   const pick = async (v: VpsAnswer['vps'][number]) => {
     if (!v.ipv4) return;
     try {
-      await save({ provider: { kind: 'ovh', endpoint, offer: v.offer.slice(0, 80) }, server: { host: v.ipv4, port: 22, user: VPS_USER } });
+      // The plan's monthly cost: the plan OVH lists for this phase, when it is the VPS picked.
+      const listed = answer?.plan && answer.plan.offer.toLowerCase() === v.offer.toLowerCase() ? answer.plan.priceMonthly : null;
+      const price = listed ? JSON.stringify({ offer: v.offer, net: listed.net, gross: listed.gross ?? listed.net, currency: listed.currency, host: v.ipv4 }) : null;
+      await save((p) => {
+        const { [OFFER_PRICE_SETTING]: _old, ...settings } = p.settings;
+        return { provider: { kind: 'ovh', endpoint, offer: v.offer.slice(0, 80) }, server: { host: v.ipv4!, port: 22, user: VPS_USER }, settings: price ? { ...settings, [OFFER_PRICE_SETTING]: price } : settings };
+      });
       onPicked();
     } catch (error) {
       setFailure(toEnvelope(error, 'profiles.save'));
