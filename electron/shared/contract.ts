@@ -8,6 +8,7 @@ import { deployEvents, deployMethods } from './contract-deploy';
 import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
+import { k3sEvents, k3sMethods } from './contract-k3s';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -133,6 +134,7 @@ export const contract = {
   ...providerMethods,
   ...recipeMethods,
   ...healthMethods,
+  ...k3sMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -154,6 +156,7 @@ export const events = {
   ...providerEvents,
   ...recipeEvents,
   ...healthEvents,
+  ...k3sEvents,
 } as const;
 
 export type Events = typeof events;

@@ -11,7 +11,21 @@ import { ENV_FOLDERS_FILES, FIXTURE_REPOS, K3S_ONLY_FILES, MONOREPO_FILES, NO_CO
 const mapSource = (files: FileMap): RecipeSource => ({ listFiles: async () => Object.keys(files), readText: async (p) => files[p] ?? null });
 const codes = (r: Recipe) => r.missing.map((m) => m.code);
 
-const K3S = { root: 'infrastructure', terraform: true, ansible: true, helm: true, deployScript: 'infrastructure/scripts/deploy.sh', environments: ['dev', 'staging', 'prod'] };
+const K3S_ENTRY = {
+  id: 'script:infrastructure/scripts/deploy.sh',
+  kind: 'script',
+  path: 'infrastructure/scripts/deploy.sh',
+  environments: ['dev', 'staging', 'prod'],
+  phases: [3, 4],
+  notK3s: null,
+  terraform: { paths: ['infrastructure/terraform/environments/dev'], resources: ['module.k3s'] },
+  tools: ['terraform', 'ansible-playbook', 'helm'],
+  variables: ['OVH_ENDPOINT', 'OVH_APPLICATION_KEY', 'OVH_APPLICATION_SECRET', 'OVH_CONSUMER_KEY'],
+  kubeconfig: '~/.kube/koprogo-{env}',
+  stack: null,
+  makefile: null,
+};
+const K3S = { root: 'infrastructure', terraform: true, ansible: true, helm: true, deployScript: 'infrastructure/scripts/deploy.sh', environments: ['dev', 'staging', 'prod'], entryPoints: [K3S_ENTRY] };
 const MONITORING = {
   scripts: [
     { path: 'monitoring/scripts/capacity_calculator.sh', kind: 'capacity' },
@@ -58,7 +72,7 @@ describe('detectRecipe on the fixture layouts', () => {
       k3s: K3S,
       phases: { 1: true, 2: true, 3: true, 4: true },
       missing: [],
-      filesRead: ['docker-compose.yml', 'docker-compose.prod.yml', '.env.vps.example', 'monitoring/config/thresholds.env', 'infrastructure/scripts/deploy.sh'],
+      filesRead: ['docker-compose.yml', 'docker-compose.prod.yml', '.env.vps.example', 'monitoring/config/thresholds.env', 'infrastructure/scripts/deploy.sh', 'infrastructure/terraform/environments/dev/main.tf'],
     });
   });
 
@@ -177,7 +191,7 @@ describe('sources', () => {
     console.log(`recipe-requests (roadmap layout): client ${client.requestCount}, fake ${fake.requestCount}`);
     expect(client.requestCount).toBe(fake.requestCount);
     expect(fake.requestCount).toBeLessThanOrEqual(10);
-    expect(fake.requestCount).toBe(6); // tree + 5 files
+    expect(fake.requestCount).toBe(7); // tree + 6 files (the last: the Terraform root deploy.sh works in)
     expect(fromApi).toEqual(await detectRecipe(mapSource(ROADMAP_FILES)));
   });
 

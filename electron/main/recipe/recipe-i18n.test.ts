@@ -13,7 +13,7 @@ function lookup(tree: unknown, path: string): unknown {
 }
 
 describe('recipe messages', () => {
-  const source = readFileSync(join(__dirname, 'detect.ts'), 'utf8');
+  const source = ['detect.ts', 'detect-k3s.ts'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('\n');
   const codes = [...new Set([...source.matchAll(/'(recipe\.[a-z0-9_.]+)'/g)].map((m) => m[1]!))];
 
   it('finds the codes in the detector', () => {

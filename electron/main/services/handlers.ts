@@ -11,6 +11,7 @@ import { deployHandlers } from './deploy-handlers';
 import { DeployService } from './deploy-service';
 import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
 import { healthHandlers } from './health-handlers';
+import { k3sHandlers } from './k3s-handlers';
 import { HealthService } from './health-service';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
@@ -90,6 +91,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...providerHandlers(ctx),
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
+    ...k3sHandlers(ctx),
   };
 }
 
