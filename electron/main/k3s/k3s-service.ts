@@ -19,7 +19,7 @@ import { readOutput } from './output';
 import { LocalK3sHost, loadPty } from './pty-local';
 import { RemoteK3sHost } from './pty-remote';
 import { K3sRun, type K3sRunResult } from './run';
-import { K3S_SETTINGS, K3S_VARIABLES_SECRET, k3sConfigOf, requiredVariables, type K3sConfig } from './settings';
+import { isSecretName, K3S_SETTINGS, K3S_VARIABLES_SECRET, k3sConfigOf, requiredTools, requiredVariables, type K3sConfig } from './settings';
 import { buildK3sSteps, type K3sRunSettings } from './steps';
 import { parsePreflight, preflightScript, toolReport, variableReport, BASE_COMMANDS } from './tools';
 import { topologyFor } from './topology';
@@ -79,7 +79,8 @@ export class K3sService {
 
   private settings(config: K3sConfig, host: K3sHost, terraformBin: 'terraform' | 'tofu'): K3sRunSettings {
     const toolsBin = host.toolsRoot ? `${host.toolsRoot}/bin` : null;
-    const prepare = host.toolsRoot ? { script: prepareScript(config.entry.tools, { toolsRoot: host.toolsRoot, sources: this.deps.toolSources }), command: prepareCommand(config.entry.tools) } : null;
+    const tools = requiredTools(config.entry, config.environment);
+    const prepare = host.toolsRoot ? { script: prepareScript(tools, { toolsRoot: host.toolsRoot, sources: this.deps.toolSources }), command: prepareCommand(tools) } : null;
     return { runner: config.runner, entry: config.entry, environment: config.environment, repo: config.repo, workspace: host.workspace, toolsBin, terraformBin, prepare };
   }
 
@@ -110,7 +111,7 @@ export class K3sService {
       if (v === '') delete current[k];
       else {
         current[k] = v;
-        this.deps.log.registerSecret(v);
+        if (isSecretName(k)) this.deps.log.registerSecret(v);
       }
     }
     await this.deps.secrets.set(this.deps.secretName(profileId, K3S_VARIABLES_SECRET), JSON.stringify(current));
@@ -118,7 +119,7 @@ export class K3sService {
   }
 
   /** The environment a run gets: the OVH credentials, then the user's values. All of them are secrets for redaction. */
-  private async environment(profileId: string): Promise<{ env: Record<string, string>; sources: Map<string, PreflightVariable['source']> }> {
+  private async environment(profileId: string): Promise<{ env: Record<string, string>; sources: Map<string, PreflightVariable['source']>; secrets: string[] }> {
     const sources = new Map<string, PreflightVariable['source']>();
     const env: Record<string, string> = {};
     try {
@@ -133,14 +134,19 @@ export class K3sService {
       env[k] = v;
       sources.set(k, 'settings');
     }
-    for (const v of Object.values(env)) this.deps.log.registerSecret(v);
-    return { env, sources };
+    // Credentials are masked wherever they could show; a domain or a region stays readable.
+    const secrets = Object.entries(env)
+      .filter(([k]) => isSecretName(k))
+      .map(([, v]) => v);
+    for (const v of secrets) this.deps.log.registerSecret(v);
+    return { env, sources, secrets };
   }
 
   // ---- pre-flight and plan -----------------------------------------------------------------------
 
   private async preflightOn(host: K3sHost, config: K3sConfig, sources: Map<string, PreflightVariable['source']>): Promise<{ report: Preflight; terraformBin: 'terraform' | 'tofu' }> {
-    const needs = config.entry.kind === 'stack' && config.entry.tools.includes('terraform') ? ([...config.entry.tools, 'tofu'] as const) : config.entry.tools;
+    const own = requiredTools(config.entry, config.environment);
+    const needs = config.entry.kind === 'stack' && own.includes('terraform') && !host.toolsRoot ? [...own, 'tofu' as const] : own;
     const variables = requiredVariables(config.entry, config.environment);
     const toolsBin = host.toolsRoot ? `${host.toolsRoot}/bin` : null;
     const r = await host.exec(preflightScript([...needs], variables, toolsBin), { timeoutMs: 60_000 });
@@ -148,7 +154,7 @@ export class K3sService {
     const installable = host.where.runner === 'remote';
     // Stack shape: OpenTofu stands in for Terraform when only it is there (same command line).
     const useTofu = config.entry.kind === 'stack' && !found.tools.terraform?.path && !!found.tools.tofu?.path && !installable;
-    const tools = toolReport(config.entry.tools.map((t) => (t === 'terraform' && useTofu ? 'tofu' : t)), found, installable);
+    const tools = toolReport(own.map((t) => (t === 'terraform' && useTofu ? 'tofu' : t)), found, installable);
     const vars = variableReport(variables, found, sources);
     const commands = BASE_COMMANDS.map((name) => ({ name, path: found.commands[name] ?? null, required: !installable }));
     const problems = [
@@ -209,9 +215,9 @@ export class K3sService {
     if (this.active) throw new AppError('k3s.busy', {});
     const profile = await this.deps.profiles.get(profileId);
     const config = k3sConfigOf(profile);
-    const { env, sources } = await this.environment(profileId);
+    const { env, sources, secrets: masked } = await this.environment(profileId);
     const host = this.host(profile, config);
-    const secrets = new Set<string>(Object.values(env));
+    const secrets = new Set<string>(masked);
     let terraformBin: 'terraform' | 'tofu' = 'terraform';
     const topology = topologyFor(config.environment);
     let kubeconfigPath: string | null = null;

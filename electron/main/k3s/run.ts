@@ -231,6 +231,11 @@ export class K3sRun {
     this.output?.write(step.id, `\r\n\u001b[1;36m▶ ${this.d.redact(step.command)}\u001b[0m\r\n`);
   }
 
+  /** Unique across runs and resumes: an answer meant for an old question never reaches a new one. */
+  private promptId(stepId: K3sStepId): string {
+    return `${stepId}-${++this.promptSeq}-${randomBytes(3).toString('hex')}`;
+  }
+
   private setPrompt(prompt: K3sPrompt | null): void {
     if (this.prompt === null && prompt === null) return;
     this.prompt = prompt;
@@ -287,7 +292,7 @@ export class K3sRun {
     };
     const watcher = new PromptWatcher({
       stallMs: this.d.stallMs ?? 1500,
-      onPrompt: (p) => this.setPrompt({ id: `${step.id}-${++this.promptSeq}`, stepId: step.id, kind: p.kind, question: p.question, context: p.context, summary: p.summary, topology: p.kind === 'unknown' ? null : this.d.topology }),
+      onPrompt: (p) => this.setPrompt({ id: this.promptId(step.id), stepId: step.id, kind: p.kind, question: p.question, context: p.context, summary: p.summary, topology: p.kind === 'unknown' ? null : this.d.topology }),
       onResolved: () => this.setPrompt(null),
     });
     let offset = this.d.seen?.get(jobId) ?? 0;
@@ -341,7 +346,7 @@ export class K3sRun {
     const summary = parsePlanSummary(planOutput);
     const answer = await new Promise<'yes' | 'no' | 'cancelled'>((resolve) => {
       this.pendingAnswer = resolve;
-      this.setPrompt({ id: `terraform-plan-${++this.promptSeq}`, stepId: 'terraform-plan', kind: 'terraform-approve', question: 'Do you want to perform these actions?', context: '', summary, topology: this.d.topology });
+      this.setPrompt({ id: this.promptId('terraform-plan'), stepId: 'terraform-plan', kind: 'terraform-approve', question: 'Do you want to perform these actions?', context: '', summary, topology: this.d.topology });
     });
     this.setPrompt(null);
     if (answer === 'cancelled') throw new AppError('k3s.cancelled');

@@ -1,6 +1,6 @@
 import { K3S_RUNNERS, type K3sRunner } from '../../shared/contract-k3s';
 import { AppError } from '../../shared/errors';
-import { k3sEntryPointSchema, OVH_VARIABLES, type K3sEntryPoint } from '../../shared/k3s-entry';
+import { K3S_TOOLS, k3sEntryPointSchema, OVH_VARIABLES, type K3sEntryPoint, type K3sTool } from '../../shared/k3s-entry';
 import type { Profile } from '../../shared/profile';
 
 // A K3s deployment's choices, kept in the profile's (non-secret) settings: the entry point the Code step chose
@@ -63,4 +63,22 @@ export function requiredVariables(entry: K3sEntryPoint, environment: string): st
   if (entry.kind === 'script') return [...entry.variables];
   const own = entry.stack?.find((e) => e.name === environment)?.variables ?? [];
   return [...new Set([...OVH_VARIABLES, ...own])];
+}
+
+/** The tools this environment's steps use (a stack's environment: only its own parts). */
+export function requiredTools(entry: K3sEntryPoint, environment: string): K3sTool[] {
+  if (entry.kind === 'script') return [...entry.tools];
+  const env = entry.stack?.find((e) => e.name === environment);
+  if (!env) return [...entry.tools];
+  const out = new Set<K3sTool>();
+  if (env.terraform) out.add('terraform');
+  if (env.ansible) out.add('ansible-playbook');
+  if (env.kustomize) ['kustomize', 'kubectl'].forEach((t) => out.add(t as K3sTool));
+  else if (env.helm) ['helm', 'kubectl'].forEach((t) => out.add(t as K3sTool));
+  return K3S_TOOLS.filter((t) => out.has(t));
+}
+
+/** Variables whose value is a credential: masked in the output and the logs (a domain or a region stays readable). */
+export function isSecretName(name: string): boolean {
+  return /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|(^|_)KEY($|_)/i.test(name);
 }

@@ -1,6 +1,7 @@
 import type { K3sPlanStep, K3sRunner, K3sStepId } from '../../shared/contract-k3s';
 import type { K3sEntryPoint, K3sStackEnv } from '../../shared/k3s-entry';
 import { shJoin, shQuote } from '../ssh/quote';
+import { requiredTools } from './settings';
 
 // What a K3s deployment runs, in order, as pure functions of the entry point, the environment and where it runs.
 // Terminal steps are bash scripts run under a pseudo-terminal (locally node-pty, on a control host tmux); the
@@ -98,7 +99,7 @@ export function kubeconfigSource(s: K3sRunSettings): KubeconfigSource | null {
 
 /** Every step of the run, in order. */
 export function buildK3sSteps(s: K3sRunSettings): K3sRunStep[] {
-  const steps: K3sRunStep[] = [appStep('preflight', 'command -v bash git ' + s.entry.tools.join(' '))];
+  const steps: K3sRunStep[] = [appStep('preflight', ['command -v bash git', ...requiredTools(s.entry, s.environment)].join(' '))];
   if (s.prepare) steps.push(terminalStep('prepare', s.prepare.command, null, s.prepare.script, false));
   steps.push(terminalStep('checkout', `git clone ${s.repo.url} && git checkout ${s.repo.ref}`, '', checkoutScript(s), false));
   const kube = kubeconfigSource(s);

@@ -1,6 +1,7 @@
 import type { K3sTool } from '../../shared/k3s-entry';
 import type { PreflightTool, PreflightVariable } from '../../shared/contract-k3s';
 import { shQuote } from '../ssh/quote';
+import { isSecretName } from './settings';
 
 // The tools a K3s entry point needs: the versions a control host gets (pinned, checksums from the vendor's own
 // checksum file), the oldest version accepted on this computer, how each says its version, and the pre-flight
@@ -218,6 +219,6 @@ export function toolReport(tools: readonly K3sTool[], found: PreflightFindings, 
 export function variableReport(variables: readonly string[], found: PreflightFindings, provided: ReadonlyMap<string, PreflightVariable['source']>): PreflightVariable[] {
   return variables.map((name) => {
     const source = provided.get(name) ?? (found.variables[name] ? 'environment' : 'missing');
-    return { name, source, present: source !== 'missing', secret: /SECRET|KEY|TOKEN|PASSWORD/.test(name) };
+    return { name, source, present: source !== 'missing', secret: isSecretName(name) };
   });
 }
