@@ -154,7 +154,7 @@ export class K3sService {
     const installable = host.where.runner === 'remote';
     // Stack shape: OpenTofu stands in for Terraform when only it is there (same command line).
     const useTofu = config.entry.kind === 'stack' && !found.tools.terraform?.path && !!found.tools.tofu?.path && !installable;
-    const tools = toolReport(own.map((t) => (t === 'terraform' && useTofu ? 'tofu' : t)), found, installable);
+    const tools = toolReport(own.map((t) => (t === 'terraform' && useTofu ? 'tofu' : t)), found, installable, toolsBin);
     const vars = variableReport(variables, found, sources);
     const commands = BASE_COMMANDS.map((name) => ({ name, path: found.commands[name] ?? null, required: !installable }));
     const problems = [

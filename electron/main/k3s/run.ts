@@ -69,6 +69,9 @@ const SCRIPT_EXITS: Record<number, (host: string, step: string) => AppError> = {
   47: (host) => new AppError('k3s.tmux_missing', { host }),
 };
 
+/** Errors after which a control host's step is still running: follow it again once the connection is back. */
+const CONNECTION_LOST = new Set<string>(['ssh.disconnected', 'ssh.connect_failed', 'ssh.connection_refused', 'ssh.timeout', 'ssh.unreachable', 'ssh.host_not_found']);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function k3sPlanHash(steps: readonly K3sRunStep[], environment: string): string {
@@ -311,11 +314,12 @@ export class K3sRun {
         if (this.cancelled) void this.cancel();
         end = await job.done;
       } catch (e) {
-        const lost = e instanceof AppError && e.code === 'ssh.disconnected';
+        // The connection went, or cannot be opened again yet: the step goes on over there.
+        const lost = e instanceof AppError && CONNECTION_LOST.has(e.code) && this.d.host.where.runner === 'remote';
         const attempts = this.d.reconnect?.attempts ?? 8;
         if (!lost || this.cancelled || tries >= attempts) {
           if (job?.offset !== undefined) this.d.seen?.set(jobId, job.offset);
-          throw e;
+          throw lost ? new AppError('ssh.disconnected', { host: this.d.host.where.host ?? '' }) : e;
         }
         tries++;
         if (job?.offset !== undefined) offset = job.offset;

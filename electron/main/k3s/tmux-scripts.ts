@@ -27,7 +27,7 @@ export const jobDir = (p: TmuxPaths, job: string): string => `${p.workspace}/run
 /** Waits for the go-ahead (the log pipe is in place), reads the variables once, runs the step, keeps its exit code. */
 export const WRAPPER = `d=$1
 while [ ! -f "$d/go" ]; do sleep 0.05; done
-while IFS='=' read -r k v; do
+while read -r k v; do
   [ -n "$k" ] || break
   export "$k=$(printf '%s' "$v" | base64 -d)"
 done < "$d/env.fifo"
@@ -69,7 +69,7 @@ export function launchScript(p: TmuxPaths, job: string, script: string, cols = 1
   ].join('\n') + '\n';
 }
 
-/** Hands the variables to a waiting wrapper: `NAME=base64` lines on stdin (see envPayload), then an empty line. */
+/** Hands the variables to a waiting wrapper: `NAME base64` lines on stdin (see envPayload), then an empty line. */
 export function envScript(p: TmuxPaths, job: string): string {
   return `d=${shQuote(jobDir(p, job))}\n[ -p "$d/env.fifo" ] || exit 0\ncat > "$d/env.fifo"\n`;
 }
@@ -77,7 +77,7 @@ export function envScript(p: TmuxPaths, job: string): string {
 export function envPayload(env: Record<string, string>): string {
   const lines = Object.entries(env).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`not a variable name: ${k}`);
-    return `${k}=${Buffer.from(v, 'utf8').toString('base64')}`;
+    return `${k} ${Buffer.from(v, 'utf8').toString('base64')}`;
   });
   return `${lines.join('\n')}\n\n`;
 }

@@ -205,13 +205,16 @@ export function parsePreflight(output: string, tools: readonly K3sTool[]): Prefl
  * Each tool with the version found and the one required. `installable`: a control host, where the app installs
  * the pinned version of what is missing or too old; on this computer the user does.
  */
-export function toolReport(tools: readonly K3sTool[], found: PreflightFindings, installable: boolean): PreflightTool[] {
+export function toolReport(tools: readonly K3sTool[], found: PreflightFindings, installable: boolean, pinnedBin: string | null = null): PreflightTool[] {
   return tools.map((id) => {
     const spec = TOOL_SPECS[id];
     const f = found.tools[id];
     const version = f?.version ?? null;
     const state: PreflightTool['state'] = !f?.path ? 'missing' : version === null ? 'unknown_version' : compareVersions(version, spec.minimum) < 0 ? 'too_old' : 'ok';
-    return { id, found: version, path: f?.path ?? null, minimum: spec.minimum, pinned: spec.pinned, state, action: state === 'ok' ? 'use' : installable ? 'install' : 'user' };
+    // A control host runs the pinned versions only: anything else found there is replaced by them.
+    const pinnedHere = !!pinnedBin && f?.path === `${pinnedBin}/${id}` && version === spec.pinned;
+    const action: PreflightTool['action'] = installable ? (pinnedHere ? 'use' : 'install') : state === 'ok' ? 'use' : 'user';
+    return { id, found: version, path: f?.path ?? null, minimum: spec.minimum, pinned: spec.pinned, state, action };
   });
 }
 

@@ -18,7 +18,7 @@ import type { SshConnection } from '../../ssh/connection';
 import { K3sService, type K3sServiceDeps } from '../k3s-service';
 import { LocalK3sHost } from '../pty-local';
 import { K3S_SETTINGS } from '../settings';
-import { createFakeTools, type FakeTools, type FakeToolSettings } from './fake-tools';
+import { createFakeTools, startToolServer, type FakeTools, type FakeToolSettings, type ToolServer } from './fake-tools';
 import { createK3sFixtureRepo, type K3sFixtureRepo } from './repo';
 
 /** Canary OVH credentials: any of them in a log, the journal, `ps` or a file left behind is a leak. */
@@ -45,6 +45,8 @@ export interface K3sHarnessOptions {
   service?: Partial<K3sServiceDeps>;
   server?: ProfileInput['server'];
   connect?: () => Promise<SshConnection>;
+  /** A local download server for the fake tools, as the control host's tool sources. */
+  toolServer?: boolean;
 }
 
 export interface K3sHarness {
@@ -58,6 +60,7 @@ export interface K3sHarness {
   service: K3sService;
   k8s: K8sFake;
   tools: FakeTools;
+  toolServer: ToolServer | null;
   repo: K3sFixtureRepo;
   entry: K3sEntryPoint;
   events: RecordedEvent[];
@@ -86,6 +89,7 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
   chmodSync(kubeconfigPath, 0o644);
   chmodSync(dataDir, 0o755);
   const tools = await createFakeTools({ kubeconfig: kubeconfigPath, ...opts.tools });
+  const toolServer = opts.toolServer ? await startToolServer(tools) : null;
   const repo = await createK3sFixtureRepo(opts.files);
   const entry = (await detectK3s(Object.keys(opts.files).sort(), async (p) => opts.files[p] ?? null)).k3s?.entryPoints[0];
   if (!entry) throw new Error('the fixture has no K3s entry point');
@@ -135,6 +139,7 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
     clusterWait: { attempts: 3, delayMs: 200 },
     reconnect: { attempts: 10, delayMs: 300 },
     stopAfterMs: 3000,
+    ...(toolServer ? { toolSources: toolServer.sources } : {}),
     ...opts.service,
   });
   if (opts.variables) await service.setVariables(profileId, opts.variables);
@@ -166,13 +171,14 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
     service,
     k8s,
     tools,
+    toolServer,
     repo,
     entry,
     events,
     waitFor,
     output: () => events.filter((e): e is Extract<RecordedEvent, { event: 'k3s.output' }> => e.event === 'k3s.output').map((e) => e.payload.data).join(''),
     stop: async () => {
-      await Promise.allSettled([k8s.close(), tools.stop(), repo.stop()]);
+      await Promise.allSettled([k8s.close(), tools.stop(), repo.stop(), toolServer?.close()]);
       await rm(dataDir, { recursive: true, force: true });
       await rm(home, { recursive: true, force: true });
     },
