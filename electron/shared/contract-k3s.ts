@@ -173,7 +173,8 @@ const variableValues = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/
 export const k3sMethods = {
   'k3s.localHost': method(empty, localHostSchema),
   'k3s.preflight': method(z.object({ profileId: profileIdSchema }).strict(), preflightSchema),
-  'k3s.plan': method(z.object({ profileId: profileIdSchema }).strict(), k3sPlanSchema),
+  /** `repo`: the repository and ref on screen (the Code step shows what will run before they are saved). */
+  'k3s.plan': method(z.object({ profileId: profileIdSchema, repo: z.object({ url: z.string().min(1).max(500), ref: z.string().min(1).max(250) }).strict().optional() }).strict(), k3sPlanSchema),
   'k3s.variables': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ names: z.array(z.string()), persistent: z.boolean() })),
   'k3s.setVariables': method(z.object({ profileId: profileIdSchema, values: variableValues }).strict(), z.object({ saved: z.literal(true), names: z.array(z.string()), persistent: z.boolean() }), true),
   'k3s.start': method(z.object({ profileId: profileIdSchema, fresh: z.boolean().optional() }).strict(), z.object({ started: z.literal(true) }), true),

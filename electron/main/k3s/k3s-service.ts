@@ -180,8 +180,9 @@ export class K3sService {
   }
 
   /** What will run, in order (the workspace shown as `~/.koprogo-deploy/…` on a control host: nothing connects). */
-  async plan(profileId: string): Promise<K3sPlan> {
-    const profile = await this.deps.profiles.get(profileId);
+  async plan(profileId: string, repo?: { url: string; ref: string }): Promise<K3sPlan> {
+    const saved = await this.deps.profiles.get(profileId);
+    const profile = repo ? { ...saved, repo } : saved;
     const config = k3sConfigOf(profile);
     const workspace = config.runner === 'remote' ? `~/.koprogo-deploy/k3s/${profile.id}` : join(this.deps.dataDir, 'k3s', profile.id);
     const toolsRoot = config.runner === 'remote' ? '~/.koprogo-deploy/tools' : null;

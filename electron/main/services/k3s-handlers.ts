@@ -58,7 +58,7 @@ export function k3sHandlers(ctx: HandlerContext): DomainHandlers<typeof k3sMetho
   return {
     'k3s.localHost': async () => (await k3s()).localHost(),
     'k3s.preflight': async ({ profileId }) => (await k3s()).preflight(profileId),
-    'k3s.plan': async ({ profileId }) => (await k3s()).plan(profileId),
+    'k3s.plan': async ({ profileId, repo }) => (await k3s()).plan(profileId, repo),
     'k3s.variables': async ({ profileId }) => (await k3s()).variables(profileId),
     'k3s.setVariables': async ({ profileId, values }) => {
       const forbidden = Object.keys(values).find((k) => (OVH_VARIABLES as readonly string[]).includes(k));

@@ -5,6 +5,7 @@ import type { Recipe, RecipeOverrides } from '../../../electron/shared/recipe';
 import { api } from '../app-api';
 import { GitHubSignIn } from './code/GitHubSignIn';
 import { RecipeSummary } from './code/RecipeSummary';
+import { K3sCodeCard, recipeForPhase } from '../k3s/K3sCodeCard';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import type { Profile } from '../../../electron/shared/profile';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -281,7 +282,8 @@ function CodeForm({ profile }: { profile: Profile }) {
 
       {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} url={values.url} />}
 
-      {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
+      {detected && <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={recipeForPhase(detected.recipe, profile.phase)} candidates={detected.candidates} busy={reading !== null} onRedetect={(o) => void detect(values.url, values.ref, o)} />}
+      {detected && profile.phase >= 3 && <K3sCodeCard recipe={detected.recipe} profile={profile} repo={{ url: values.url, ref: values.ref }} />}
 
       {isSshRepoUrl(values.url) && (
         <PrivateRepoCard

@@ -11,11 +11,18 @@ import { useDeploy } from '../stores/deploy-store';
 import { useProfile } from '../stores/profile-store';
 import { useSettings } from '../stores/settings-store';
 import { useWizard } from '../stores/wizard-store';
+import { K3sPlan } from '../k3s/K3sPlan';
 
 // "Plan": every command and file the deployment will use, in order, secrets masked, with the
 // monthly cost. Nothing happens on the server before the user clicks Deploy.
 
 export function PlanStep() {
+  const phaseId = useWizard((s) => s.state.phase);
+  // Phases 3–4: the K3s plan (k3s/K3sPlan.tsx).
+  return phaseId !== null && getPhase(phaseId).runtime === 'k3s' ? <K3sPlan /> : <ComposePlanStep />;
+}
+
+function ComposePlanStep() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const profileId = useWizard((s) => s.state.profileId);

@@ -7,10 +7,17 @@ import { useDeploy } from '../stores/deploy-store';
 import { useHealth } from '../stores/health-store';
 import { useProfile } from '../stores/profile-store';
 import { useWizard } from '../stores/wizard-store';
+import { getPhase } from '../../../electron/shared/phases';
+import { K3sResult } from '../k3s/K3sResult';
 
 // "Health": what was deployed where, what the user does next, and the way into the live dashboard.
 
 export function ResultStep() {
+  const phase = useWizard((s) => s.state.phase);
+  return phase !== null && getPhase(phase).runtime === 'k3s' ? <K3sResult /> : <ComposeResultStep />;
+}
+
+function ComposeResultStep() {
   const { t } = useTranslation();
   const profileId = useWizard((s) => s.state.profileId);
   const goTo = useWizard((s) => s.goTo);

@@ -17,6 +17,7 @@ import { useWizard } from '../stores/wizard-store';
 import { CheckList } from './where/CheckList';
 import { CloudProvider } from './where/CloudProvider';
 import { createdBy } from './where/provider-ui';
+import { K3sWhere } from '../k3s/K3sWhere';
 
 // "Where": the server KoproGo will run on: one created by the app at Hetzner Cloud or OVHcloud
 // (where/CloudProvider.tsx), or a server the user already has. The server's identity is verified
@@ -61,6 +62,17 @@ export function WhereStep() {
 
   // Until the user picks: the provider that created the profile's server, else "a server I already have".
   const shown: Choice = choice ?? (profile ? (createdBy(profile) ?? 'existing') : 'existing');
+
+  // Phases 3–4: OVHcloud credentials and where the K3s run happens (this computer, or a control host).
+  if (phase !== null && getPhase(phase).runtime === 'k3s') {
+    return (
+      <section className="panel" data-testid="step-where">
+        <h1>{t('where.title')}</h1>
+        {error && <ErrorNotice error={error} />}
+        {profile ? <K3sWhere profile={profile} phase={phase} controlHost={<ExistingServer key={profile.id} profile={profile} phase={1} />} /> : !error && <Busy text={t('common.loading')} />}
+      </section>
+    );
+  }
 
   return (
     <section className="panel" data-testid="step-where">
