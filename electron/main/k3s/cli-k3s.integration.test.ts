@@ -74,7 +74,11 @@ describe('cli deploy and status of a K3s profile', () => {
   }, 120_000);
 
   it('--yes approves; the output streams; then status shows the nodes and pods', async () => {
+    // The CLI keeps nothing between runs (no keychain): the variables come from the file again — or from the
+    // environment, like the roadmap's `export` lines.
+    process.env.KOPROGO_DOMAIN = 'api.koprogo.example';
     const r = await run(['deploy', 'k3s-cli', '--yes']);
+    delete process.env.KOPROGO_DOMAIN;
     expect(r.code).toBe(0);
     expect(r.out).toContain('\u001b[32m');
     expect(r.out).toContain('Apply complete! Resources: 3 added');

@@ -41,9 +41,11 @@ export interface LocalHostOptions {
   rows?: number;
 }
 
-/** The app's own variables (test endpoints, Electron's) stay out of the tools' environment. */
+/** The app's own variables (its data folder, endpoint overrides, Electron's) stay out of the tools' environment. */
+const APP_VARIABLE = /^(KOPROGO_(DATA_DIR|GITHUB_|HETZNER_|OVH_|DNS_|PROVIDER_|WEB_)|ELECTRON_|NODE_OPTIONS$)/;
+
 function baseEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('KOPROGO_') && !k.startsWith('ELECTRON_') && k !== 'NODE_OPTIONS'));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !APP_VARIABLE.test(k)));
 }
 
 export class LocalK3sHost implements K3sHost {

@@ -14,6 +14,9 @@ describe('tool versions, as each tool prints them', () => {
     ['kustomize', '{Version:kustomize/v4.5.7 GitCommit:56d82a8378dfc8dc3b3b1085e5a6e67b82966bd7 BuildDate:2022-08-02T16:35:54Z GoOs:linux GoArch:amd64}', '4.5.7'],
     ['ansible-playbook', 'ansible-playbook [core 2.17.7]\n  config file = None\n  python version = 3.11.2', '2.17.7'],
     ['helm', 'command not found', null],
+    // A shell warning before the JSON (a locale the machine lacks) does not hide the version.
+    ['terraform', 'bash: warning: setlocale: LC_ALL: cannot change locale (en_GB.UTF-8)\n{\n  "terraform_version": "1.9.8"\n}', '1.9.8'],
+    ['kubectl', 'bash: warning: setlocale: LC_ALL: cannot change locale\n{"clientVersion":{"major":"1","gitVersion":"v1.31.4"},"kustomizeVersion":"v5.4.2"}', '1.31.4'],
   ] as const)('%s: %j → %s', (tool, output, version) => {
     expect(parseToolVersion(tool, output)).toBe(version);
   });

@@ -101,25 +101,12 @@ export function parseToolVersion(tool: K3sTool, output: string): string | null {
   const text = output.trim();
   const semver = (s: string | undefined): string | null => /(\d+\.\d+(?:\.\d+)?)/.exec(s ?? '')?.[1] ?? null;
   switch (tool) {
+    // JSON read by its field, not parsed whole: a shell warning (a locale, a deprecation) may come before it.
     case 'terraform':
-    case 'tofu': {
-      try {
-        const j = JSON.parse(text) as { terraform_version?: unknown };
-        if (typeof j.terraform_version === 'string') return semver(j.terraform_version);
-      } catch {
-        /* older versions print text: "Terraform v1.5.7" / "OpenTofu v1.6.2" */
-      }
-      return semver(/(?:Terraform|OpenTofu)\s+v(\S+)/.exec(text)?.[1]);
-    }
-    case 'kubectl': {
-      try {
-        const j = JSON.parse(text) as { clientVersion?: { gitVersion?: unknown } };
-        if (typeof j.clientVersion?.gitVersion === 'string') return semver(j.clientVersion.gitVersion);
-      } catch {
-        /* "Client Version: v1.28.4" */
-      }
-      return semver(/Client Version:\s*v?(\S+)/.exec(text)?.[1]);
-    }
+    case 'tofu':
+      return semver(/"terraform_version"\s*:\s*"v?([^"]+)"/.exec(text)?.[1] ?? /(?:Terraform|OpenTofu)\s+v(\S+)/.exec(text)?.[1]);
+    case 'kubectl':
+      return semver(/"clientVersion"\s*:\s*\{[^}]*"gitVersion"\s*:\s*"v?([^"]+)"/.exec(text)?.[1] ?? /Client Version:\s*v?(\S+)/.exec(text)?.[1]);
     case 'helm':
       return semver(/^v?(\d+\.\d+\.\d+)/m.exec(text)?.[1]);
     case 'kustomize':
