@@ -17,6 +17,8 @@ const SYSTEM_PACKAGES = [
   { pkg: 'sudo', proof: '/usr/bin/sudo', why: 'integration tests (deploying as a non-root user through sudo)' },
   { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
   { pkg: 'apache2-utils', proof: '/usr/bin/htpasswd', why: 'unit tests (htpasswd hashes checked by Apache\'s own tool)' },
+  { pkg: 'tmux', proof: '/usr/bin/tmux', why: 'integration tests (K3s runs detached on the control host)' },
+  { pkg: 'curl', proof: '/usr/bin/curl', why: 'integration tests (the control host downloads its pinned tools)' },
 ];
 
 function sh(cmd, args, opts = {}) {

@@ -25,10 +25,12 @@ function templated(text: string, version: string): string {
   return `"${text.split('{version}').join(version).split('{os}').join('${os}').split('{arch}').join('${arch}')}"`;
 }
 
-export function prerequisites(tools: readonly K3sTool[]): string[] {
+/** The commands the preparation itself needs, for these tools from these sources. */
+export function prerequisites(tools: readonly K3sTool[], sources: PrepareOptions['sources'] = {}): string[] {
+  const kind = (t: K3sTool) => (sources[t] ?? TOOL_SPECS[t].install).kind;
   const out = ['bash', 'git', 'tmux', 'curl', 'tar', 'sha256sum'];
-  if (tools.some((t) => TOOL_SPECS[t].install.kind === 'zip')) out.push('unzip');
-  if (tools.includes('ansible-playbook')) out.push('python3');
+  if (tools.some((t) => kind(t) === 'zip')) out.push('unzip');
+  if (tools.some((t) => kind(t) === 'pip')) out.push('python3');
   return out;
 }
 
@@ -36,7 +38,7 @@ const PACKAGE_OF: Record<string, string> = { sha256sum: 'coreutils', python3: 'p
 
 export function prepareScript(tools: readonly K3sTool[], opts: PrepareOptions): string {
   const T = shQuote(opts.toolsRoot);
-  const needs = prerequisites(tools);
+  const needs = prerequisites(tools, opts.sources);
   const lines = [
     '#!/usr/bin/env bash',
     'set -euo pipefail',
@@ -47,7 +49,7 @@ export function prepareScript(tools: readonly K3sTool[], opts: PrepareOptions): 
     'case "$(uname -m)" in x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) echo "koprogo: unsupported processor $(uname -m)" >&2; exit 43 ;; esac',
     'need=""',
     `for c in ${needs.join(' ')}; do command -v "$c" >/dev/null 2>&1 || need="$need $c"; done`,
-    ...(tools.includes('ansible-playbook') ? ['if command -v python3 >/dev/null 2>&1 && ! python3 -m venv --help >/dev/null 2>&1; then need="$need python3"; fi'] : []),
+    ...(needs.includes('python3') ? ['if command -v python3 >/dev/null 2>&1 && ! python3 -m venv --help >/dev/null 2>&1; then need="$need python3"; fi'] : []),
     'if [ -n "$need" ]; then',
     `  pkgs=""; for c in $need; do case "$c" in ${Object.entries(PACKAGE_OF).map(([c, p]) => `${c}) pkgs="$pkgs ${p}" ;;`).join(' ')} *) pkgs="$pkgs $c" ;; esac; done`,
     '  if [ "$(id -u)" = 0 ]; then s=""; elif sudo -n true 2>/dev/null; then s="sudo -n"; else echo "koprogo: missing on this server:$need (and no password-less sudo to install them)" >&2; exit 41; fi',
