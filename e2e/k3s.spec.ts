@@ -1,10 +1,12 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { createFakeTools, type FakeTools } from '../electron/main/k3s/testing/fake-tools';
 import { K3S_SCRIPT_FILES } from '../electron/main/k3s/testing/fixtures';
 import { createK3sFixtureRepo, type K3sFixtureRepo } from '../electron/main/k3s/testing/repo';
+import { detectK3s } from '../electron/main/recipe/detect-k3s';
+import { startDnsServer, type DnsServer } from '../electron/main/testing/dns-server';
 import { startGitHubFake, type GitHubFake } from '../electron/main/testing/github-fake';
 import { startK8sFake, type K8sFake } from '../electron/main/testing/k8s-fake';
 import { startOvhFake, type OvhFake } from '../electron/main/testing/ovh-fake';
@@ -25,6 +27,9 @@ let k8s: K8sFake;
 let tools: FakeTools;
 let repo: K3sFixtureRepo;
 let app: WebApp;
+let dns: DnsServer;
+/** The browser session: the one-time link signs it in once; the second test goes on with it. */
+let session: BrowserContext | null = null;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
@@ -32,6 +37,7 @@ test.beforeAll(async () => {
     repos: [{ owner: 'acme', name: 'koprogo-k3s', description: 'KoproGo on K3s', branches: { main: K3S_SCRIPT_FILES }, tags: { 'v1.0.0': K3S_SCRIPT_FILES }, releases: [{ tag: 'v1.0.0', name: 'KoproGo 1.0', publishedAt: '2025-01-10T10:00:00Z' }] }],
   });
   ovh = await startOvhFake();
+  dns = await startDnsServer({ 'api.koprogo.example': { a: ['203.0.113.20'] } });
   k8s = await startK8sFake({
     state: {
       nodes: [{ name: 'koprogo-dev-cp-0' }, { name: 'koprogo-dev-worker-0', roles: [] }],
@@ -56,6 +62,7 @@ test.beforeAll(async () => {
     KOPROGO_GITHUB_WEB_URL: github.url,
     KOPROGO_OVH_API_URL: ovh.url,
     KOPROGO_OVH_CA_FILE: caFile,
+    KOPROGO_DNS_SERVERS: dns.address,
     PATH: `${tools.bin}:${process.env.PATH ?? ''}`,
     HOME: home,
     GIT_CONFIG_COUNT: '1',
@@ -65,8 +72,9 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  await session?.close();
   await app?.stop();
-  await Promise.allSettled([github?.close(), ovh?.stop(), k8s?.close(), tools?.stop(), repo?.stop()]);
+  await Promise.allSettled([github?.close(), ovh?.stop(), k8s?.close(), tools?.stop(), repo?.stop(), dns?.close()]);
 });
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -84,8 +92,8 @@ async function shootAll(page: Page, name: string, back: 'fr' | 'nl' | 'en' = 'fr
 
 test('phase 3 with OVHcloud: plan, run in the terminal, answer Terraform’s question in the dialog, see the cluster', async ({ browser }) => {
   test.setTimeout(300_000);
-  const context = await browser.newContext({ locale: 'fr-BE' });
-  const page = await context.newPage();
+  session = await browser.newContext({ locale: 'fr-BE' });
+  const page = await session.newPage();
   await page.goto(app.loginUrl);
   await page.getByTestId('language-select').selectOption('fr');
 
@@ -173,5 +181,56 @@ test('phase 3 with OVHcloud: plan, run in the terminal, answer Terraform’s que
   await expect(cluster).toContainText('koprogo/koprogo-backend-7d9f8b6c5-x2x4z');
   await expect(page.getByTestId('metric-tiles')).toHaveCount(0);
   await shootAll(page, 'k3s-dashboard');
-  await context.close();
+  await page.close();
+});
+
+test('phase 4: the production topology and its cost, and the checklist of what must exist first (OVH quotas, DNS zone, project)', async () => {
+  test.setTimeout(180_000);
+  expect(session, 'the first test signed the browser in').not.toBeNull();
+  // A production deployment prepared earlier (same app, whose OVHcloud access the first test validated).
+  const entry = (await detectK3s(Object.keys(K3S_SCRIPT_FILES), async (p) => K3S_SCRIPT_FILES[p] ?? null)).k3s!.entryPoints[0]!;
+  const now = new Date().toISOString();
+  mkdirSync(join(app.dataDir, 'profiles'), { recursive: true });
+  writeFileSync(
+    join(app.dataDir, 'profiles', 'koprogo-prod.json'),
+    JSON.stringify({
+      version: 1,
+      id: 'koprogo-prod',
+      name: 'KoproGo production',
+      phase: 4,
+      provider: { kind: 'ovh', endpoint: 'ovh-eu' },
+      server: null,
+      repo: { url: REPO, ref: 'v1.0.0' },
+      settings: { 'k3s.entry': JSON.stringify(entry), 'k3s.environment': 'prod', 'k3s.runner': 'local', 'k3s.ovh': 'ovh-eu', 'k3s.configured': '1' },
+      secrets: {},
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  writeFileSync(join(app.dataDir, 'wizard.json'), JSON.stringify({ version: 1, step: 'plan', phase: 4, copros: 2500, lotsPerCopro: 10, profileId: 'koprogo-prod' }));
+  // The project's quotas are too small for 6 nodes at first.
+  for (const p of ovh.state.projects) for (const q of p.quotas) q.instance = { ...q.instance, maxCores: 24 };
+  const page = await session!.newPage();
+  await page.goto(app.baseUrl);
+  await page.getByTestId('language-select').selectOption('en');
+  await expect(page.getByTestId('step-plan')).toHaveAttribute('data-k3s', 'true');
+  await expect(page.getByTestId('k3s-topology')).toContainText('3 control planes + 3 workers');
+  await expect(page.getByTestId('k3s-topology')).toContainText('270');
+  await expect(page.getByTestId('k3s-checklist')).toBeVisible();
+  await page.getByTestId('k3s-domain-input').fill('api.koprogo.example');
+  await page.getByTestId('k3s-checklist-check').click();
+  await expect(page.getByTestId('k3s-check-quota')).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
+  await expect(page.getByTestId('k3s-check-domain')).toHaveAttribute('data-state', 'ok');
+  await expect(page.getByTestId('k3s-check-dns')).toHaveAttribute('data-state', 'ok');
+  await expect(page.getByTestId('k3s-check-project')).toHaveAttribute('data-state', 'ok');
+  await expect(page.getByTestId('k3s-check-quota')).toContainText('24 vCPU');
+  await expect(page.getByTestId('plan-deploy')).toBeDisabled();
+  await shootAll(page, 'k3s-checklist-quota', 'en');
+  // OVH raised the quotas: checked again, everything there.
+  for (const p of ovh.state.projects) for (const q of p.quotas) q.instance = { ...q.instance, maxCores: 64 };
+  await page.getByTestId('k3s-checklist-check').click();
+  await expect(page.getByTestId('k3s-check-quota')).toHaveAttribute('data-state', 'ok', { timeout: 30_000 });
+  await expect(page.getByTestId('k3s-checklist')).toHaveAttribute('data-ready', 'true');
+  await shoot(page, 'k3s-checklist-ready-en');
+  await page.close();
 });

@@ -20,7 +20,10 @@ import './k3s.css';
 
 export const K3S_WHERE = { runner: 'k3s.runner', ovh: 'k3s.ovh', distro: 'k3s.wslDistro' } as const;
 
-export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; phase: PhaseId; controlHost: ReactNode }) {
+/** A control host: a server the user already has, or a small one the app creates at OVHcloud (phase 1's size). */
+export type ControlHostView = (mode: 'existing' | 'create', useExisting: () => void) => ReactNode;
+
+export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; phase: PhaseId; controlHost: ControlHostView }) {
   const { t } = useTranslation();
   const save = useProfile((s) => s.save);
   const [status, setStatus] = useState<ProviderStatus | null>(null);
@@ -30,6 +33,7 @@ export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; ph
     void load();
   }, [load]);
   const runner = profile.settings[K3S_WHERE.runner] as 'local' | 'remote' | undefined;
+  const [hostMode, setHostMode] = useState<'existing' | 'create'>('existing');
   const ovhReady = status?.ovh.credential === 'validated';
 
   // The credentials the run will get: remembered with the deployment once validated.
@@ -76,7 +80,15 @@ export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; ph
               <p className="notice notice-info" data-testid="k3s-control-host-note">
                 {t('k3s.where.controlHostNote')}
               </p>
-              {controlHost}
+              <div className="segmented" role="radiogroup" aria-label={t('k3s.where.runners.remote.title')}>
+                {(['existing', 'create'] as const).map((m) => (
+                  <label key={m} className={`segment${hostMode === m ? ' is-selected' : ''}`}>
+                    <input type="radio" name="k3s-host-mode" value={m} checked={hostMode === m} onChange={() => setHostMode(m)} data-testid={`k3s-host-${m}`} />
+                    {t(`k3s.where.hostModes.${m}`)}
+                  </label>
+                ))}
+              </div>
+              {controlHost(hostMode, () => setHostMode('existing'))}
             </>
           )}
         </>

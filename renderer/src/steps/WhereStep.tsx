@@ -69,7 +69,17 @@ export function WhereStep() {
       <section className="panel" data-testid="step-where">
         <h1>{t('where.title')}</h1>
         {error && <ErrorNotice error={error} />}
-        {profile ? <K3sWhere profile={profile} phase={phase} controlHost={<ExistingServer key={profile.id} profile={profile} phase={1} />} /> : !error && <Busy text={t('common.loading')} />}
+        {profile ? (
+          <K3sWhere
+            profile={profile}
+            phase={phase}
+            controlHost={(mode, useExisting) =>
+              mode === 'existing' ? <ExistingServer key={profile.id} profile={profile} phase={1} /> : <CloudProvider key={`${profile.id}-k3s`} kind="ovh" profile={profile} phase={1} onUseExisting={useExisting} />
+            }
+          />
+        ) : (
+          !error && <Busy text={t('common.loading')} />
+        )}
       </section>
     );
   }
