@@ -77,7 +77,9 @@ export class K3sService {
     return new LocalK3sHost({ dataDir: this.deps.dataDir, profileId: profile.id, distro: config.distro });
   }
 
-  private settings(config: K3sConfig, host: K3sHost, terraformBin: 'terraform' | 'tofu'): K3sRunSettings {
+  /** What runs where `place` is (a host once initialised; for the plan, its folders as shown). */
+  private settings(config: K3sConfig, place: Pick<K3sHost, 'workspace' | 'toolsRoot'>, terraformBin: 'terraform' | 'tofu'): K3sRunSettings {
+    const host = place;
     const toolsBin = host.toolsRoot ? `${host.toolsRoot}/bin` : null;
     const tools = requiredTools(config.entry, config.environment);
     const prepare = host.toolsRoot ? { script: prepareScript(tools, { toolsRoot: host.toolsRoot, sources: this.deps.toolSources }), command: prepareCommand(tools) } : null;
@@ -186,8 +188,7 @@ export class K3sService {
     const config = k3sConfigOf(profile);
     const workspace = config.runner === 'remote' ? `~/.koprogo-deploy/k3s/${profile.id}` : join(this.deps.dataDir, 'k3s', profile.id);
     const toolsRoot = config.runner === 'remote' ? '~/.koprogo-deploy/tools' : null;
-    const shown = { where: { runner: config.runner, via: 'native', os: '', arch: '', distro: null, host: null }, workspace, toolsRoot } as unknown as K3sHost;
-    const steps = buildK3sSteps(this.settings(config, shown, 'terraform'));
+    const steps = buildK3sSteps(this.settings(config, { workspace, toolsRoot }, 'terraform'));
     return {
       entry: config.entry,
       environment: config.environment,

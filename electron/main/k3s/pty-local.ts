@@ -213,9 +213,9 @@ class LocalJob implements TerminalJob {
 
   async interrupt(): Promise<void> {
     if (this.ended) return;
-    // The pty's process is a session leader: its pid is the foreground process group, as after Ctrl-C.
-    if (this.platform === 'win32') this.term.write('\x03');
-    else signalGroup(this.term.pid, 'SIGINT');
+    // Ctrl-C typed into the terminal: its line discipline sends SIGINT to whatever runs in the foreground (a tool
+    // that made its own process group included), exactly as a user pressing it — and as tmux does on a control host.
+    this.term.write('\x03');
   }
 
   async stop(): Promise<void> {
