@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'provider-requests': () => import('./provider-requests'),
   'health-sample-cost': () => import('./health-sample-cost'),
   'chart-render': () => import('./chart-render'),
+  'pty-throughput': () => import('./pty-throughput'),
 };
 
 async function main(args: string[]): Promise<number> {

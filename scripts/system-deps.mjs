@@ -22,6 +22,7 @@ const SYSTEM_PACKAGES = [
   { pkg: 'logrotate', proof: '/usr/sbin/logrotate', why: 'integration tests (the log rotation the deployment configures)' },
   { pkg: 'bc', proof: '/usr/bin/bc', why: 'integration tests (a monitoring script that calculates with bc)' },
   { pkg: 'curl', proof: '/usr/bin/curl', why: 'integration tests (the health check through the reverse proxy)' },
+  { pkg: 'tmux', proof: '/usr/bin/tmux', why: 'integration tests (K3s runs detached on the control host)' },
 ];
 
 function sh(cmd, args, opts = {}) {

@@ -28,11 +28,17 @@ import { githubTokenFromEnv } from './github/token-hosts';
 import { endpointsFromEnv } from './services/endpoints';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
-// Commands: phases, recommend, plan, deploy, status, detect, profiles.
+// Commands: phases, recommend, plan, deploy, status, detect, profiles (deploy and status of K3s profiles: k3s/cli-k3s.ts).
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+  /** Where answers to a deployment's questions are read (K3s runs); stdin by default. */
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<number> {
   const language = pickLanguage(envLanguages());
   await i18next.init({ resources, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false }, showSupportNotice: false });
   const t = i18next.t.bind(i18next);
@@ -198,7 +204,29 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
 
   profileCommand('deploy', t('cli.deploy'))
     .option('--fresh', t('cli.freshOption'))
-    .action(async (profileId: string, opts: { key?: string; env?: string; envFile?: string; fresh?: boolean; json?: boolean }) => {
+    .option('--yes', t('k3s.cli.yesOption'))
+    .action(async (profileId: string, opts: { key?: string; env?: string; envFile?: string; fresh?: boolean; yes?: boolean; json?: boolean }) => {
+      // Phases 3–4: the K3s run (k3s/cli-k3s.ts); --key is the control host's, --env holds the variables.
+      const profile = (await call('profiles.get', { id: profileId })) as { phase: number } | undefined;
+      if (!profile) return;
+      if (profile.phase >= 3) {
+        if (opts.key && !(await call('server.importKey', { profileId, path: resolve(opts.key) }))) return;
+        const { k3sDeploy, parseVariables } = await import('./k3s/cli-k3s');
+        let variables: Record<string, string> | undefined;
+        const envPath = opts.env ?? opts.envFile;
+        if (envPath) {
+          try {
+            variables = parseVariables(readFileSync(resolve(envPath), 'utf8'));
+          } catch {
+            err(`${t('cli.error')}: ${t('errors.deploy.key_file_unreadable.message', { path: envPath })}\n`);
+            exitCode = EXIT.refused;
+            return;
+          }
+        }
+        const code = await k3sDeploy({ call, listen: (l) => void listeners.add(l), out, err, t, input }, profileId, { fresh: opts.fresh, yes: opts.yes, json: opts.json, variables });
+        exitCode = Math.max(exitCode, code);
+        return;
+      }
       if (!(await loadSecrets(profileId, opts))) return;
       const finished = new Promise<EventPayload<'deploy.finished'>>((resolveFinished) => {
         listeners.add((event, payload) => {
@@ -229,6 +257,10 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     if (!current) return;
     if (!current.live) exitCode = EXIT.failed;
     if (opts.json) return out(`${JSON.stringify(current, null, 2)}\n`);
+    if (current.phase >= 3) {
+      const { printClusterStatus } = await import('./k3s/cli-k3s');
+      return out(printClusterStatus(current, t, (ms) => new Intl.DateTimeFormat(intlLocale(language), { dateStyle: 'medium', timeStyle: 'medium' }).format(ms)));
+    }
     out(printStatus(current, language, t));
   });
 

@@ -9,6 +9,7 @@ import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
 import { lifecycleEvents, lifecycleMethods } from './contract-lifecycle';
+import { k3sEvents, k3sMethods } from './contract-k3s';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -137,6 +138,7 @@ export const contract = {
   ...recipeMethods,
   ...healthMethods,
   ...lifecycleMethods,
+  ...k3sMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -159,6 +161,7 @@ export const events = {
   ...recipeEvents,
   ...healthEvents,
   ...lifecycleEvents,
+  ...k3sEvents,
 } as const;
 
 export type Events = typeof events;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { k3sEntryPointSchema } from './k3s-entry';
 
 // What the app learnt about how a repository deploys (its recipe), and the configuration form built
 // from its env example. Detected on the main side (electron/main/recipe), shown by the renderer.
@@ -154,6 +155,8 @@ export const RecipeSchema = z.object({
       helm: z.boolean(),
       deployScript: z.string().nullable(),
       environments: z.array(z.string()),
+      /** Each way the repository deploys K3s, with the phases it serves (electron/main/recipe/detect-k3s.ts). */
+      entryPoints: z.array(k3sEntryPointSchema),
     })
     .nullable(),
   phases: z.object({ 1: z.boolean(), 2: z.boolean(), 3: z.boolean(), 4: z.boolean() }),

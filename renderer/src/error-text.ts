@@ -42,7 +42,16 @@ export function stepThatFixes(error: ErrorEnvelope): WizardStepId | null {
     case 'ssh.sudo_password':
     case 'ssh.host_not_found':
     case 'ssh.connection_refused':
+    case 'k3s.control_host_missing':
+    case 'k3s.no_runner':
+    case 'k3s.pty_unavailable':
+    case 'ovh.credential_pending':
       return 'where';
+    case 'k3s.no_entry_point':
+    case 'k3s.environment_unknown':
+      return 'code';
+    case 'k3s.not_configured':
+      return error.params.missing === 'repository' ? 'code' : error.params.missing === 'runner' ? 'where' : error.params.missing === 'phase' ? 'phase' : null;
     default:
       return null;
   }
@@ -57,6 +66,7 @@ export function localizeError(error: ErrorEnvelope, t: TFunction, lang: 'fr' | '
     const { kind } = missingOf(missing);
     params.missing = t(`plan.missing.${kind}`, { key: missing });
   }
+  if (error.code === 'k3s.not_configured' && typeof params.missing === 'string') params.missing = t(`k3s.missing.${params.missing}`, { defaultValue: params.missing });
   return { ...error, params };
 }
 

@@ -10,6 +10,7 @@ import { useAppInfo } from './stores/app-info-store';
 import { useSettings } from './stores/settings-store';
 import { connectDeployEvents } from './stores/deploy-store';
 import { connectHealthEvents } from './stores/health-store';
+import { connectK3sEvents } from './k3s/k3s-store';
 import { loadProgress, useWizard } from './stores/wizard-store';
 import { establishWebSession, webSocketUrl, type SessionState } from './web-session';
 import './styles.css';
@@ -50,6 +51,7 @@ async function start(): Promise<void> {
   const system = info.frontDoor === 'web' ? [...navigator.languages] : info.systemLanguages;
   connectDeployEvents();
   connectHealthEvents();
+  connectK3sEvents();
   await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate().then(loadProgress)]);
   render(<App />);
 }

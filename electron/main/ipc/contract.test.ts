@@ -274,6 +274,19 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'health.exportCsv': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v.csv).toMatch(/^time,resolution,cpu_percent,.*\r\n$/) },
   'health.logs': { input: { profileId: 'acme', container: 'not-ours' }, check: () => undefined, error: 'health.container_unknown' },
   'health.unwatch': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ stopped: true }) },
+  // K3s (phases 3–4): the runs are the k3s integration tests' job; here the answers without a K3s profile.
+  'k3s.localHost': { input: {}, check: (v) => expect(v).toMatchObject({ platform: process.platform, via: 'native', ptyAvailable: true }) },
+  'k3s.preflight': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.plan': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.variables': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.setVariables': { input: { profileId: 'ghost', values: { KOPROGO_DOMAIN: 'api.koprogo.test' } }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.start': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.answer': { input: { profileId: 'ghost', promptId: 'p-1', answer: 'yes' }, check: (v) => expect(v).toEqual({ sent: false }) },
+  'k3s.input': { input: { profileId: 'ghost', text: 'yes\r' }, check: (v) => expect(v).toEqual({ sent: false }) },
+  'k3s.cancel': { input: { profileId: 'ghost' }, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  'k3s.status': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.output': { input: { profileId: 'ghost', offset: 0 }, check: () => undefined, error: 'profile.not_found' },
+  'k3s.checklist': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -386,6 +399,18 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
     { input: { profileId: 'acme', container: 'x; rm -rf /' }, field: 'container' },
     { input: { profileId: 'acme', container: 'db', lines: 100_000 }, field: 'lines' },
   ],
+  'k3s.localHost': [{ input: { x: 1 }, field: '(root)' }],
+  'k3s.preflight': [{ input: { profileId: '../x' }, field: 'profileId' }],
+  'k3s.plan': [{ input: { profileId: 'acme', repo: { url: '', ref: 'main' } }, field: 'repo.url' }],
+  'k3s.variables': [{ input: {}, field: 'profileId' }],
+  'k3s.setVariables': [{ input: { profileId: 'acme', values: { KOPROGO_DOMAIN: 'x'.repeat(10_001) } }, field: 'values.KOPROGO_DOMAIN' }],
+  'k3s.start': [{ input: { profileId: 'acme', fresh: 1 }, field: 'fresh' }],
+  'k3s.answer': [{ input: { profileId: 'acme', promptId: 'p', answer: 'maybe' }, field: 'answer' }],
+  'k3s.input': [{ input: { profileId: 'acme', text: '' }, field: 'text' }],
+  'k3s.cancel': [{ input: {}, field: 'profileId' }],
+  'k3s.status': [{ input: { profileId: 5 }, field: 'profileId' }],
+  'k3s.output': [{ input: { profileId: 'acme', offset: -1 }, field: 'offset' }],
+  'k3s.checklist': [{ input: { profileId: 'acme', domain: 'not a domain' }, field: 'domain' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {

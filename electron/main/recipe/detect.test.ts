@@ -11,7 +11,21 @@ import { ENV_FOLDERS_FILES, FIXTURE_REPOS, K3S_ONLY_FILES, MONOREPO_FILES, NO_CO
 const mapSource = (files: FileMap): RecipeSource => ({ listFiles: async () => Object.keys(files), readText: async (p) => files[p] ?? null });
 const codes = (r: Recipe) => r.missing.map((m) => m.code);
 
-const K3S = { root: 'infrastructure', terraform: true, ansible: true, helm: true, deployScript: 'infrastructure/scripts/deploy.sh', environments: ['dev', 'staging', 'prod'] };
+const K3S_ENTRY = {
+  id: 'script:infrastructure/scripts/deploy.sh',
+  kind: 'script',
+  path: 'infrastructure/scripts/deploy.sh',
+  environments: ['dev', 'staging', 'prod'],
+  phases: [3, 4],
+  notK3s: null,
+  terraform: { paths: ['infrastructure/terraform/environments/dev'], resources: ['module.k3s'] },
+  tools: ['terraform', 'ansible-playbook', 'helm'],
+  variables: ['OVH_ENDPOINT', 'OVH_APPLICATION_KEY', 'OVH_APPLICATION_SECRET', 'OVH_CONSUMER_KEY'],
+  kubeconfig: '~/.kube/koprogo-{env}',
+  stack: null,
+  makefile: null,
+};
+const K3S = { root: 'infrastructure', terraform: true, ansible: true, helm: true, deployScript: 'infrastructure/scripts/deploy.sh', environments: ['dev', 'staging', 'prod'], entryPoints: [K3S_ENTRY] };
 const NEEDS = { packages: [], psql: false, databaseUrl: false, warningExit: false };
 const MONITORING = {
   scripts: [
@@ -81,6 +95,7 @@ describe('detectRecipe on the fixture layouts', () => {
         'monitoring/scripts/postgres_metrics.sh',
         'monitoring/scripts/vps_metrics.sh',
         'monitoring/config/thresholds.env',
+        'infrastructure/terraform/environments/dev/main.tf',
       ],
       envFile: '.env',
       tooling: [],
@@ -224,7 +239,7 @@ describe('sources', () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it('GitHub: the roadmap layout at a release, in at most 10 API requests', async () => {
+  it('GitHub: the roadmap layout at a release, in at most 11 API requests', async () => {
     // tree + 2 compose files, the env example, 3 monitoring scripts (what they need), the thresholds, the K3s
     // deploy script (also read as tooling) and the README (docs: no Makefile, script or workflow decided).
     const client = new GitHubClient({ baseUrl: fake.url });
@@ -232,8 +247,8 @@ describe('sources', () => {
     const fromApi = await detectRecipe(githubSource(client, { owner: 'gilmry', name: 'koprogo' }, 'v1.0.0'));
     console.log(`recipe-requests (roadmap layout): client ${client.requestCount}, fake ${fake.requestCount}`);
     expect(client.requestCount).toBe(fake.requestCount);
-    expect(fake.requestCount).toBeLessThanOrEqual(10);
-    expect(fake.requestCount).toBe(10);
+    expect(fake.requestCount).toBeLessThanOrEqual(11);
+    expect(fake.requestCount).toBe(11); // tree + 10 files (tooling, compose, env example, monitoring, thresholds, the Terraform root deploy.sh works in)
     expect(fromApi).toEqual(await detectRecipe(mapSource(ROADMAP_FILES)));
   });
 

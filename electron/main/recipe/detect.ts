@@ -9,8 +9,9 @@ import { join, relative, sep } from 'node:path';
 import type { GitHubClient, RepoId } from '../github/client';
 import { GitHubError } from '../github/errors';
 import { backendOf, backupOf, containerNamesOf, defaultProjectName, exposureOf, healthOf, healthPathFromOpenApi, imagesOf, proxyOf, tuningOf } from './analysis';
-import { base, chooseProduction, COMPOSE_FILE, dirOf, depth, ENV_EXAMPLE, envExampleFor, findCombinations, PROD_NAMES } from './combinations';
+import { base, chooseProduction, COMPOSE_FILE, dirOf, ENV_EXAMPLE, envExampleFor, findCombinations } from './combinations';
 import { defaultServices, interpolate, isMap, mergeComposeFiles, parseComposeFile, parsePort, toEnvMap, type ComposeMap } from './compose-model';
+import { detectK3s } from './detect-k3s';
 import { parseEnvFile } from './env-file';
 import { defaultCredentials, monitoringNeeds, retentionDays, seedCandidates } from './monitoring-needs';
 import { readTooling } from './tooling';
@@ -131,25 +132,6 @@ function resolveVar(value: string, env: Record<string, string>): { value: string
   const key = m[1] ?? '';
   if (env[key] !== undefined && env[key] !== '') return { value: env[key] ?? '', fromEnv: true };
   return { value: m[2] ?? '', fromEnv: false };
-}
-
-function environmentsOf(script: string): string[] {
-  const found = new Set<string>();
-  // case "$1" in  dev|staging|prod) … ;;  (or one pattern per line)
-  const caseBlock = /case\s+"?\$\{?(?:1|ENV\w*|ENVIRONMENT)\b[^\n]*\bin\b([\s\S]*?)\besac\b/u.exec(script);
-  if (caseBlock) {
-    for (const m of (caseBlock[1] ?? '').matchAll(/^\s*\(?([\w|."' -]+)\)/gmu)) {
-      for (const alt of (m[1] ?? '').split('|')) {
-        const v = alt.trim().replace(/^["']|["']$/gu, '');
-        if (/^[a-z][\w-]*$/iu.test(v)) found.add(v);
-      }
-    }
-  }
-  if (found.size === 0) {
-    const usage = /usage:[^\n]*[<{[(]\s*([\w-]+(?:\s*\|\s*[\w-]+)+)\s*[>}\])]/iu.exec(script);
-    for (const v of (usage?.[1] ?? '').split('|')) if (v.trim()) found.add(v.trim());
-  }
-  return [...found];
 }
 
 function monitoringKind(path: string): 'vps' | 'postgres' | 'capacity' | 'other' {
@@ -305,27 +287,13 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
   if (seed) await read(seed);
   const credentials = [...cache.entries()].flatMap(([path, text]) => (text === null || /\.ya?ml$/u.test(path) ? [] : defaultCredentials(path, text))).slice(0, 3);
 
-  // K3s infrastructure/
-  let k3s: Recipe['k3s'] = null;
-  const infraRoots = [...new Set(files.map((f) => /^((?:[^/]+\/)?infrastructure)\//u.exec(f)?.[1]).filter((x): x is string => x !== undefined))].sort((a, b) => depth(a) - depth(b));
-  const infra = infraRoots[0];
-  if (infra) {
-    const inside = files.filter((f) => f.startsWith(`${infra}/`));
-    const has = (d: string): boolean => inside.some((f) => f.startsWith(`${infra}/${d}/`));
-    const deployScript = inside.find((f) => f === `${infra}/scripts/deploy.sh`) ?? inside.find((f) => /\/deploy[^/]*\.sh$/u.test(f)) ?? null;
-    let environments: string[] = [];
-    if (deployScript) {
-      const text = await read(deployScript);
-      environments = text === null ? [] : environmentsOf(text);
-      if (environments.length === 0) missing.push({ code: 'recipe.k3s_environments_unknown', params: { file: deployScript }, severity: 'warning' });
-      else if (!environments.some((e) => PROD_NAMES.includes(e.toLowerCase()))) missing.push({ code: 'recipe.k3s_no_prod_environment', params: { environments: environments.join(', ') }, severity: 'warning' });
-    } else missing.push({ code: 'recipe.k3s_no_deploy_script', params: { dir: infra }, severity: 'blocking' });
-    k3s = { root: infra, terraform: has('terraform'), ansible: has('ansible'), helm: has('helm'), deployScript, environments };
-  } else missing.push({ code: 'recipe.no_k3s', params: {}, severity: 'info' });
+  // K3s infrastructure/ (detect-k3s.ts)
+  const kube = await detectK3s(files, read);
+  missing.push(...kube.missing);
+  const k3s = kube.k3s;
 
   const compose = chosen !== null && services.length > 0;
-  const kube = k3s?.deployScript != null;
-  if (!compose && !kube && files.length > 0) missing.unshift({ code: 'recipe.unknown_layout', params: { files: files.length }, severity: 'blocking' });
+  if (!compose && !kube.phases[3] && !kube.phases[4] && files.length > 0) missing.unshift({ code: 'recipe.unknown_layout', params: { files: files.length }, severity: 'blocking' });
 
   return RecipeSchema.parse({
     composeCombinations: combos,
@@ -338,7 +306,7 @@ export async function detectRecipe(source: RecipeSource, overrides: RecipeOverri
     postgres,
     monitoring: { scripts, thresholds, retentionDays: retention },
     k3s,
-    phases: { 1: compose, 2: compose, 3: kube, 4: kube },
+    phases: { 1: compose, 2: compose, 3: kube.phases[3], 4: kube.phases[4] },
     missing,
     filesRead,
     envFile,

@@ -13,7 +13,7 @@ function lookup(tree: unknown, path: string): unknown {
 }
 
 describe('recipe messages', () => {
-  const source = ['detect.ts', 'combinations.ts'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('\n');
+  const source = ['detect.ts', 'combinations.ts', 'detect-k3s.ts'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('\n');
   // `recipe.choice.tooling_${kind}`: one per kind of tooling source.
   const toolingChoices = ['makefile', 'script', 'workflow', 'systemd', 'docs'].map((k) => `recipe.choice.tooling_${k}`);
   const codes = [...new Set([...[...source.matchAll(/'(recipe\.[a-z0-9_.]+)'/g)].map((m) => m[1]!), ...toolingChoices])];

@@ -33,6 +33,7 @@ interface BuilderConfig {
   appId?: string;
   productName?: string;
   asar?: boolean;
+  asarUnpack?: string[];
   afterPack?: string;
   npmRebuild?: boolean;
   files?: string[];
@@ -148,6 +149,27 @@ describe('electron-builder.yml', () => {
     expect(config.files).toContain('!node_modules/cpu-features/**');
     expect(config.files).toContain('out/**');
     expect(config.files).toContain('!**/*.map');
+  });
+
+  it('ships node-pty (K3s runs) outside the asar, N-API so that no per-Electron rebuild is needed', () => {
+    expect(config.asarUnpack).toEqual(expect.arrayContaining(['node_modules/@lydell/node-pty/**', 'node_modules/@lydell/node-pty-*/**']));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    // A runtime dependency (electron-builder packs it), the terminal view a bundled one.
+    expect(pkg.dependencies['@lydell/node-pty']).toBeDefined();
+    expect(pkg.devDependencies['@xterm/xterm']).toBeDefined();
+    const lydell = JSON.parse(readFileSync(join(root, 'node_modules/@lydell/node-pty/package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+    expect(Object.keys(lydell.optionalDependencies)).toEqual(expect.arrayContaining(['@lydell/node-pty-darwin-x64', '@lydell/node-pty-darwin-arm64', '@lydell/node-pty-win32-x64', '@lydell/node-pty-linux-x64']));
+    // The binary here links against N-API only (no V8 symbol): the same file loads in Node and in Electron.
+    const binary = join(root, `node_modules/@lydell/node-pty-${process.platform}-${process.arch}/pty.node`);
+    if (existsSync(binary)) {
+      const bytes = readFileSync(binary);
+      expect(bytes.includes('napi_create_function')).toBe(true);
+      expect(bytes.includes('_ZN2v8')).toBe(false);
+    }
+    // The macOS release builds both CPUs: both binaries are installed before packing.
+    const release = readFileSync(join(root, '.github/workflows/release.yml'), 'utf8');
+    expect(release).toContain('@lydell/node-pty-darwin-x64@1.1.0 @lydell/node-pty-darwin-arm64@1.1.0');
+    expect(release.indexOf('node-pty-darwin-x64')).toBeLessThan(release.indexOf('electron-builder ${{ matrix.target }}'));
   });
 
   it('builds dmg + zip (for the updater) on macOS with the hardened runtime', () => {

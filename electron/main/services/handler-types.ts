@@ -10,6 +10,7 @@ import type { SettingsStore } from '../store/settings-store';
 import type { DeployService } from './deploy-service';
 import type { HealthService, Notify } from './health-service';
 import type { ProviderEndpoints } from './provider-service';
+import type { K3sServiceDeps } from '../k3s/k3s-service';
 import type { GitHubEndpoints, RecipeService } from './recipe-service';
 
 // The types every handler file shares (handlers.ts builds the table from the <domain>-handlers.ts files,
@@ -67,6 +68,8 @@ export interface ServiceDeps {
   notify?: Notify | null;
   /** The desktop app's auto-updater (electron-updater behind an interface); null/absent: none (web mode, CLI). */
   updater?: Updater | null;
+  /** K3s run overrides (tests: tool downloads from a local server, shorter waits). */
+  k3s?: Partial<Pick<K3sServiceDeps, 'toolSources' | 'stallMs' | 'reconnect' | 'clusterWait' | 'stopAfterMs' | 'host' | 'readCluster'>>;
   /** Health sampler overrides (tests). */
   health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
 }

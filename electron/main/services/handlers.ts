@@ -14,6 +14,7 @@ import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
 import { healthHandlers } from './health-handlers';
 import { lifecycleHandlers } from './lifecycle-handlers';
 import { UpdateService } from '../lifecycle/update';
+import { k3sHandlers } from './k3s-handlers';
 import { HealthService } from './health-service';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
@@ -121,6 +122,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
     ...lifecycleHandlers(ctx),
+    ...k3sHandlers(ctx),
   };
 }
 

@@ -60,7 +60,8 @@ export const LATENCY_WINDOW_MS = 5 * 60_000;
 interface Watch {
   profileId: string;
   profile: Profile;
-  sampler: Sampler;
+  /** Over SSH (phases 1–2), or the cluster's API from this computer (K3s, phases 3–4). */
+  sampler: Pick<Sampler, 'setMode' | 'status' | 'sampleNow' | 'stop'>;
   mode: HealthMode;
   conn: SshConnection | null;
   last: { sample: TakenSample; point: HealthPoint } | null;
@@ -131,6 +132,7 @@ export class HealthService {
       return { watching: true, mode };
     }
     const profile = await this.deps.profiles.get(profileId);
+    if (profile.phase >= 3) return this.startClusterWatch(profile, mode);
     if (!profile.server) throw new AppError('health.no_server', { profile: profile.name });
     await this.history(profileId);
     const w: Watch = {
@@ -166,6 +168,53 @@ export class HealthService {
     this.watches.set(profileId, w);
     w.sampler.setMode(mode);
     return { watching: true, mode };
+  }
+
+  /** A K3s deployment: its cluster (nodes, pods) and the API through the ingress, read from this computer. */
+  private async startClusterWatch(profile: Profile, mode: HealthMode): Promise<{ watching: true; mode: HealthMode }> {
+    const { ClusterPoller } = await import('../k3s/cluster-poller');
+    const w: Watch = {
+      profileId: profile.id,
+      profile,
+      mode,
+      conn: null,
+      last: null,
+      stale: null,
+      thresholds: defaultThresholds(),
+      thresholdsSource: 'roadmap',
+      thresholdsLoaded: true,
+      signals: null,
+      https: null,
+      latency: new LatencyWindow(LATENCY_WINDOW_MS),
+      cluster: null,
+      waiters: new Set(),
+      sampler: null as unknown as Watch['sampler'],
+    };
+    const poller = new ClusterPoller({
+      read: async () => {
+        w.profile = await this.deps.profiles.get(profile.id);
+        await Promise.all([this.checkPublic(w), this.readCluster(w)]);
+        // No kubeconfig yet (never deployed): nothing to read, the dashboard says so; not an error.
+        return w.cluster?.error ?? null;
+      },
+      onRead: () => void this.onClusterRead(w, poller),
+      foregroundMs: this.deps.foregroundMs,
+      backgroundMs: this.deps.backgroundMs,
+      now: this.now,
+    });
+    w.sampler = poller;
+    this.watches.set(profile.id, w);
+    poller.setMode(mode);
+    return { watching: true, mode };
+  }
+
+  private async onClusterRead(w: Watch, poller: { status(): { staleSince: number | null; lastError: AppError | null } }): Promise<void> {
+    if (this.watches.get(w.profileId) !== w) return;
+    const st = poller.status();
+    w.stale = st.lastError && st.staleSince !== null ? { since: st.staleSince, retryAt: null, error: st.lastError } : null;
+    this.deps.emit('health.sample', await this.currentOf(w.profileId));
+    for (const wake of w.waiters) wake();
+    w.waiters.clear();
   }
 
   unwatch(profileId: string): { stopped: boolean } {
@@ -225,7 +274,8 @@ export class HealthService {
 
   private async readCluster(w: Watch): Promise<void> {
     if (w.profile.phase < 3) return;
-    const kubeconfig = await this.deps.secrets.get(secretName(w.profileId, KUBECONFIG_SECRET));
+    // The secret store, or the 0600 copy in the data folder (the CLI and web mode keep secrets for a session only).
+    const kubeconfig = (await this.deps.secrets.get(secretName(w.profileId, KUBECONFIG_SECRET))) ?? (await (await import('../k3s/kubeconfig')).readKubeconfig(this.deps.dataDir, w.profileId));
     if (!kubeconfig) return;
     try {
       // Loaded for K3s deployments only (its YAML parser is not needed to start the app).

@@ -12,6 +12,7 @@ import { dispatch } from '../ipc/dispatcher';
 import { Logger } from '../log';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
+import { saveKubeconfig } from '../k3s/kubeconfig';
 import { createTestCertificates, startHttpsServer } from '../testing/https-server';
 import { startK8sFake } from '../testing/k8s-fake';
 import { BUSYBOX_IMAGE, docker, importBusyboxImage, startDocker, startSshd, startTcpProxy, type DockerHandle, type SshdHandle, type TcpProxy } from '../testing';
@@ -338,11 +339,21 @@ describe('health service over the real test host', () => {
       expect(current.cluster?.error).toBeNull();
       expect(current.cluster?.nodes.map((n) => [n.name, n.ready])).toEqual([['koprogo-cp-1', true], ['koprogo-w-1', false]]);
       expect(current.cluster?.pods[0]).toMatchObject({ namespace: 'koprogo', name: 'api-7d9f8b6c5-abcde', restarts: 4, node: 'koprogo-w-1' });
-      // A refused token is a typed error on the panel, the rest of the sample still comes.
+      // K3s: the cluster is what is watched (from this computer, no SSH sample): the server's figures stay empty.
+      expect(current.point).toBeNull();
+      expect(current.live).toBe(true);
+      // A refused token is a typed error on the panel, and the dashboard says it is not live.
       await secrets.set(secretName('k3s', KUBECONFIG_SECRET), fake.kubeconfig({ token: 'wrong-token-0000' }));
       const refused = await a.call('health.current', { profileId: 'k3s', refresh: true });
       expect(refused.cluster?.error?.code).toBe('health.kube_unauthorized');
-      expect(refused.live).toBe(true);
+      expect(refused.live).toBe(false);
+      expect(refused.error?.code).toBe('health.kube_unauthorized');
+      // The 0600 copy in the data folder serves when the secret store has none (web mode, the CLI, a restart).
+      await secrets.delete(secretName('k3s', KUBECONFIG_SECRET));
+      await saveKubeconfig(a.dataDir, 'k3s', fake.kubeconfig());
+      const fromFile = await a.call('health.current', { profileId: 'k3s', refresh: true });
+      expect(fromFile.cluster?.error).toBeNull();
+      expect(fromFile.cluster?.nodes).toHaveLength(2);
     } finally {
       await a.call('health.unwatch', { profileId: 'k3s' });
       await fake.close();

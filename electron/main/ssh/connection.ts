@@ -36,6 +36,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /**
+   * Raw stdout bytes, undecoded (a log followed by byte offset): when set, stdout is neither decoded nor kept in
+   * the result, and onStdout is not called.
+   */
+  onStdoutBytes?: (chunk: Buffer) => void;
   signal?: AbortSignal;
 }
 
@@ -188,12 +193,17 @@ export class SshConnection {
           if (lost && !timedOut) return reject(new AppError('ssh.disconnected', { host: this.target.host }));
           resolve({ code, signal, stdout, stderr, durationMs: performance.now() - started, timedOut });
         };
-        channel.setEncoding('utf8');
         channel.stderr.setEncoding('utf8');
-        channel.on('data', (chunk: string) => {
-          stdout += chunk;
-          opts.onStdout?.(chunk);
-        });
+        if (opts.onStdoutBytes) {
+          const onBytes = opts.onStdoutBytes;
+          channel.on('data', (chunk: Buffer) => onBytes(chunk));
+        } else {
+          channel.setEncoding('utf8');
+          channel.on('data', (chunk: string) => {
+            stdout += chunk;
+            opts.onStdout?.(chunk);
+          });
+        }
         channel.stderr.on('data', (chunk: string) => {
           stderr += chunk;
           opts.onStderr?.(chunk);

@@ -230,10 +230,32 @@ export interface FakeSnapshot {
   instanceId: string;
 }
 
+/**
+ * One region's quotas as `GET /cloud/project/{serviceName}/quota` returns them (cloud.quota.Quotas): instances,
+ * cores and RAM (MB) allowed and used, keypairs, volumes (GB).
+ */
+export interface FakeQuota {
+  region: string;
+  instance: { maxCores: number; maxInstances: number; maxRam: number; usedCores: number; usedInstances: number; usedRAM: number };
+  keypair: { maxCount: number };
+  volume: { maxGigabytes: number; usedGigabytes: number; volumeCount: number };
+}
+
+/** A new project's default quotas (OVH raises them on request, or as the account ages). */
+export function fakeQuotas(): FakeQuota[] {
+  return FAKE_REGIONS.map((region) => ({
+    region,
+    instance: { maxCores: 64, maxInstances: 20, maxRam: 256_000, usedCores: 0, usedInstances: 0, usedRAM: 0 },
+    keypair: { maxCount: 100 },
+    volume: { maxGigabytes: 10_000, usedGigabytes: 0, volumeCount: 0 },
+  }));
+}
+
 export interface FakeProject {
   id: string;
   description: string;
   status: 'ok' | 'creating' | 'suspended';
+  quotas: FakeQuota[];
   sshKeys: FakeSshKey[];
   instances: FakeInstance[];
   snapshots: FakeSnapshot[];
@@ -257,6 +279,8 @@ export interface OvhFakeState {
   credentials: FakeCredential[];
   vps: FakeVps[];
   projects: FakeProject[];
+  /** DNS zones the account manages (`GET /domain/zone`). */
+  dnsZones: string[];
   requests: FakeRequest[];
 }
 
@@ -290,6 +314,8 @@ export interface OvhFakeOptions {
   projects?: string[];
   /** Public IPv4 of new instances; default 203.0.113.<n> (TEST-NET-3). Tests give loopback addresses their sshd listens on. */
   publicIpv4?: (n: number) => string;
+  /** DNS zones of the account; default one, koprogo.example. */
+  dnsZones?: string[];
 }
 
 export interface OvhFake {
@@ -382,7 +408,8 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
   const state: OvhFakeState = {
     credentials: [],
     vps: opts.vps ?? DEFAULT_VPS(),
-    projects: (opts.projects ?? ['5f0c3e2ab1d94f6e8a7b6c5d4e3f2a1b']).map((id) => ({ id, description: 'KoproGo', status: 'ok', sshKeys: [], instances: [], snapshots: [] })),
+    projects: (opts.projects ?? ['5f0c3e2ab1d94f6e8a7b6c5d4e3f2a1b']).map((id) => ({ id, description: 'KoproGo', status: 'ok', quotas: fakeQuotas(), sshKeys: [], instances: [], snapshots: [] })),
+    dnsZones: opts.dnsZones ?? ['koprogo.example'],
     requests: [],
   };
   const failures: (FailOptions & { left: number })[] = [];
@@ -637,6 +664,37 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
       },
     ],
     ['GET', /^\/cloud\/project\/([^/]+)\/region$/, 'ruled', (m) => (project(m[1] ?? ''), [200, [...FAKE_REGIONS]])],
+    // cloud.quota.Quotas per region; the used figures follow the project's instances.
+    [
+      'GET',
+      /^\/cloud\/project\/([^/]+)\/quota$/,
+      'ruled',
+      (m) => {
+        const p = project(m[1] ?? '');
+        return [
+          200,
+          p.quotas.map((q) => {
+            const mine = p.instances.filter((i) => i.region === q.region);
+            const flavors = fakeFlavors(q.region);
+            const cores = mine.reduce((n, i) => n + (flavors.find((f) => f.id === i.flavorId)?.vcpus ?? 0), 0);
+            const ram = mine.reduce((n, i) => n + (flavors.find((f) => f.id === i.flavorId)?.ram ?? 0), 0);
+            return { ...q, instance: { ...q.instance, usedCores: q.instance.usedCores + cores, usedInstances: q.instance.usedInstances + mine.length, usedRAM: q.instance.usedRAM + ram } };
+          }),
+        ];
+      },
+    ],
+    // DNS zones of the account (domain.zone): the names, then one zone's description.
+    ['GET', /^\/domain\/zone$/, 'ruled', () => [200, [...state.dnsZones]]],
+    [
+      'GET',
+      /^\/domain\/zone\/([^/]+)$/,
+      'ruled',
+      (m) => {
+        const zone = decodeURIComponent(m[1] ?? '');
+        if (!state.dnsZones.includes(zone)) throw new HttpError(404, 'CLIENT_NOT_FOUND', `This service does not exist`);
+        return [200, { name: zone, hasDnsAnycast: false, dnssecSupported: true, nameServers: ['dns200.anycast.me', 'ns200.anycast.me'], lastUpdate: '2026-01-05T09:00:00+01:00' }];
+      },
+    ],
     [
       'GET',
       /^\/cloud\/project\/([^/]+)\/flavor$/,

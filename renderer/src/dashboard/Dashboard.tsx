@@ -159,6 +159,9 @@ export function Dashboard() {
           </p>
         </div>
         <div className="dash-actions">
+          {/* A K3s cluster watched from this computer has no server history to chart or export. */}
+          {!(current && current.phase >= 3 && current.point === null) && (
+          <>
           <label className="dash-range">
             <span>{t('health.dashboard.range')}</span>
             <select value={range} onChange={(e) => void setRange(e.target.value as RangeId)} data-testid="dashboard-range">
@@ -172,6 +175,8 @@ export function Dashboard() {
           <button type="button" className="btn" onClick={() => void onExport()} data-testid="dashboard-export">
             {t('health.dashboard.exportCsv')}
           </button>
+          </>
+          )}
           <button type="button" className="btn" onClick={() => void close()} data-testid="dashboard-close">
             {t('health.dashboard.back')}
           </button>
@@ -201,7 +206,14 @@ export function Dashboard() {
       )}
 
       {!current && !error && <Busy text={t('common.loading')} />}
-      {current && (
+      {/* K3s (phases 3–4): the cluster is watched from this computer; a server's figures are for phases 1–2. */}
+      {current && current.phase >= 3 && current.point === null && (
+        <>
+          <Cluster current={current} t={t} />
+          {current.https && <Https current={current} lang={lang} t={t} date={f.date} />}
+        </>
+      )}
+      {current && !(current.phase >= 3 && current.point === null) && (
         <>
           {current.signals.recommendation && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} />}
 
@@ -425,7 +437,7 @@ function Https({ current, lang, t, date }: Part & { date: (ms: number) => string
             <div>
               <dt>{t('health.dashboard.https.status')}</dt>
               <dd data-testid="https-status" data-ok={h.ok}>
-                {h.status !== null ? `HTTP ${h.status}` : t('health.dashboard.https.failed', { code: h.errorCode ?? '' })}
+                {h.status !== null ? `HTTP ${h.status}` : t('health.dashboard.https.failed', { code: h.errorCode ? t(`health.dashboard.https.reasons.${h.errorCode.replace(/^health\./, '')}`, { defaultValue: h.errorCode }) : '' })}
               </dd>
             </div>
             <div>
@@ -480,7 +492,7 @@ function Cluster({ current, t }: Pick<Part, 'current' | 't'>) {
             {c.nodes.map((n) => (
               <li key={n.name}>
                 <span className="dot" style={{ background: LEVEL_COLORS[n.ready ? 'ok' : 'critical'] }} aria-hidden />
-                <span className="mono">{n.name}</span> · {n.roles.join(', ')} · {n.kubeletVersion} · {t(n.ready ? 'health.dashboard.cluster.ready' : 'health.dashboard.cluster.notReady')}
+                <span className="mono">{n.name}</span> · {n.roles.join(', ') || t('health.dashboard.cluster.agent')} · {n.kubeletVersion} · {t(n.ready ? 'health.dashboard.cluster.ready' : 'health.dashboard.cluster.notReady')}
               </li>
             ))}
           </ul>

@@ -6,6 +6,7 @@ import { api } from '../app-api';
 import { GitHubSignIn } from './code/GitHubSignIn';
 import { RecipeSummary, type ServerSize } from './code/RecipeSummary';
 import { getPhase } from '../../../electron/shared/phases';
+import { K3sCodeCard, recipeForPhase } from '../k3s/K3sCodeCard';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
 import type { Profile } from '../../../electron/shared/profile';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -348,8 +349,9 @@ function CodeForm({ profile }: { profile: Profile }) {
       {(needsSignIn || showSignIn) && <GitHubSignIn reason={needsSignIn ? 'private' : 'optional'} onSignedIn={onSignedIn} url={values.url} />}
 
       {detected && (
-        <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={detected.recipe} candidates={detected.candidates} busy={reading !== null} server={serverSize(profile)} onRedetect={(o) => void detect(values.url, values.ref, o)} />
+        <RecipeSummary key={JSON.stringify(detected.recipe.production)} recipe={recipeForPhase(detected.recipe, profile.phase)} candidates={detected.candidates} busy={reading !== null} server={serverSize(profile)} onRedetect={(o) => void detect(values.url, values.ref, o)} />
       )}
+      {detected && profile.phase >= 3 && <K3sCodeCard recipe={detected.recipe} profile={profile} repo={{ url: values.url, ref: values.ref }} />}
 
       {isSshRepoUrl(values.url) && (
         <PrivateRepoCard

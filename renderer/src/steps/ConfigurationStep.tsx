@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ConfigForm } from '../../../electron/shared/recipe';
 import { EnvForm } from './config/EnvForm';
+import { K3sConfig } from '../k3s/K3sConfig';
 import { useEnvForm } from './config/use-env-form';
 import { useTranslation } from 'react-i18next';
 import { AppError, type ErrorEnvelope, type FieldIssue } from '../../../electron/shared/errors';
@@ -58,7 +59,7 @@ export function oddEnvLines(content: string): number[] {
 export function ConfigurationStep() {
   return (
     <ProfileStepFrame testId="step-configuration" titleKey="configuration.title" introKey="configuration.intro">
-      {(profile) => <ConfigLoader key={profile.id} profile={profile} />}
+      {(profile) => (profile.phase >= 3 ? <K3sConfig key={profile.id} profile={profile} /> : <ConfigLoader key={profile.id} profile={profile} />)}
     </ProfileStepFrame>
   );
 }

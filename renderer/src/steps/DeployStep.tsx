@@ -12,6 +12,8 @@ import { useDeploy, type StepState, type StepView } from '../stores/deploy-store
 import { useSettings } from '../stores/settings-store';
 import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
+import { getPhase } from '../../../electron/shared/phases';
+import { K3sDeploy } from '../k3s/K3sDeploy';
 
 // "Deploy": live progress of the run, step by step, with the streamed (already redacted) log.
 // Cancel while it runs; retry or resume after a failure, a cancel or a restart of the app (the
@@ -28,6 +30,12 @@ const ICONS: Record<StepState, string> = {
 };
 
 export function DeployStep() {
+  const phase = useWizard((s) => s.state.phase);
+  // Phases 3–4: the K3s run in its terminal (k3s/K3sDeploy.tsx).
+  return phase !== null && getPhase(phase).runtime === 'k3s' ? <K3sDeploy /> : <ComposeDeployStep />;
+}
+
+function ComposeDeployStep() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const profileId = useWizard((s) => s.state.profileId);

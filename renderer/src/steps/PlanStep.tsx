@@ -14,11 +14,18 @@ import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { AdoptionCard, needsExposureChoice, PlanReview } from './plan/PlanReview';
 import { formatMoney } from './where/provider-ui';
+import { K3sPlan } from '../k3s/K3sPlan';
 
 // "Plan": every command and file the deployment will use, in order, secrets masked, with the
 // monthly cost. Nothing happens on the server before the user clicks Deploy.
 
 export function PlanStep() {
+  const phaseId = useWizard((s) => s.state.phase);
+  // Phases 3–4: the K3s plan (k3s/K3sPlan.tsx).
+  return phaseId !== null && getPhase(phaseId).runtime === 'k3s' ? <K3sPlan /> : <ComposePlanStep />;
+}
+
+function ComposePlanStep() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const profileId = useWizard((s) => s.state.profileId);

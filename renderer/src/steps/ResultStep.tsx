@@ -9,10 +9,17 @@ import { useProfile } from '../stores/profile-store';
 import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { AppNotices } from './result/AppNotices';
+import { getPhase } from '../../../electron/shared/phases';
+import { K3sResult } from '../k3s/K3sResult';
 
 // "Health": what was deployed where, what the user does next, and the way into the live dashboard.
 
 export function ResultStep() {
+  const phase = useWizard((s) => s.state.phase);
+  return phase !== null && getPhase(phase).runtime === 'k3s' ? <K3sResult /> : <ComposeResultStep />;
+}
+
+function ComposeResultStep() {
   const { t } = useTranslation();
   const profileId = useWizard((s) => s.state.profileId);
   const goTo = useWizard((s) => s.goTo);

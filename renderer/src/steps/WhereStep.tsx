@@ -19,6 +19,7 @@ import { useProgress, useWizard } from '../stores/wizard-store';
 import { CheckList } from './where/CheckList';
 import { CloudProvider } from './where/CloudProvider';
 import { createdBy } from './where/provider-ui';
+import { K3sWhere } from '../k3s/K3sWhere';
 
 // "Where": the server KoproGo will run on: one created by the app at Hetzner Cloud or OVHcloud
 // (where/CloudProvider.tsx), or a server the user already has. The server's identity is verified
@@ -79,6 +80,27 @@ export function WhereStep() {
             ? t('where.blocked.check')
             : null;
   useStepAction('where', { label: t('common.continue'), run: () => next(), blocked, testId: 'nav-next' });
+
+  // Phases 3–4: OVHcloud credentials and where the K3s run happens (this computer, or a control host).
+  if (phase !== null && getPhase(phase).runtime === 'k3s') {
+    return (
+      <section className="panel" data-testid="step-where">
+        <h1>{t('where.title')}</h1>
+        {error && <ErrorNotice error={error} />}
+        {profile ? (
+          <K3sWhere
+            profile={profile}
+            phase={phase}
+            controlHost={(mode, useExisting) =>
+              mode === 'existing' ? <ExistingServer key={profile.id} profile={profile} phase={1} /> : <CloudProvider key={`${profile.id}-k3s`} kind="ovh" profile={profile} phase={1} onUseExisting={useExisting} />
+            }
+          />
+        ) : (
+          !error && <Busy text={t('common.loading')} />
+        )}
+      </section>
+    );
+  }
 
   return (
     <section className="panel" data-testid="step-where">

@@ -6,6 +6,7 @@ import { WIZARD_STEPS, type WizardStepId } from '../../../electron/shared/wizard
 import { api } from '../app-api';
 import { useDeploy } from './deploy-store';
 import { useStepActions } from './step-action';
+import { useK3s } from '../k3s/k3s-store';
 import { DEFAULT_PROFILE_ID, savedServerCheck, useProfile } from './profile-store';
 
 // The wizard's progress, kept on the main side (wizard.json) after every change so a restart or a
@@ -34,9 +35,29 @@ export interface Progress {
 
 type ProfileSlice = Pick<ReturnType<typeof useProfile.getState>, 'profile' | 'publicKey' | 'env'>;
 type DeploySlice = Pick<ReturnType<typeof useDeploy.getState>, 'runId' | 'outcome' | 'active'>;
+type K3sSlice = Pick<ReturnType<typeof useK3s.getState>, 'runId' | 'outcome' | 'active'>;
 
-export function progressOf(p: ProfileSlice, d: DeploySlice): Progress {
+/**
+ * Phases 3–4 (K3s): validated OVH credentials and where the run happens (this computer, or a checked control
+ * host); an entry point and an environment; the entry point's variables; the K3s run's outcome.
+ */
+function k3sProgressOf(p: ProfileSlice, k: K3sSlice | undefined): Progress {
+  const profile = p.profile!;
+  const s = profile.settings;
+  const runner = s['k3s.runner'];
+  const controlHost = !!profile.server?.hostKeySha256 && !!p.publicKey && savedServerCheck(profile) !== null;
+  return {
+    serverReady: !!s['k3s.ovh'] && (runner === 'local' || (runner === 'remote' && controlHost)),
+    codeReady: !!profile.repo && !!s['k3s.entry'] && !!s['k3s.environment'],
+    configReady: s['k3s.configured'] === '1',
+    runExists: !!k && (k.active || k.outcome !== null || !!k.runId),
+    deployed: k?.outcome === 'succeeded' && !k.active,
+  };
+}
+
+export function progressOf(p: ProfileSlice, d: DeploySlice, k?: K3sSlice): Progress {
   const profile = p.profile;
+  if (profile && profile.phase >= 3) return k3sProgressOf(p, k);
   return {
     serverReady: !!profile?.server?.hostKeySha256 && !!p.publicKey && savedServerCheck(profile) !== null,
     codeReady: !!profile?.repo,
@@ -47,7 +68,7 @@ export function progressOf(p: ProfileSlice, d: DeploySlice): Progress {
 }
 
 export function currentProgress(): Progress {
-  return progressOf(useProfile.getState(), useDeploy.getState());
+  return progressOf(useProfile.getState(), useDeploy.getState(), useK3s.getState());
 }
 
 /** The same, as a React hook (re-renders when any of it changes). */
@@ -58,7 +79,13 @@ export function useProgress(): Progress {
   const runId = useDeploy((s) => s.runId);
   const outcome = useDeploy((s) => s.outcome);
   const active = useDeploy((s) => s.active);
-  return useMemo(() => progressOf({ profile, publicKey, env }, { runId, outcome, active }), [profile, publicKey, env, runId, outcome, active]);
+  const k3sRunId = useK3s((s) => s.runId);
+  const k3sOutcome = useK3s((s) => s.outcome);
+  const k3sActive = useK3s((s) => s.active);
+  return useMemo(
+    () => progressOf({ profile, publicKey, env }, { runId, outcome, active }, { runId: k3sRunId, outcome: k3sOutcome, active: k3sActive }),
+    [profile, publicKey, env, runId, outcome, active, k3sRunId, k3sOutcome, k3sActive],
+  );
 }
 
 /** Whether the step's own work is done (the next step may be entered). */
@@ -163,4 +190,5 @@ export async function loadProgress(): Promise<void> {
   const id = useWizard.getState().state.profileId;
   if (!id) return;
   await Promise.all([useProfile.getState().load(id), useDeploy.getState().loadStatus(id)]);
+  if ((useProfile.getState().profile?.phase ?? 1) >= 3) await useK3s.getState().loadStatus(id);
 }

@@ -52,6 +52,9 @@ export const OVH_ACCESS_RULES: readonly S.AccessRule[] = [
   { method: 'POST', path: '/cloud/project/*' },
   // Deleting the instances the app created ("delete" of the Provider interface), nothing else.
   { method: 'DELETE', path: '/cloud/project/*/instance/*' },
+  // Reading the DNS zones: the phase-4 checklist says whether the domain's zone is in this account.
+  { method: 'GET', path: '/domain/zone' },
+  { method: 'GET', path: '/domain/zone/*' },
 ];
 
 /** OVH's request signature: "$1$" + sha1_hex(AS+CK+METHOD+URL+BODY+TIMESTAMP), URL being the full URL requested. */
@@ -315,6 +318,16 @@ export class OvhClient {
     const out: S.CloudProject[] = [];
     for (const id of ids) out.push(this.#parse(S.cloudProject, await this.#call('GET', `/cloud/project/${enc(id)}`, { signal }), '/cloud/project/{serviceName}'));
     return out;
+  }
+
+  /** Per region: the instances, cores and RAM the project may use and uses (the phase-4 checklist). */
+  async projectQuotas(project: string, signal?: AbortSignal): Promise<S.Quota[]> {
+    return this.#parse(arrayOf(S.quota), await this.#call('GET', `/cloud/project/${enc(project)}/quota`, { signal }), '/cloud/project/{serviceName}/quota');
+  }
+
+  /** The DNS zones this account manages. */
+  async listDnsZones(signal?: AbortSignal): Promise<string[]> {
+    return this.#parse(stringList, await this.#call('GET', '/domain/zone', { signal }), '/domain/zone');
   }
 
   async listRegions(project: string, signal?: AbortSignal): Promise<string[]> {

@@ -117,6 +117,16 @@ export const cloudProject = z.object({
 });
 export type CloudProject = z.infer<typeof cloudProject>;
 
+/** cloud.quota.Quotas: one region's limits and use (RAM in MB). */
+export const quota = z.object({
+  region: z.string(),
+  instance: z
+    .object({ maxCores: z.number(), maxInstances: z.number(), maxRam: z.number(), usedCores: z.number(), usedInstances: z.number(), usedRAM: z.number() })
+    .nullable()
+    .optional(),
+});
+export type Quota = z.infer<typeof quota>;
+
 /**
  * The public order catalogue (`/order/catalog/public/cloud?ovhSubsidiary=…`, no authentication): the
  * parts used for prices. Amounts are integers in 1/100,000,000 of the currency, as OVH returns them.
