@@ -34,12 +34,13 @@ test.describe('offline is not a provider outage', () => {
   let silent: DnsServer;
   let unreachable: DnsServer;
   const apps: WebApp[] = [];
-  const endpoints = { KOPROGO_HETZNER_API_URL: 'http://api.hetzner.test:9/v1', KOPROGO_OVH_API_URL: 'https://eu.api.ovh.test:9/1.0', KOPROGO_GITHUB_API_URL: 'http://api.github.test:9' };
+  const endpoints = { KOPROGO_HETZNER_API_URL: 'https://api.hetzner.test:9/v1', KOPROGO_OVH_API_URL: 'https://eu.api.ovh.test:9/1.0', KOPROGO_GITHUB_API_URL: 'https://api.github.test:9' };
 
   test.beforeAll(async () => {
     silent = await startDnsServer({}, { silent: true });
-    // The names resolve, to an address no network routes (TEST-NET-1): the API cannot be reached.
-    unreachable = await startDnsServer({ 'api.hetzner.test': { a: ['192.0.2.1'] }, 'eu.api.ovh.test': { a: ['192.0.2.1'] }, 'api.github.test': { a: ['192.0.2.1'] }, 'api.github.com': { a: ['192.0.2.1'] } });
+    // The names resolve, to an address of this computer where nothing listens (127.0.0.2: no traffic leaves
+    // it, and it is not the 127.0.0.1 of a local fake): the API cannot be reached.
+    unreachable = await startDnsServer({ 'api.hetzner.test': { a: ['127.0.0.2'] }, 'eu.api.ovh.test': { a: ['127.0.0.2'] }, 'api.github.test': { a: ['127.0.0.2'] }, 'api.github.com': { a: ['127.0.0.2'] } });
   });
   test.afterAll(async () => {
     for (const a of apps) await a.stop();

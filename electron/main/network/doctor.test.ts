@@ -16,7 +16,7 @@ let dns: DnsServer;
 let silent: DnsServer;
 
 beforeAll(async () => {
-  dns = await startDnsServer({ 'api.local.test': { a: ['127.0.0.1'] }, 'api.unreachable.test': { a: ['192.0.2.1'] } });
+  dns = await startDnsServer({ 'api.local.test': { a: ['127.0.0.1'] }, 'api.unreachable.test': { a: ['127.0.0.2'] } });
   silent = await startDnsServer({}, { silent: true });
 });
 afterAll(async () => {
@@ -55,7 +55,7 @@ describe('network doctor', () => {
     try {
       const d = await doctor([dns.address]).diagnose(`http://${address}:${port}/`);
       // Loopback when the machine has no other interface: then it is a local service, never offline.
-      expect(d).toEqual(address.startsWith('127.') ? null : { offline: false, cause: null, host: address });
+      expect(d).toEqual(address === '127.0.0.1' ? null : { offline: false, cause: null, host: address });
     } finally {
       server.close();
     }
@@ -71,7 +71,7 @@ describe('network doctor', () => {
 describe('the API clients when offline', () => {
   it('Hetzner, OVH and GitHub say offline at the first failed request, without their retries', async () => {
     const d = doctor([silent.address]);
-    const hetzner = new HetznerClient({ token: 'x', baseUrl: 'http://api.hetzner.test:9/v1', networkCheck: d.checkFor('hetzner'), sleep: async () => undefined });
+    const hetzner = new HetznerClient({ token: 'x', baseUrl: 'https://api.hetzner.test:9/v1', networkCheck: d.checkFor('hetzner'), sleep: async () => undefined });
     await expect(hetzner.validateToken()).rejects.toMatchObject({ code: 'network.offline', params: { service: 'Hetzner Cloud', host: 'api.hetzner.test' } });
     expect(hetzner.requestCount).toBe(1);
 
@@ -82,7 +82,7 @@ describe('the API clients when offline', () => {
       ovh.close();
     }
 
-    const github = new GitHubClient({ baseUrl: 'http://api.github.test:9', networkCheck: d.checkFor('github'), retryAfterBaseMs: 1 });
+    const github = new GitHubClient({ baseUrl: 'https://api.github.test:9', networkCheck: d.checkFor('github'), retryAfterBaseMs: 1 });
     await expect(github.getRepo({ owner: 'acme', name: 'koprogo' })).rejects.toMatchObject({ code: 'network.offline', params: { service: 'GitHub', host: 'api.github.test' } });
     expect(github.requestCount).toBe(1);
   });

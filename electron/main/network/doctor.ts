@@ -8,7 +8,9 @@ import { AppError } from '../../shared/errors';
 //   - no DNS server answers / the name does not resolve     → this computer appears to be offline
 //   - the address refuses, has no route, or does not answer → this computer appears to be offline
 //   - the connection opens                                  → the network is fine: the original error stands
-// A loopback address (a local service that is not running) is never "offline".
+// A local service on 127.0.0.1 or ::1 that is not running (a fake, a tunnel) is never "offline". Other loopback
+// addresses (127.0.0.2 …) are treated like any address: tests use them for an API that refuses, without any
+// traffic leaving this computer.
 
 export type OfflineCause = 'dns_no_answer' | 'dns_not_found' | 'refused' | 'no_route' | 'timeout';
 
@@ -93,5 +95,5 @@ export class NetworkDoctor {
 }
 
 function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
+  return address === '127.0.0.1' || address === '::1';
 }

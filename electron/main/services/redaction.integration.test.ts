@@ -112,7 +112,10 @@ describe('the issue’s reproduction', () => {
       redact: (t) => local.redact(t),
       redactStream: () => local.streamRedactor(),
       onStep: () => undefined,
-      onLog: (e) => lines.push(e.line),
+      // The command's output only (the engine's own lines, such as "applying", are not what is tested here).
+      onLog: (e) => {
+        if (e.stream !== 'engine') lines.push(e.line);
+      },
     });
     const script = `printf '%s' 'token=pa'\\''ss\\wö'; sleep 0.3; printf '%s\\n' 'rd-Secret99'; printf 'second line\\n'\n`;
     const result = await runner.run([{ id: 'split', check: null, apply: [{ kind: 'run', command: { as: 'login', script } }], verify: null }]);
