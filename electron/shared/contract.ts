@@ -8,6 +8,7 @@ import { deployEvents, deployMethods } from './contract-deploy';
 import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
+import { backupEvents, backupMethods } from './contract-backup';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -133,6 +134,7 @@ export const contract = {
   ...providerMethods,
   ...recipeMethods,
   ...healthMethods,
+  ...backupMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -154,6 +156,7 @@ export const events = {
   ...providerEvents,
   ...recipeEvents,
   ...healthEvents,
+  ...backupEvents,
 } as const;
 
 export type Events = typeof events;

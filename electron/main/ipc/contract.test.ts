@@ -262,6 +262,19 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'health.exportCsv': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v.csv).toMatch(/^time,resolution,cpu_percent,.*\r\n$/) },
   'health.logs': { input: { profileId: 'acme', container: 'not-ours' }, check: () => undefined, error: 'health.container_unknown' },
   'health.unwatch': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ stopped: true }) },
+  // Backups: the real dump, download and restore are the integration tests' job; this profile names no database.
+  'backup.list': {
+    input: { profileId: 'acme' },
+    check: (v) => expect(v).toMatchObject({ profileId: 'acme', database: null, dailyRetentionDays: null, backups: [], snapshots: null, serverError: null }),
+  },
+  'backup.create': { input: { profileId: 'acme' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.verify': { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.download': { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.restore': { input: { profileId: 'acme', backupId: 'koprogo_db-20260101-033000.sql.gz', confirm: true }, check: () => undefined, error: 'backup.no_database' },
+  'backup.snapshot': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'backup.installDaily': { input: { profileId: 'acme' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: null }) },
+  'backup.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -363,6 +376,21 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
     { input: { profileId: 'acme', container: 'x; rm -rf /' }, field: 'container' },
     { input: { profileId: 'acme', container: 'db', lines: 100_000 }, field: 'lines' },
   ],
+  'backup.list': [{ input: { profileId: '../acme' }, field: 'profileId' }],
+  'backup.create': [{ input: { profileId: 'acme', verify: 'somewhere' }, field: 'verify' }],
+  'backup.verify': [
+    { input: { profileId: 'acme', backupId: '../../etc/passwd' }, field: 'backupId' },
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef', where: 'cloud' }, field: 'where' },
+  ],
+  'backup.download': [{ input: { profileId: 'acme', backupId: 'x; rm -rf /' }, field: 'backupId' }],
+  'backup.restore': [
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, field: 'confirm' },
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef', confirm: false }, field: 'confirm' },
+  ],
+  'backup.snapshot': [{ input: {}, field: 'profileId' }],
+  'backup.installDaily': [{ input: { profileId: 1 }, field: 'profileId' }],
+  'backup.cancel': [{ input: { all: true }, field: '(root)' }],
+  'backup.status': [{ input: {}, field: 'profileId' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -380,7 +408,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'backup.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
@@ -389,6 +417,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'recipe.detect', 'config.form', 'config.save', 'config.dnsCheck', 'github.installDeployKey',
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
+    'backup.list', 'backup.create', 'backup.verify', 'backup.download', 'backup.restore', 'backup.snapshot', 'backup.installDaily', 'backup.status', 'backup.cancel',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

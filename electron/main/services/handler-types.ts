@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { contract, EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
+import type { BackupService } from '../backup/backup-service';
 import type { Logger } from '../log';
 import type { Encryptor, SecretStore } from '../secrets/secret-store';
 import type { ConnectOptions } from '../ssh/connection';
@@ -31,6 +32,7 @@ export interface HandlerContext {
   deploy: DeployService;
   recipes: RecipeService;
   health: HealthService;
+  backups: BackupService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -61,5 +63,7 @@ export interface ServiceDeps {
   notify?: Notify | null;
   /** Health sampler overrides (tests). */
   health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
+  /** Backup and upgrade overrides (tests: short waits between reconnections, download tuning). */
+  backup?: Pick<ConstructorParameters<typeof BackupService>[0], 'download' | 'sessionBackoffMs' | 'now'>;
 }
 

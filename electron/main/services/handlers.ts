@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BackupService } from '../backup/backup-service';
 import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';
@@ -7,11 +8,13 @@ import { createSecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
+import { backupHandlers } from './backup-handlers';
 import { deployHandlers } from './deploy-handlers';
 import { DeployService } from './deploy-service';
 import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
 import { healthHandlers } from './health-handlers';
 import { HealthService } from './health-service';
+import { providerFor } from './provider-access';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
 import { RecipeService } from './recipe-service';
@@ -36,7 +39,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
   const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit: deps.emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health };
+  const backups = new BackupService({ dataDir: deps.dataDir, profiles, log, connect: (p) => deploy.connect(p), emit: deps.emit, provider: (kind) => providerFor(ctx, kind), ...deps.backup });
+  const ctx: HandlerContext = { deps, profiles, settings, secrets, log, deploy, recipes, health, backups };
 
   return {
     'app.info': async () => ({
@@ -90,6 +94,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...providerHandlers(ctx),
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
+    ...backupHandlers(ctx),
   };
 }
 

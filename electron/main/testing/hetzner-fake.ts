@@ -619,6 +619,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
             currency: 'EUR',
             vat_rate: '19.00',
             server_types: serverTypes.map((t) => ({ id: t.id, name: t.name, prices: t.prices })),
+            // As published: snapshots cost 0.0119 € per GB and month (excl. VAT).
+            image: { price_per_gb_month: { net: decimal(0.0119), gross: decimal(0.0119 * VAT) } },
           },
         },
       };

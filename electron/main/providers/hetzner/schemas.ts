@@ -160,6 +160,8 @@ export const pricing = z.object({
   currency: z.string(),
   vat_rate: decimalString,
   server_types: z.array(z.object({ id: z.number().int(), name: z.string(), prices: z.array(serverTypePrice) })),
+  /** Snapshots and backups are billed per GB of image and month. */
+  image: z.object({ price_per_gb_month: z.object({ net: decimalString, gross: decimalString }) }).optional(),
 });
 
 // ---- Responses --------------------------------------------------------------------------------

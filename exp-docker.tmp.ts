@@ -1,0 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { startDocker, installComposeShim } from './electron/main/testing/docker-host';
+import { importPostgresImage } from './electron/main/testing/postgres-image';
+const d = await startDocker();
+await importPostgresImage(d.env);
+installComposeShim();
+writeFileSync('/tmp/exp/env', `export DOCKER_HOST=${d.env.DOCKER_HOST}\n`);
+console.log('ready', d.env.DOCKER_HOST);
+process.on('SIGTERM', async () => { await d.stop(); process.exit(0); });
+setInterval(() => {}, 1 << 30);
