@@ -154,7 +154,7 @@ export class BackupService {
   async list(profileId: string): Promise<BackupList> {
     const profile = await this.deps.profiles.get(profileId);
     const local = await this.store.list(profileId);
-    let settings: ComposeDeploySettings | null = null;
+    let settings: ComposeDeploySettings | null;
     try {
       settings = this.settingsOf(profile);
     } catch {

@@ -84,7 +84,8 @@ export class LocalBackupStore {
       return [];
     }
     const out: LocalCopy[] = [];
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
+    // Only backup records (other files of the folder are not read as one, nor moved aside as corrupt).
+    for (const name of names.filter((n) => /^[0-9]{8}-[0-9]{6}-[a-z]+-[a-f0-9]{6}\.json$/.test(n))) {
       const record = await this.read(profileId, name.slice(0, -'.json'.length));
       if (!record) continue;
       const c = await this.copy(profileId, record.manifest.id);

@@ -130,11 +130,16 @@ export async function download(s: Session, deps: ProvenDeps, manifest: Manifest,
 /** Puts this computer's copy back on the server when the server lost it (a restore from this computer). */
 export async function ensureOnServer(s: Session, deps: ProvenDeps, manifest: Manifest, progress: ProgressSink, signal?: AbortSignal): Promise<void> {
   const target = provenDumpPath(s.settings, manifest.id);
-  const there = await s.root(`[ "$(sha256sum ${shQuote(target)} 2>/dev/null | cut -d ' ' -f 1)" = ${manifest.sha256} ]`, { signal });
-  if (there.code === 0) return;
+  const there = await s.root(`if [ -f ${shQuote(target)} ]; then sha256sum ${shQuote(target)} | cut -d ' ' -f 1; else echo missing; fi`, { signal });
+  const serverSha = there.stdout.trim();
+  if (serverSha === manifest.sha256) return;
+  // Missing, or changed since its checksum: this computer's good copy goes back (a repair), if there is one.
   const local = deps.store.dumpPath(s.profile.id, manifest.id);
   const have = await stat(local).catch(() => null);
-  if (have?.size !== manifest.sizeBytes) throw new AppError('backup.not_found', { backup: manifest.id });
+  if (have?.size !== manifest.sizeBytes) {
+    if (serverSha === 'missing') throw new AppError('backup.not_found', { backup: manifest.id });
+    throw new AppError('backup.checksum_mismatch', { expected: manifest.sha256.slice(0, 12), got: serverSha.slice(0, 12) });
+  }
   progress('upload', { bytes: 0, totalBytes: manifest.sizeBytes });
   const login = await s.login();
   const upload = login ? joinPath(login.cacheDir, `${manifest.id}.upload`) : `${target}.upload`;
@@ -217,7 +222,8 @@ export async function verifyLocally(s: { profile: { id: string } }, deps: Proven
   const cluster = await startScratchCluster({ binDir, user: manifest.postgres.user, database: manifest.postgres.database });
   try {
     const t0 = performance.now();
-    const restore = await cluster.client('pg_restore', ['--exit-on-error', '-d', manifest.postgres.database, file]);
+    // The dump goes in on stdin: the cluster may run as another user (root → postgres) who cannot read the data folder.
+    const restore = await cluster.client('pg_restore', ['--exit-on-error', '-d', manifest.postgres.database], { stdinFile: file });
     const restoreMs = performance.now() - t0;
     if (restore.code !== 0) {
       const detail = restore.stderr.trim().split('\n').slice(-3).join(' ');

@@ -68,8 +68,10 @@ export const TABLE_STATS_SQL = [
 
 const PSQL_FLAGS = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'];
 
-function quotedSql(text: string): string {
-  return [`cat <<'KOPROGO_SQL'`, text, 'KOPROGO_SQL'].join('\n');
+/** `cat <<'KOPROGO_SQL' <rest>` then the SQL: the rest of the first line (a pipe, a redirection) consumes it. */
+function sqlInto(rest: string, text: string): string {
+  if (text.split('\n').includes('KOPROGO_SQL')) throw new Error('SQL text holds the here-document delimiter');
+  return [`cat <<'KOPROGO_SQL' ${rest}`, text, 'KOPROGO_SQL'].join('\n');
 }
 
 /** `docker compose … exec -T <service>`, quoted, from the checkout. */
@@ -119,16 +121,19 @@ export function provenDumpScript(settings: ComposeDeploySettings, id: string): s
     // Read-write: opening the pipe never blocks, even if psql failed to start.
     'exec 3<> "$work/sql"',
     `printf '%s\\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;' "SELECT 'snapshot:' || pg_export_snapshot();" "SELECT 'dbsize:' || pg_database_size(current_database());" "SELECT 'version:' || current_setting('server_version_num');" >&3`,
-    // Waits for a line of the session, as long as psql lives.
-    'wait_for() { until grep -q "^$1" "$work/out"; do kill -0 "$pid" 2>/dev/null || fail "$2"; sleep 0.1; done; }',
-    'wait_for version: psql',
+    // Waits for a line of the session while psql lives, for at most $3 seconds.
+    'wait_for() { end=$(($(date +%s) + $3)); until grep -q "^$1" "$work/out"; do kill -0 "$pid" 2>/dev/null || fail "$2"; [ "$(date +%s)" -lt "$end" ] || fail "$2"; sleep 0.1; done; }',
+    'wait_for version: psql 300',
     `snap=$(sed -n 's/^snapshot://p' "$work/out")`,
     `dbsize=$(sed -n 's/^dbsize://p' "$work/out")`,
-    `free=$(df -Pk "$dir" | awk 'NR == 2 { print $4 * 1024 }')`,
+    // In KB: shell arithmetic, never awk's floating point.
+    `free=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')`,
     // A compressed dump is smaller than the database; less free space than the database is refused.
-    `if [ "$free" -lt "$dbsize" ]; then printf 'need %s\\nfree %s\\n' "$dbsize" "$free"; fail disk_full ${EXIT.diskFull}; fi`,
-    `{ ${quotedSql(TABLE_STATS_SQL)}; echo '\\echo stats-end'; } >&3`,
-    'wait_for stats-end stats',
+    `if [ "$free" -lt $((dbsize / 1024)) ]; then printf 'need %s\\nfree %s\\n' "$dbsize" "$((free * 1024))"; fail disk_full ${EXIT.diskFull}; fi`,
+    sqlInto('>&3', TABLE_STATS_SQL),
+    // printf, not echo: dash's echo reads `\\e` as an escape character.
+    `printf '%s\\n' '\\echo stats-end' >&3`,
+    'wait_for stats-end stats 21600',
     `rc=0; ${dump.replace('pg_dump -Fc', 'pg_dump -Fc --snapshot="$snap"')} > "$work/dump" 2>> "$work/err" || rc=$?`,
     '[ "$rc" = 0 ] || fail pg_dump',
     `printf 'COMMIT;\\n' >&3`,
@@ -180,9 +185,9 @@ export function scratchVerifyScript(settings: ComposeDeploySettings, opts: { tag
     // The scratch server needs room for the restored database on Docker's disk: the source's size when
     // known, else about three dumps.
     `root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || echo /)`,
-    `free=$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 { print $4 * 1024 }')`,
+    `free=$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 { print $4 }')`,
     opts.needBytes !== undefined ? `need=${opts.needBytes}` : `need=$(($(stat -c %s ${file}) * 3))`,
-    `if [ -n "$free" ] && [ "$free" -lt "$need" ]; then printf 'need %s\\nfree %s\\nbackup-error disk_full\\n' "$need" "$free"; exit ${EXIT.diskFull}; fi`,
+    `if [ -n "$free" ] && [ "$free" -lt $((need / 1024)) ]; then printf 'need %s\\nfree %s\\nbackup-error disk_full\\n' "$need" "$((free * 1024))"; exit ${EXIT.diskFull}; fi`,
     `docker run -d --name "$name" --network none --label koprogo-deploy.verify=${shQuote(opts.tag)} -v ${shQuote(`${opts.path}:/backup/dump:ro`)} ${shJoin(['-e', `POSTGRES_USER=${pg.user}`, '-e', `POSTGRES_DB=${pg.database}`, '-e', 'POSTGRES_HOST_AUTH_METHOD=trust'])} "$image" > /dev/null`,
     // Ready over TCP on the container's loopback: only the final server listens there, not the init one.
     'i=0',
@@ -193,7 +198,7 @@ export function scratchVerifyScript(settings: ComposeDeploySettings, opts: { tag
     "echo 'scratch-ready'",
     `if ! ${restore}; then echo 'restore-error'; tail -n 3 "$log"; exit ${EXIT.restoreFailed}; fi`,
     "echo 'restored'",
-    `${quotedSql(TABLE_STATS_SQL)} | ${psql} | sed 's/^/table /'`,
+    sqlInto(`| ${psql} | sed 's/^/table /'`, TABLE_STATS_SQL),
     "echo 'verify-done'",
     '',
   ].join('\n');
@@ -275,12 +280,12 @@ export function restoreIntoLiveScript(settings: ComposeDeploySettings, opts: { p
     `[ -f ${shQuote(opts.path)} ] || { echo 'backup-error missing'; exit ${EXIT.restoreFailed}; }`,
     ...(opts.stop.length > 0 ? [`${composeCommand(settings)} stop ${shJoin([...opts.stop])}`] : []),
     "echo 'services-stopped'",
-    `${quotedSql(['DROP DATABASE IF EXISTS :"db" WITH (FORCE);', 'CREATE DATABASE :"db" OWNER :"owner";'].join('\n'))} | ${psqlAdmin}`,
+    sqlInto(`| ${psqlAdmin}`, ['DROP DATABASE IF EXISTS :"db" WITH (FORCE);', 'CREATE DATABASE :"db" OWNER :"owner";'].join('\n')),
     'log=$(mktemp)',
     `if ! ${restore} > "$log" 2>&1; then echo 'restore-error'; tail -n 3 "$log"; rm -f "$log"; exit ${EXIT.restoreFailed}; fi`,
     'rm -f "$log"',
     "echo 'restored'",
-    `${quotedSql(TABLE_STATS_SQL)} | ${exec} ${shJoin(['psql', ...PSQL_FLAGS, '-U', pg.user, '-d', pg.database])} | sed 's/^/table /'`,
+    sqlInto(`| ${exec} ${shJoin(['psql', ...PSQL_FLAGS, '-U', pg.user, '-d', pg.database])} | sed 's/^/table /'`, TABLE_STATS_SQL),
     "echo 'restore-done'",
     '',
   ].join('\n');
