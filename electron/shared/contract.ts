@@ -9,6 +9,7 @@ import { providerEvents, providerMethods } from './contract-providers';
 import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
 import { backupEvents, backupMethods } from './contract-backup';
+import { upgradeEvents, upgradeMethods } from './contract-upgrade';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -135,6 +136,7 @@ export const contract = {
   ...recipeMethods,
   ...healthMethods,
   ...backupMethods,
+  ...upgradeMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -157,6 +159,7 @@ export const events = {
   ...recipeEvents,
   ...healthEvents,
   ...backupEvents,
+  ...upgradeEvents,
 } as const;
 
 export type Events = typeof events;

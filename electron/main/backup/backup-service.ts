@@ -69,6 +69,8 @@ export interface ProveOptions {
   onProgress?: ProgressSink;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** Called once the dump exists (the upgrade journals its id before the long part). */
+  onDumped?: (manifest: Manifest) => Promise<void>;
 }
 
 export class BackupService {
@@ -99,6 +101,7 @@ export class BackupService {
   async prove(s: Session, opts: ProveOptions): Promise<{ manifest: Manifest; verification: Verification | null }> {
     const progress = opts.onProgress ?? (() => undefined);
     const manifest = await dump(s, this.provenDeps, opts.reason, progress, opts.signal, opts.onLine);
+    await opts.onDumped?.(manifest);
     return this.finishProof(s, manifest, opts);
   }
 

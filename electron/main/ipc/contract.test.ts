@@ -275,6 +275,24 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'backup.installDaily': { input: { profileId: 'acme' }, check: () => undefined, error: 'backup.no_database' },
   'backup.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: null }) },
   'backup.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  // Upgrades: this profile is a server of its own (no provider): the move to phase 2 is in place.
+  'upgrade.plan': {
+    input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 } },
+    check: (v) => {
+      expect(v).toMatchObject({ profileId: 'acme', kind: 'phase-1-2', route: 'in-place', fromPhase: 1, toPhase: 2, current: null, target: null });
+      expect(v.steps.map((s: { id: string }) => s.id)).toEqual(['preflight', 'backup', 'tuning', 'restart', 'health', 'record']);
+      expect(v.planHash).toMatch(/^[0-9a-f]{32}$/);
+    },
+  },
+  'upgrade.start': { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 }, planHash: 'not-the-plan' }, check: () => undefined, error: 'upgrade.plan_changed' },
+  'upgrade.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, run: null }) },
+  'upgrade.timeline': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v).toEqual({ marks: [] }) },
+  'upgrade.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  'upgrade.recognize': {
+    input: () => ({ host: sshd.host, port: sshd.port, user: sshd.user, hostKeySha256: sshd.hostKeySha256, keyPath: sshd.userKeyPath, stateDir, save: false }),
+    check: () => undefined,
+    error: 'recognize.not_found',
+  },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -391,6 +409,18 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'backup.installDaily': [{ input: { profileId: 1 }, field: 'profileId' }],
   'backup.cancel': [{ input: { all: true }, field: '(root)' }],
   'backup.status': [{ input: {}, field: 'profileId' }],
+  'upgrade.plan': [
+    { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 5 } }, field: 'target.toPhase' },
+    { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 }, options: { upgradeDisk: 'yes' } }, field: 'options.upgradeDisk' },
+  ],
+  'upgrade.start': [{ input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 } }, field: 'planHash' }],
+  'upgrade.status': [{ input: {}, field: 'profileId' }],
+  'upgrade.timeline': [{ input: { profileId: 'acme', from: -1, to: 0 }, field: 'from' }],
+  'upgrade.cancel': [{ input: { now: true }, field: '(root)' }],
+  'upgrade.recognize': [
+    { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: 'abc', keyPath: '/k' }, field: 'hostKeySha256' },
+    { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: `SHA256:${'A'.repeat(43)}`, keyPath: '/k', stateDir: 'relative/dir' }, field: 'stateDir' },
+  ],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -408,7 +438,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'backup.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'backup.', 'upgrade.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
@@ -418,6 +448,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.cancel', 'deploy.breakLock', 'deploy.start',
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'backup.list', 'backup.create', 'backup.verify', 'backup.download', 'backup.restore', 'backup.snapshot', 'backup.installDaily', 'backup.status', 'backup.cancel',
+    'upgrade.plan', 'upgrade.start', 'upgrade.status', 'upgrade.timeline', 'upgrade.cancel', 'upgrade.recognize',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

@@ -65,5 +65,7 @@ export interface ServiceDeps {
   health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
   /** Backup and upgrade overrides (tests: short waits between reconnections, download tuning). */
   backup?: Pick<ConstructorParameters<typeof BackupService>[0], 'download' | 'sessionBackoffMs' | 'now'>;
+  /** Upgrade overrides (tests: how the SSH wait after the reboot probes). */
+  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number } };
 }
 

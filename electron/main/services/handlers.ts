@@ -17,6 +17,7 @@ import { HealthService } from './health-service';
 import { providerFor } from './provider-access';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
+import { upgradeHandlers } from './upgrade-handlers';
 import { RecipeService } from './recipe-service';
 
 export type { DomainHandlers, FrontDoor, HandlerContext, Handlers, ServiceDeps } from './handler-types';
@@ -95,6 +96,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...recipeHandlers(ctx),
     ...healthHandlers(ctx),
     ...backupHandlers(ctx),
+    ...upgradeHandlers(ctx),
   };
 }
 

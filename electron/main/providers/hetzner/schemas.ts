@@ -131,6 +131,8 @@ export const server = z.object({
   image: image.nullable(),
   labels: z.record(z.string(), z.string()).default({}),
   locked: z.boolean().optional(),
+  /** GB; stays smaller than the type's disk after a change_type with upgrade_disk false. */
+  primary_disk_size: z.number().optional(),
 });
 
 export const pagination = z.object({
