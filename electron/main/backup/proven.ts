@@ -4,6 +4,7 @@ import type { BackupStage, TableStat, Verification, VerifyPlace } from '../../sh
 import { AppError } from '../../shared/errors';
 import { asRoot, joinPath } from '../engine/steps/shell';
 import { shQuote } from '../ssh/quote';
+import { descriptionFile } from './description';
 import { downloadDump, type DownloadProgress } from './download';
 import type { LocalBackupStore } from './local-store';
 import { compareStats, MANIFEST_VERSION, parseDumpOutput, parseTableLines, parseVerifyOutput, totals, type Manifest, type Parsed } from './manifest';
@@ -86,6 +87,7 @@ export async function dump(s: Session, deps: ProvenDeps, reason: Manifest['reaso
   };
   await s.open();
   await s.remote.installFile({ path: provenManifestPath(s.settings, id), content: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o600, owner: 'root', group: 'root', secret: false });
+  await s.remote.installFile(descriptionFile(s.profile.id, s.settings));
   await deps.store.save(s.profile.id, manifest);
   return manifest;
 }

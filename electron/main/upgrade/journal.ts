@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { healthSummarySchema, timelineMarkSchema, UPGRADE_KINDS, UPGRADE_ROUTES, UPGRADE_STEPS, type TimelineMark } from '../../shared/contract-upgrade';
+import { healthSummarySchema, timelineMarkSchema, upgradePlanSchema, UPGRADE_KINDS, UPGRADE_ROUTES, UPGRADE_STEPS, type TimelineMark } from '../../shared/contract-upgrade';
 import { heredocTo } from '../engine/heredoc';
 import { journalSchema } from '../engine/journal';
 import { shQuote } from '../ssh/quote';
@@ -39,6 +39,21 @@ export const upgradeJournalSchema = journalSchema.extend({
   after: healthSummarySchema.nullable(),
   marks: z.array(timelineMarkSchema).max(20),
   error: envelope.nullable(),
+  /**
+   * The plan the user confirmed, as it was: a resumed run goes on with it (the server may be half-way,
+   * e.g. already of the new type, so planning again would describe another move).
+   */
+  plan: z.object({
+    view: upgradePlanSchema,
+    order: z.array(z.enum(UPGRADE_STEPS)),
+    exec: z.object({
+      route: z.enum(UPGRADE_ROUTES),
+      serverId: z.string().max(120).nullable(),
+      targetName: z.string().max(120).nullable(),
+      options: z.object({ offerId: z.string().max(120), upgradeDisk: z.boolean(), snapshot: z.boolean(), verify: z.enum(['server', 'local']) }),
+      orderPrice: z.number().nullable(),
+    }),
+  }),
 });
 export type UpgradeJournal = z.infer<typeof upgradeJournalSchema>;
 

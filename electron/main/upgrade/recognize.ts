@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { parseRemoteJournal, type Journal } from '../engine/journal';
 import { COMPOSE_OVERRIDE_FILE } from '../engine/steps/compose';
 import { shQuote } from '../ssh/quote';
+import { parseDescription, type Description } from '../backup/description';
 
 // Recognising a deployment the app made, from its server alone ("I have a server the app deployed,
 // from another computer"): the app's journal in its state folder says which deployment it is and how
@@ -15,6 +16,7 @@ export function recognizeScript(stateDir: string): string {
   return [
     `printf 'journal\\t%s\\n' "$(base64 -w 0 ${sd}/journal.json 2>/dev/null)"`,
     `printf 'upgrade\\t%s\\n' "$(base64 -w 0 ${sd}/upgrade-journal.json 2>/dev/null)"`,
+    `printf 'description\\t%s\\n' "$(base64 -w 0 ${sd}/deployment.json 2>/dev/null)"`,
     `docker ps -a --format '{{.ID}}\\t{{.Label "com.docker.compose.project"}}\\t{{.Label "com.docker.compose.project.working_dir"}}\\t{{.Label "com.docker.compose.project.config_files"}}\\t{{.Label "com.docker.compose.service"}}\\t{{.Image}}' 2>/dev/null | sed 's/^/container\\t/'`,
     'exit 0',
     '',
@@ -48,6 +50,8 @@ export interface RecognizedServer {
   journal: Journal | null;
   upgradeJournal: boolean;
   compose: ComposeFacts | null;
+  /** What the app wrote about the deployment on its last backup or upgrade (null: none yet). */
+  description: Description | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -85,7 +89,7 @@ export function parseRecognize(output: string, profileHint?: string): Recognized
   }
   // The project with the most containers (a server may run others beside the app).
   const compose = [...projects.values()].sort((a, b) => b.services.length - a.services.length || (a.project === profileHint ? -1 : 1))[0] ?? null;
-  return { journal, upgradeJournal: !!decode(field('upgrade')), compose };
+  return { journal, upgradeJournal: !!decode(field('upgrade')), compose, description: parseDescription(decode(field('description'))) };
 }
 
 export function parseDetail(output: string): { owner: string | null; remote: string | null; ref: string | null; postgresUser: string | null; postgresDb: string | null } {

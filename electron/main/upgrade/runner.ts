@@ -3,6 +3,7 @@ import type { EventName, EventPayload } from '../../shared/contract';
 import type { HealthSummary, TimelineMark, UpgradeRun, UpgradeStepId } from '../../shared/contract-upgrade';
 import { AppError } from '../../shared/errors';
 import type { BackupService } from '../backup/backup-service';
+import { descriptionFile } from '../backup/description';
 import type { Session } from '../backup/session';
 import { JOURNAL_VERSION } from '../engine/journal';
 import { composeOverrideStep, composeUpStep } from '../engine/steps/compose';
@@ -84,6 +85,7 @@ export class UpgradeRunner {
       after: null,
       marks: [],
       error: null,
+      plan: structuredClone(plan),
     };
   }
 
@@ -350,6 +352,9 @@ export class UpgradeRunner {
       }
       case 'record': {
         await this.deps.recordProfile();
+        // What another computer reads to recognise the deployment, now at its new phase.
+        await this.s.open();
+        await this.s.remote.installFile(descriptionFile(this.profileId, this.deps.after));
         this.journal.after ??= await this.deps.health().catch(() => null);
         return 'done';
       }

@@ -104,7 +104,18 @@ export class UpgradeService {
     }
   }
 
+  /**
+   * The confirmed plan of a run stopped half-way (its downtime started: the server may be off, or of the
+   * new type already): it is resumed as it was, never planned again.
+   */
+  private async halfway(profileId: string): Promise<BuiltPlan | null> {
+    const j = await this.journals.read(profileId);
+    return j && j.outcome !== 'succeeded' && j.downtime.startedAt !== null ? j.plan : null;
+  }
+
   async plan(profileId: string, target: UpgradeTarget, options: UpgradeOptions = {}): Promise<UpgradePlan> {
+    const stopped = await this.halfway(profileId);
+    if (stopped) return stopped.view;
     const { built, provider } = await this.build(profileId, target, options);
     provider?.close?.();
     return built.view;
@@ -113,7 +124,8 @@ export class UpgradeService {
   async start(profileId: string, target: UpgradeTarget, options: UpgradeOptions, planHash: string, opts: { confirmPrice?: number; fresh?: boolean } = {}): Promise<{ started: true; runId: string; done: Promise<UpgradeRun | null> }> {
     if (this.active) throw new AppError('upgrade.busy', {});
     if (this.deps.backups.isBusy(profileId)) throw new AppError('backup.busy', {});
-    const { built, profile, provider } = await this.build(profileId, target, options);
+    const stopped = await this.halfway(profileId);
+    const { built, profile, provider } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: await this.providerOf(await this.deps.profiles.get(profileId)) } : await this.build(profileId, target, options);
     if (built.view.planHash !== planHash) {
       provider?.close?.();
       throw new AppError('upgrade.plan_changed', {});
@@ -254,6 +266,16 @@ export class UpgradeService {
       }
       if (stateDir !== DEFAULT_LAYOUT.stateDir) settings['layout.stateDir'] = stateDir;
       if (detail?.owner && detail.owner !== 'root') settings.deployUser = detail.owner;
+      // The app's own description of the deployment, when it left one: its layout and names win.
+      const d = found.description?.profileId === found.journal.profileId ? found.description : null;
+      if (d) {
+        for (const [k, v] of Object.entries(d.layout)) if (v !== (DEFAULT_LAYOUT as unknown as Record<string, string>)[k]) settings[`layout.${k}`] = v;
+        settings.composeProject = d.composeProject;
+        settings.composeFiles = d.composeFiles.join(',');
+        settings.checkoutName = d.checkoutName;
+        settings.envFile = d.envFile;
+        settings.deployUser = d.deployUser;
+      }
       if (postgres) {
         settings['postgres.service'] = postgres.service;
         settings['postgres.user'] = postgres.user;
