@@ -17,6 +17,8 @@ const SYSTEM_PACKAGES = [
   { pkg: 'sudo', proof: '/usr/bin/sudo', why: 'integration tests (deploying as a non-root user through sudo)' },
   { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
   { pkg: 'apache2-utils', proof: '/usr/bin/htpasswd', why: 'unit tests (htpasswd hashes checked by Apache\'s own tool)' },
+  { pkg: 'postgresql-15', proof: '/usr/lib/postgresql/15/bin/postgres', why: 'integration tests (a real PostgreSQL 15: the test image and the scratch cluster of the backups)' },
+  { pkg: 'util-linux', proof: '/usr/bin/setpriv', why: 'integration tests (the PostgreSQL test image drops root with setpriv)' },
 ];
 
 function sh(cmd, args, opts = {}) {

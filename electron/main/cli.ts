@@ -18,6 +18,8 @@ import { dispatch } from './ipc/dispatcher';
 import { detectRecipe, githubSource, localFolderSource, type Recipe } from './recipe/detect';
 import { createHandlers } from './services/handlers';
 import { endpointsFromEnv } from './services/endpoints';
+import { registerUpgradeCommands } from './cli-upgrade';
+import { providerEndpointsFromEnv } from './services/provider-service';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
 // Commands: phases, recommend, plan, deploy, status, detect, profiles.
@@ -35,6 +37,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     appVersion: pkg.version,
     frontDoor: 'cli',
     ...endpointsFromEnv(process.env),
+    providers: providerEndpointsFromEnv(process.env),
     systemLanguages: () => envLanguages(),
     openExternal: null,
     emit: (event, payload) => {
@@ -206,6 +209,23 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
       if (opts.json) return out(`${JSON.stringify(recipe, null, 2)}\n`);
       out(describeRecipe(recipe, t, requests));
     });
+
+  registerUpgradeCommands({
+    program,
+    t,
+    language,
+    out,
+    err,
+    call,
+    loadSecrets,
+    listen: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    fail: (code) => {
+      exitCode = code;
+    },
+  });
 
   const profiles = program.command('profiles').description(t('cli.profiles'));
   profiles

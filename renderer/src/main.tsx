@@ -9,6 +9,8 @@ import i18n, { loadLanguage } from './i18n';
 import { useSettings } from './stores/settings-store';
 import { connectDeployEvents } from './stores/deploy-store';
 import { connectHealthEvents } from './stores/health-store';
+import { connectBackupEvents } from './stores/backup-store';
+import { connectUpgradeEvents } from './stores/upgrade-store';
 import { loadProgress, useWizard } from './stores/wizard-store';
 import { establishWebSession, webSocketUrl, type SessionState } from './web-session';
 import './styles.css';
@@ -48,6 +50,8 @@ async function start(): Promise<void> {
   const system = info.frontDoor === 'web' ? [...navigator.languages] : info.systemLanguages;
   connectDeployEvents();
   connectHealthEvents();
+  connectBackupEvents();
+  connectUpgradeEvents();
   await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate().then(loadProgress)]);
   render(<App />);
 }

@@ -278,7 +278,7 @@ export class UpgradeRunner {
         if (!this.s.settings.postgres) return 'skipped';
         const known = io.data.backupId;
         const progress = (stage: string, d: { bytes?: number; totalBytes?: number } = {}) =>
-          io.progress(`upgrade.progress.backup.${stage}`, { bytes: d.bytes ?? 0, total: d.totalBytes ?? 0 }, d.bytes !== undefined && d.totalBytes ? Math.round((100 * d.bytes) / d.totalBytes) : null);
+          io.progress(`upgrade.progress.backup.${stage}`, {}, d.bytes !== undefined && d.totalBytes ? Math.floor((100 * d.bytes) / d.totalBytes) : null);
         const opts = { reason: 'upgrade' as const, verify: this.journal.options.verify, onProgress: progress, onLine, signal, onDumped: async (m: { id: string }) => io.save({ backupId: m.id }) };
         if (typeof known === 'string') {
           const record = await this.deps.backups.store.read(this.profileId, known);

@@ -20,6 +20,14 @@ export interface ChartSpec {
   /** An axis label; `spanMs` is the visible period (short ones need seconds). */
   formatTime: (ms: number, spanMs: number) => string;
   formatValue: (v: number) => string;
+  /** Events drawn as vertical lines with a short label (e.g. an upgrade: down, up). */
+  marks?: ChartMark[];
+}
+
+export interface ChartMark {
+  at: number;
+  label: string;
+  color: string;
 }
 
 export type ChartData = { t: number[]; v: number[] };
@@ -51,6 +59,38 @@ function levelLines(spec: ChartSpec): uPlot.Plugin {
   };
 }
 
+/** The marks as vertical dashed lines, labelled at the top, inside the plotted period only. */
+function markLines(spec: ChartSpec): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: [
+        (u: uPlot) => {
+          if (!spec.marks?.length) return;
+          const { ctx } = u;
+          const { top, height } = u.bbox;
+          ctx.save();
+          ctx.setLineDash([3 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+          ctx.lineWidth = 1.5 * uPlot.pxRatio;
+          ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
+          ctx.textBaseline = 'top';
+          for (const m of spec.marks!) {
+            const x = Math.round(u.valToPos(m.at, 'x', true));
+            if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            ctx.strokeStyle = m.color;
+            ctx.fillStyle = m.color;
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+            ctx.fillText(m.label, x + 3 * uPlot.pxRatio, top + 2 * uPlot.pxRatio);
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
 export function chartOptions(spec: ChartSpec): uPlot.Options {
   const color = LEVEL_COLORS[spec.level ?? 'none'];
   const top = spec.yMax;
@@ -70,7 +110,7 @@ export function chartOptions(spec: ChartSpec): uPlot.Options {
       { values: (_u, splits) => splits.map((s) => spec.formatValue(s)), stroke: '#64748b', size: 56, grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' } },
     ],
     series: [{}, { stroke: color, width: 2, fill: `${color}1f`, points: { show: false }, spanGaps: false }],
-    plugins: [levelLines(spec)],
+    plugins: [levelLines(spec), markLines(spec)],
   };
 }
 
