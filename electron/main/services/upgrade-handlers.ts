@@ -38,6 +38,13 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
             if (!watched) await ctx.health.unwatch(profileId);
             return healthSummary(current);
           },
+          // A watched deployment is watched again, so its sampler and signals take the new phase.
+          onRecorded: async (profileId) => {
+            const c = await ctx.health.current(profileId);
+            if (!c.watching || !c.mode) return;
+            ctx.health.unwatch(profileId);
+            await ctx.health.watch(profileId, c.mode);
+          },
           ...ctx.deps.upgrade,
         }),
     ));

@@ -40,6 +40,8 @@ export interface UpgradeRunnerDeps {
   waitForSsh: (signal?: AbortSignal) => Promise<void>;
   /** Saves the deployment as it is after the move (phase, offer). */
   recordProfile: () => Promise<void>;
+  /** After the move is recorded (the dashboard's sampler takes the new phase). */
+  onRecorded?: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -356,6 +358,7 @@ export class UpgradeRunner {
         await this.s.open();
         await this.s.remote.installFile(descriptionFile(this.profileId, this.deps.after));
         this.journal.after ??= await this.deps.health().catch(() => null);
+        await this.deps.onRecorded?.().catch(() => undefined);
         return 'done';
       }
       default: {

@@ -38,6 +38,8 @@ export interface UpgradeServiceDeps {
   provider?: (kind: 'hetzner' | 'ovh') => Promise<Provider>;
   /** One health sample of the deployment now, for the before/after figures. */
   health?: (profileId: string) => Promise<HealthSummary | null>;
+  /** The deployment was recorded at its new phase (the health service reloads it). */
+  onRecorded?: (profileId: string) => Promise<void>;
   secretName: (profileId: string, key: string) => string;
   /** Tests: how the SSH wait after a reboot probes. */
   sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
@@ -158,6 +160,7 @@ export class UpgradeService {
         await waitForSsh({ host: profile.server.host, port: profile.server.port, hostKeySha256: profile.server.hostKeySha256, timeoutMs: this.deps.sshWait?.timeoutMs ?? 15 * 60_000, signal, ...this.deps.sshWait });
       },
       recordProfile: async () => this.record(profileId, built),
+      onRecorded: async () => this.deps.onRecorded?.(profileId),
       now: this.deps.now,
     });
     const slot: Active = { profileId, controller, runner, done: Promise.resolve(null) };

@@ -73,16 +73,25 @@ function markLines(spec: ChartSpec): uPlot.Plugin {
           ctx.lineWidth = 1.5 * uPlot.pxRatio;
           ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
           ctx.textBaseline = 'top';
-          for (const m of spec.marks!) {
+          const right = u.bbox.left + u.bbox.width;
+          const pad = 3 * uPlot.pxRatio;
+          // Marks close together (an upgrade on a long period): the lines all, the labels only where they fit.
+          let freeFrom = -Infinity;
+          const marks = [...spec.marks!].sort((a, b) => a.at - b.at);
+          for (const m of marks) {
             const x = Math.round(u.valToPos(m.at, 'x', true));
-            if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            if (!Number.isFinite(x) || x < u.bbox.left || x > right) continue;
             ctx.strokeStyle = m.color;
             ctx.fillStyle = m.color;
             ctx.beginPath();
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
             ctx.stroke();
-            ctx.fillText(m.label, x + 3 * uPlot.pxRatio, top + 2 * uPlot.pxRatio);
+            const w = ctx.measureText(m.label).width;
+            const tx = x + pad + w > right ? x - pad - w : x + pad;
+            if (tx < freeFrom) continue;
+            ctx.fillText(m.label, tx, top + 2 * uPlot.pxRatio);
+            freeFrom = tx + w + 2 * pad;
           }
           ctx.restore();
         },
