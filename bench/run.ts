@@ -11,6 +11,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'provider-requests': () => import('./provider-requests'),
   'health-sample-cost': () => import('./health-sample-cost'),
   'chart-render': () => import('./chart-render'),
+  'backup-throughput': () => import('./backup-throughput'),
+  'restore-verify': () => import('./restore-verify'),
 };
 
 async function main(args: string[]): Promise<number> {

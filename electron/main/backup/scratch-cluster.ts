@@ -18,7 +18,7 @@ export interface ScratchCluster {
   user: string;
   binDir: string;
   /** Runs a PostgreSQL client program against the cluster (PGPASSFILE set), stdin optional. */
-  client(program: 'psql' | 'pg_restore' | 'createdb', args: string[], opts?: { stdin?: string; stdinFile?: string }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  client(program: 'psql' | 'pg_restore' | 'pg_dump' | 'createdb', args: string[], opts?: { stdin?: string; stdinFile?: string }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
 

@@ -289,7 +289,7 @@ export class SshConnection {
     this.active++;
     this.disarmIdle();
     const chunkSize = opts.chunkSize ?? 256 * 1024;
-    const concurrency = opts.concurrency ?? 16;
+    const concurrency = opts.concurrency ?? 32;
     const fail = (error: unknown): AppError =>
       error instanceof AppError ? error : this.closed ? new AppError('ssh.disconnected', { host: this.target.host }) : new AppError('ssh.sftp_failed', { host: this.target.host });
     let handle: Buffer | null = null;
