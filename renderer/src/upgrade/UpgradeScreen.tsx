@@ -40,7 +40,7 @@ export function UpgradeScreen() {
       <div className="dash-head">
         <div>
           <h1>{t('upgrade.title', { phase: plan?.toPhase ?? 2 })}</h1>
-          <p className="muted">{t('upgrade.intro')}</p>
+          {!showRun && <p className="muted">{t('upgrade.intro')}</p>}
         </div>
         <div className="dash-actions">
           <button type="button" className="btn" onClick={close} disabled={running} data-testid="upgrade-back">
