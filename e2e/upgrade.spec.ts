@@ -184,3 +184,37 @@ test('the dashboard signals phase 2, the user follows the upgrade and sees phase
   expect(saved.phase).toBe(2);
   await context.close();
 });
+
+test('another computer recognises the deployment from its server and sees its backups', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const other = await startWebApp(newDataDir());
+  try {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(other.loginUrl);
+    await expect(page.getByTestId('step-phase')).toBeVisible();
+    await page.getByTestId('recognize-open').click();
+    await page.getByTestId('recognize-host-input').fill(host.sshd.host);
+    await page.getByTestId('recognize-port-input').fill(String(host.sshd.port));
+    await page.getByTestId('recognize-user-input').fill(host.sshd.user);
+    await page.getByTestId('recognize-key-input').fill(host.sshd.userKeyPath);
+    // The test host keeps the app's state in its own folder (real servers use the default one).
+    await page.getByTestId('recognize').locator('summary').click();
+    await page.getByTestId('recognize-state-input').fill(join(host.root, 'state'));
+    await page.getByTestId('recognize-probe').click();
+    await expect(page.getByTestId('recognize-fingerprint')).toContainText(host.sshd.hostKeySha256);
+    await page.screenshot({ path: join(SHOTS, 'recognize-en.png'), fullPage: true });
+    await page.getByTestId('recognize-accept').click();
+    await expect(page.getByTestId('recognize-found')).toContainText('koprogo, phase 2');
+    await expect(page.getByTestId('saved-koprogo')).toBeVisible();
+    await page.reload();
+    await page.getByTestId('open-dashboard-koprogo').click();
+    await expect(page.getByTestId('dashboard')).toHaveAttribute('data-state', 'live', { timeout: 60_000 });
+    await page.getByTestId('dashboard-backups').click();
+    await expect(page.locator('[data-testid^="backup-"][data-kind="proven"]').first()).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('backups')).toContainText('Before an upgrade');
+    await context.close();
+  } finally {
+    await other.stop();
+  }
+});
