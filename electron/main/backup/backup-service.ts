@@ -133,15 +133,19 @@ export class BackupService {
 
   // ---- list ---------------------------------------------------------------------------------------
 
-  private async serverListing(s: Session): Promise<{ daily: { file: string; size: number; mtime: number }[]; proven: Set<string>; manifests: Manifest[] }> {
+  private async serverListing(s: Session): Promise<{ daily: { file: string; size: number; mtime: number }[]; proven: Set<string>; provenAt: Map<string, number>; manifests: Manifest[] }> {
     const r = await s.root(listScript(s.settings), { timeoutMs: 30_000 });
     const daily: { file: string; size: number; mtime: number }[] = [];
     const proven = new Set<string>();
+    const provenAt = new Map<string, number>();
     const manifests: Manifest[] = [];
     for (const line of r.stdout.split('\n')) {
       const [kind, file = '', a = '', b = ''] = line.split('\t');
       if (kind === 'daily' && DAILY_FILE.test(file)) daily.push({ file, size: Number(a) || 0, mtime: Math.round(Number(b) * 1000) || 0 });
-      if (kind === 'proven' && file.endsWith('.dump') && BACKUP_ID.test(file.slice(0, -5))) proven.add(file.slice(0, -5));
+      if (kind === 'proven' && file.endsWith('.dump') && BACKUP_ID.test(file.slice(0, -5))) {
+        proven.add(file.slice(0, -5));
+        provenAt.set(file.slice(0, -5), Math.round(Number(b) * 1000) || 0);
+      }
       if (kind === 'manifest') {
         try {
           const m = manifestSchema.safeParse(JSON.parse(Buffer.from(a, 'base64').toString('utf8')));
@@ -151,7 +155,7 @@ export class BackupService {
         }
       }
     }
-    return { daily, proven, manifests };
+    return { daily, proven, provenAt, manifests };
   }
 
   async list(profileId: string): Promise<BackupList> {
@@ -251,6 +255,8 @@ export class BackupService {
     const local = await this.store.list(s.profile.id);
     const proven = (id: string) => local.find((c) => c.record.manifest.id === id)?.record.verifications.some((v) => v.outcome === 'proven') ?? false;
     const onServer = toPrune(listed.manifests.map((m) => ({ id: m.id, createdAt: Date.parse(m.createdAt), proven: proven(m.id) })), SERVER_RETENTION, now, [protect]);
+    // A dump without its manifest is what a run interrupted between the dump and the manifest left: gone after a day.
+    for (const [id, at] of listed.provenAt) if (id !== protect && !listed.manifests.some((m) => m.id === id) && at < now - 86_400_000) onServer.push(id);
     if (onServer.length > 0) await s.root(pruneScript(s.settings, onServer));
     const here = toPrune(local.map((c) => ({ id: c.record.manifest.id, createdAt: Date.parse(c.record.manifest.createdAt), proven: proven(c.record.manifest.id) })), LOCAL_RETENTION, now, [protect]);
     for (const id of here) await this.store.remove(s.profile.id, id);
