@@ -12,6 +12,8 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'health-sample-cost': () => import('./health-sample-cost'),
   'chart-render': () => import('./chart-render'),
   'pty-throughput': () => import('./pty-throughput'),
+  'backup-throughput': () => import('./backup-throughput'),
+  'restore-verify': () => import('./restore-verify'),
 };
 
 async function main(args: string[]): Promise<number> {

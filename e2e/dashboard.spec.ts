@@ -160,8 +160,8 @@ test('the dashboard shows a deployment live, and a sustained high-RAM fixture re
     await page.screenshot({ path: join(SHOTS, `dashboard-upgrade-${lang}.png`), fullPage: true });
   }
 
-  // The upgrade flow: the phase step with phase 2 chosen.
-  await page.getByTestId('upgrade-phase').click();
+  // The phases compared again from the card: the phase step with phase 2 chosen (the guided upgrade itself is e2e/upgrade.spec.ts).
+  await page.getByTestId('upgrade-compare').click();
   await expect(page.getByTestId('step-phase')).toBeVisible();
   await expect(page.getByTestId('choose-phase-2')).toHaveAttribute('aria-pressed', 'true');
   await page.screenshot({ path: join(SHOTS, 'dashboard-upgrade-phase-en.png'), fullPage: true });

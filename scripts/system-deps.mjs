@@ -18,11 +18,12 @@ const SYSTEM_PACKAGES = [
   { pkg: 'git', proof: '/usr/bin/git', why: 'integration tests (the fixture repository)' },
   { pkg: 'apache2-utils', proof: '/usr/bin/htpasswd', why: 'unit tests (htpasswd hashes checked by Apache\'s own tool)' },
   { pkg: 'docker-registry', proof: '/usr/bin/docker-registry', why: 'integration tests (a real image registry on 127.0.0.1: login, pull, moving tags)' },
-  { pkg: 'postgresql', proof: '/usr/lib/postgresql/15/bin/postgres', why: 'integration tests (a PostgreSQL image made from its binaries: pg_dump, psql)' },
+  { pkg: 'postgresql-15', proof: '/usr/lib/postgresql/15/bin/postgres', why: 'integration tests (a real PostgreSQL 15: the test image made from its binaries, the scratch cluster of the backups)' },
   { pkg: 'logrotate', proof: '/usr/sbin/logrotate', why: 'integration tests (the log rotation the deployment configures)' },
   { pkg: 'bc', proof: '/usr/bin/bc', why: 'integration tests (a monitoring script that calculates with bc)' },
   { pkg: 'curl', proof: '/usr/bin/curl', why: 'integration tests (the health check through the reverse proxy)' },
   { pkg: 'tmux', proof: '/usr/bin/tmux', why: 'integration tests (K3s runs detached on the control host)' },
+  { pkg: 'util-linux', proof: '/usr/bin/setpriv', why: 'integration tests (the PostgreSQL test image drops root with setpriv)' },
 ];
 
 function sh(cmd, args, opts = {}) {

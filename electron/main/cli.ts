@@ -26,6 +26,8 @@ import { createHandlers } from './services/handlers';
 import { Logger } from './log';
 import { githubTokenFromEnv } from './github/token-hosts';
 import { endpointsFromEnv } from './services/endpoints';
+import { registerUpgradeCommands } from './cli-upgrade';
+import { providerEndpointsFromEnv } from './services/provider-service';
 
 // `npm run cli -- <command>`: the same services through the same dispatcher, for scripts and CI.
 // Commands: phases, recommend, plan, deploy, status, detect, profiles (deploy and status of K3s profiles: k3s/cli-k3s.ts).
@@ -52,6 +54,7 @@ export async function runCli(
     appVersion: pkg.version,
     frontDoor: 'cli',
     ...endpointsFromEnv(process.env),
+    providers: providerEndpointsFromEnv(process.env),
     systemLanguages: () => envLanguages(),
     openExternal: null,
     emit: (event, payload) => {
@@ -308,6 +311,23 @@ export async function runCli(
       out(describeRecipe(recipe, t, requests));
       if (blocking > 0) err(`${t('cli.detectBlocking', { count: blocking })}\n`);
     });
+
+  registerUpgradeCommands({
+    program,
+    t,
+    language,
+    out,
+    err,
+    call,
+    loadSecrets,
+    listen: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    fail: (code) => {
+      exitCode = code;
+    },
+  });
 
   const profiles = program.command('profiles').description(t('cli.profiles'));
   profiles

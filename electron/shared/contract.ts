@@ -10,6 +10,8 @@ import { recipeEvents, recipeMethods } from './contract-recipe';
 import { healthEvents, healthMethods } from './contract-health';
 import { lifecycleEvents, lifecycleMethods } from './contract-lifecycle';
 import { k3sEvents, k3sMethods } from './contract-k3s';
+import { backupEvents, backupMethods } from './contract-backup';
+import { upgradeEvents, upgradeMethods } from './contract-upgrade';
 
 export { LANGUAGES, type Language } from './contract-languages';
 export { WIZARD_STEPS, type WizardStepId } from './wizard-steps';
@@ -139,6 +141,8 @@ export const contract = {
   ...healthMethods,
   ...lifecycleMethods,
   ...k3sMethods,
+  ...backupMethods,
+  ...upgradeMethods,
 } as const;
 
 export type Contract = typeof contract;
@@ -162,6 +166,8 @@ export const events = {
   ...healthEvents,
   ...lifecycleEvents,
   ...k3sEvents,
+  ...backupEvents,
+  ...upgradeEvents,
 } as const;
 
 export type Events = typeof events;

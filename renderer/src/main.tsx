@@ -11,6 +11,8 @@ import { useSettings } from './stores/settings-store';
 import { connectDeployEvents } from './stores/deploy-store';
 import { connectHealthEvents } from './stores/health-store';
 import { connectK3sEvents } from './k3s/k3s-store';
+import { connectBackupEvents } from './stores/backup-store';
+import { connectUpgradeEvents } from './stores/upgrade-store';
 import { loadProgress, useWizard } from './stores/wizard-store';
 import { establishWebSession, webSocketUrl, type SessionState } from './web-session';
 import './styles.css';
@@ -52,6 +54,8 @@ async function start(): Promise<void> {
   connectDeployEvents();
   connectHealthEvents();
   connectK3sEvents();
+  connectBackupEvents();
+  connectUpgradeEvents();
   await Promise.all([useSettings.getState().init(system), useWizard.getState().hydrate().then(loadProgress)]);
   render(<App />);
 }

@@ -287,6 +287,37 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'k3s.status': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
   'k3s.output': { input: { profileId: 'ghost', offset: 0 }, check: () => undefined, error: 'profile.not_found' },
   'k3s.checklist': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  // Backups: the real dump, download and restore are the integration tests' job; this profile names no database.
+  'backup.list': {
+    input: { profileId: 'acme' },
+    check: (v) => expect(v).toMatchObject({ profileId: 'acme', database: null, dailyRetentionDays: null, backups: [], snapshots: null, serverError: null }),
+  },
+  'backup.create': { input: { profileId: 'acme' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.verify': { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.download': { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.restore': { input: { profileId: 'acme', backupId: 'koprogo_db-20260101-033000.sql.gz', confirm: true }, check: () => undefined, error: 'backup.no_database' },
+  'backup.snapshot': { input: { profileId: 'ghost' }, check: () => undefined, error: 'profile.not_found' },
+  'backup.installDaily': { input: { profileId: 'acme' }, check: () => undefined, error: 'backup.no_database' },
+  'backup.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: null }) },
+  'backup.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  // Upgrades: this profile is a server of its own (no provider): the move to phase 2 is in place.
+  'upgrade.plan': {
+    input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 } },
+    check: (v) => {
+      expect(v).toMatchObject({ profileId: 'acme', kind: 'phase-1-2', route: 'in-place', fromPhase: 1, toPhase: 2, current: null, target: null });
+      expect(v.steps.map((s: { id: string }) => s.id)).toEqual(['preflight', 'backup', 'tuning', 'restart', 'health', 'record']);
+      expect(v.planHash).toMatch(/^[0-9a-f]{32}$/);
+    },
+  },
+  'upgrade.start': { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 }, planHash: 'not-the-plan' }, check: () => undefined, error: 'upgrade.plan_changed' },
+  'upgrade.status': { input: { profileId: 'acme' }, check: (v) => expect(v).toEqual({ active: false, run: null }) },
+  'upgrade.timeline': { input: { profileId: 'acme', from: 0, to: 1000 }, check: (v) => expect(v).toEqual({ marks: [] }) },
+  'upgrade.cancel': { input: {}, check: (v) => expect(v).toEqual({ cancelled: false }) },
+  'upgrade.recognize': {
+    input: () => ({ host: sshd.host, port: sshd.port, user: sshd.user, hostKeySha256: sshd.hostKeySha256, keyPath: sshd.userKeyPath, stateDir, save: false }),
+    check: () => undefined,
+    error: 'recognize.not_found',
+  },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -411,6 +442,33 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'k3s.status': [{ input: { profileId: 5 }, field: 'profileId' }],
   'k3s.output': [{ input: { profileId: 'acme', offset: -1 }, field: 'offset' }],
   'k3s.checklist': [{ input: { profileId: 'acme', domain: 'not a domain' }, field: 'domain' }],
+  'backup.list': [{ input: { profileId: '../acme' }, field: 'profileId' }],
+  'backup.create': [{ input: { profileId: 'acme', verify: 'somewhere' }, field: 'verify' }],
+  'backup.verify': [
+    { input: { profileId: 'acme', backupId: '../../etc/passwd' }, field: 'backupId' },
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef', where: 'cloud' }, field: 'where' },
+  ],
+  'backup.download': [{ input: { profileId: 'acme', backupId: 'x; rm -rf /' }, field: 'backupId' }],
+  'backup.restore': [
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef' }, field: 'confirm' },
+    { input: { profileId: 'acme', backupId: '20260101-000000-manual-abcdef', confirm: false }, field: 'confirm' },
+  ],
+  'backup.snapshot': [{ input: {}, field: 'profileId' }],
+  'backup.installDaily': [{ input: { profileId: 1 }, field: 'profileId' }],
+  'backup.cancel': [{ input: { all: true }, field: '(root)' }],
+  'backup.status': [{ input: {}, field: 'profileId' }],
+  'upgrade.plan': [
+    { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 5 } }, field: 'target.toPhase' },
+    { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 }, options: { upgradeDisk: 'yes' } }, field: 'options.upgradeDisk' },
+  ],
+  'upgrade.start': [{ input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 } }, field: 'planHash' }],
+  'upgrade.status': [{ input: {}, field: 'profileId' }],
+  'upgrade.timeline': [{ input: { profileId: 'acme', from: -1, to: 0 }, field: 'from' }],
+  'upgrade.cancel': [{ input: { now: true }, field: '(root)' }],
+  'upgrade.recognize': [
+    { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: 'abc', keyPath: '/k' }, field: 'hostKeySha256' },
+    { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: `SHA256:${'A'.repeat(43)}`, keyPath: '/k', stateDir: 'relative/dir' }, field: 'stateDir' },
+  ],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -428,7 +486,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
   });
 
   // Order matters for the profile methods: save, then get, then delete.
-  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'update.', 'diagnostics.'];
+  const later = ['profiles.', 'server.', 'deploy.', 'provider.', 'github.', 'repo.', 'recipe.', 'config.', 'health.', 'update.', 'diagnostics.', 'backup.', 'upgrade.'];
   const sequence = [
     ...Object.keys(contract).filter((m) => !later.some((p) => m.startsWith(p))),
     'profiles.list', 'profiles.save', 'profiles.get',
@@ -438,6 +496,8 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'deploy.setEnv', 'deploy.hasEnv', 'deploy.repoKey', 'deploy.plan', 'deploy.status', 'deploy.secrets', 'server.provideKey', 'deploy.envFromServer', 'deploy.cancel', 'deploy.breakLock', 'deploy.adoption', 'deploy.adopt', 'deploy.start',
     'update.status', 'update.check', 'update.install', 'profiles.export', 'profiles.import', 'diagnostics.export',
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
+    'backup.list', 'backup.create', 'backup.verify', 'backup.download', 'backup.restore', 'backup.snapshot', 'backup.installDaily', 'backup.status', 'backup.cancel',
+    'upgrade.plan', 'upgrade.start', 'upgrade.status', 'upgrade.timeline', 'upgrade.cancel', 'upgrade.recognize',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { contract, EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
+import type { BackupService } from '../backup/backup-service';
 import type { Logger } from '../log';
 import type { NetworkDoctor } from '../network/doctor';
 import type { Updater, UpdateService } from '../lifecycle/update';
@@ -38,6 +39,7 @@ export interface HandlerContext {
   network: NetworkDoctor;
   /** Auto-update (the desktop app's updater; "unsupported" elsewhere). */
   update: UpdateService;
+  backups: BackupService;
 }
 
 export type FrontDoor = 'electron' | 'web' | 'cli' | 'test';
@@ -72,5 +74,9 @@ export interface ServiceDeps {
   k3s?: Partial<Pick<K3sServiceDeps, 'toolSources' | 'stallMs' | 'reconnect' | 'clusterWait' | 'stopAfterMs' | 'host' | 'readCluster'>>;
   /** Health sampler overrides (tests). */
   health?: Pick<ConstructorParameters<typeof HealthService>[0], 'sample' | 'foregroundMs' | 'backgroundMs' | 'backoff' | 'https'>;
+  /** Backup and upgrade overrides (tests: short waits between reconnections, download tuning). */
+  backup?: Pick<ConstructorParameters<typeof BackupService>[0], 'download' | 'sessionBackoffMs' | 'now'>;
+  /** Upgrade overrides (tests: how the SSH wait after the reboot probes). */
+  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number } };
 }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BackupService } from '../backup/backup-service';
 import { AppError } from '../../shared/errors';
 import { isAllowedExternalUrl } from '../../shared/external-links';
 import { PHASES, economics, recommendPhase } from '../../shared/phases';
@@ -8,6 +9,7 @@ import { createSecretStore } from '../secrets/secret-store';
 import { ProfileStore } from '../store/profile-store';
 import { SettingsStore } from '../store/settings-store';
 import { WizardStore } from '../store/wizard-store';
+import { backupHandlers } from './backup-handlers';
 import { deployHandlers } from './deploy-handlers';
 import { DeployService } from './deploy-service';
 import type { HandlerContext, Handlers, ServiceDeps } from './handler-types';
@@ -16,8 +18,10 @@ import { lifecycleHandlers } from './lifecycle-handlers';
 import { UpdateService } from '../lifecycle/update';
 import { k3sHandlers } from './k3s-handlers';
 import { HealthService } from './health-service';
+import { providerFor } from './provider-access';
 import { providerHandlers } from './provider-handlers';
 import { recipeHandlers } from './recipe-handlers';
+import { upgradeHandlers } from './upgrade-handlers';
 import { RecipeService } from './recipe-service';
 
 export type { DomainHandlers, FrontDoor, HandlerContext, Handlers, ServiceDeps } from './handler-types';
@@ -66,7 +70,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...(deps.dnsServers ? { dnsServers: deps.dnsServers } : {}),
   });
   const health = new HealthService({ dataDir: deps.dataDir, profiles, settings, secrets, log, deploy, emit, notify: deps.notify ?? null, systemLanguages: deps.systemLanguages, ...deps.health });
-  const ctx: HandlerContext = { deps: { ...deps, emit }, profiles, settings, secrets, log, deploy, recipes, health, network, update };
+  const backups = new BackupService({ dataDir: deps.dataDir, profiles, log, connect: (p) => deploy.connect(p), emit, provider: (kind) => providerFor(ctx, kind), ...deps.backup });
+  const ctx: HandlerContext = { deps: { ...deps, emit }, profiles, settings, secrets, log, deploy, recipes, health, network, update, backups };
 
   return {
     'app.info': async () => ({
@@ -123,6 +128,8 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...healthHandlers(ctx),
     ...lifecycleHandlers(ctx),
     ...k3sHandlers(ctx),
+    ...backupHandlers(ctx),
+    ...upgradeHandlers(ctx),
   };
 }
 

@@ -227,10 +227,12 @@ describe('OVHcloud through the provider service', () => {
     expect(new URL(validationUrl).origin).toBe(new URL(ovh.url).origin);
     const ck = ovh.state.credentials.at(-1)!;
     expect(ck.rules).toContainEqual({ method: 'POST', path: '/cloud/project/*' });
-    // Deleting is limited to instances; nothing else is ever deleted or changed outside Public Cloud.
+    // Deleting is limited to instances; outside Public Cloud the only write is a VPS upgrade order
+    // (phase 1 → 2, placed at the price the user confirmed).
     expect(ck.rules.filter((r) => r.method !== 'GET')).toEqual([
       { method: 'POST', path: '/cloud/project/*' },
       { method: 'DELETE', path: '/cloud/project/*/instance/*' },
+      { method: 'POST', path: '/order/upgrade/vps/*' },
     ]);
     expect(await service.ovhStatus()).toEqual({ state: 'pendingValidation', account: null });
     // Not validated yet: no OVH column, and nothing can be created.

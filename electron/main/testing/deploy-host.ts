@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ProfileInput } from '../../shared/profile';
 import { importBusyboxImage, installComposeShimSystemWide, startDocker, type DockerHandle, type SystemShimHandle } from './docker-host';
-import { createFixtureRepo, type FixtureRepo, type FixtureRepoOptions } from './git-fixture';
+import { createFixtureRepo, FIXTURE_POSTGRES, type FixtureRepo, type FixtureRepoOptions } from './git-fixture';
+import { importPostgresImage } from './postgres-image';
 import { run } from './proc';
 import { startSshd, type SshdHandle } from './sshd';
 import { installSystemShims, type SystemShims } from './system-shims';
@@ -27,15 +28,24 @@ export interface DeployHost {
   stop(): Promise<void>;
 }
 
-export async function startDeployHost(opts: { sshPort?: (sshd: SshdHandle) => number; repo?: FixtureRepoOptions } = {}): Promise<DeployHost> {
+export interface DeployHostOptions {
+  sshPort?: (sshd: SshdHandle) => number;
+  /** The fixture gets a real PostgreSQL service (local/postgres:15) and the profile names it (backups, phase 2 tuning). */
+  postgres?: boolean;
+  /** Fixture repository options (e.g. the port its web service publishes). */
+  repo?: Omit<FixtureRepoOptions, 'postgresImage'>;
+}
+
+export async function startDeployHost(opts: DeployHostOptions = {}): Promise<DeployHost> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     const docker = await startDocker();
     cleanups.push(() => docker.stop());
     await importBusyboxImage(docker.env);
+    const postgresImage = opts.postgres ? await importPostgresImage(docker.env) : undefined;
     const shim: SystemShimHandle = await installComposeShimSystemWide();
     cleanups.push(() => shim.stop());
-    const repo = await createFixtureRepo(opts.repo);
+    const repo = await createFixtureRepo({ ...opts.repo, ...(postgresImage ? { postgresImage } : {}) });
     cleanups.push(() => repo.stop());
     // The deploy user (created by the deployment) clones a repository owned by root.
     await run('git', ['config', '--system', '--add', 'safe.directory', repo.path]);
@@ -90,6 +100,15 @@ export async function startDeployHost(opts: { sshPort?: (sshd: SshdHandle) => nu
           'layout.backupDir': join(root, 'backups'),
           'layout.binDir': join(root, 'bin'),
           'layout.hostsFile': join(root, 'hosts'),
+          ...(opts.postgres
+            ? {
+                'postgres.service': FIXTURE_POSTGRES.service,
+                'postgres.user': FIXTURE_POSTGRES.user,
+                'postgres.database': FIXTURE_POSTGRES.database,
+                'tuning.postgres': FIXTURE_POSTGRES.service,
+                'tuning.backend': 'backend',
+              }
+            : {}),
         },
         secrets: {},
         ...overrides,

@@ -15,6 +15,11 @@ export interface FixtureRepoOptions {
   port?: number;
   /** Image of the backend service; default local/busybox:1 (see importBusyboxImage). */
   image?: string;
+  /**
+   * A PostgreSQL service `postgres` (user koprogo, database koprogo_db, password from `.env`, data in a
+   * named volume) with this image, e.g. local/postgres:15 (see postgres-image.ts); the backend waits for it.
+   */
+  postgresImage?: string;
 }
 
 export interface FixtureRepo {
@@ -36,11 +41,29 @@ export interface FixtureRepo {
   stop(): Promise<void>;
 }
 
-export function fixtureFiles(port: number, image = BUSYBOX_IMAGE): Record<string, string> {
-  return {
-    'README.md': '# KoproGo (test fixture)\n\nA tiny stand-in for the KoproGo repository used by the deployment tests.\n',
-    VERSION: '1.0.0\n',
-    'docker-compose.yml': `version: '3.8'
+/** The PostgreSQL service of the fixture (see FixtureRepoOptions.postgresImage). */
+export const FIXTURE_POSTGRES = { service: 'postgres', user: 'koprogo', database: 'koprogo_db' } as const;
+
+function postgresService(image: string): string {
+  return `
+  postgres:
+    image: ${image}
+    environment:
+      - POSTGRES_USER=${FIXTURE_POSTGRES.user}
+      - POSTGRES_PASSWORD=\${POSTGRES_PASSWORD}
+      - POSTGRES_DB=${FIXTURE_POSTGRES.database}
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+    healthcheck:
+      test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "${FIXTURE_POSTGRES.user}", "-d", "${FIXTURE_POSTGRES.database}"]
+      interval: 1s
+      timeout: 3s
+      retries: 60
+`;
+}
+
+export function fixtureFiles(port: number, image = BUSYBOX_IMAGE, postgresImage?: string): Record<string, string> {
+  const compose = `version: '3.8'
 
 services:
   backend:
@@ -52,7 +75,11 @@ services:
       interval: 1s
       timeout: 2s
       retries: 30
-`,
+`;
+  return {
+    'README.md': '# KoproGo (test fixture)\n\nA tiny stand-in for the KoproGo repository used by the deployment tests.\n',
+    VERSION: '1.0.0\n',
+    'docker-compose.yml': postgresImage ? `${compose}    depends_on:\n      - postgres\n${postgresService(postgresImage)}\nvolumes:\n  pgdata:\n` : compose,
     'docker-compose.prod.yml': `version: '3.8'
 
 services:
@@ -98,7 +125,7 @@ export async function createFixtureRepo(opts: FixtureRepoOptions = {}): Promise<
     await git(work, 'config', 'user.name', 'KoproGo Test');
     await git(work, 'config', 'user.email', 'test@koprogo.invalid');
     await git(work, 'config', 'commit.gpgsign', 'false');
-    for (const [name, content] of Object.entries(fixtureFiles(port, opts.image))) {
+    for (const [name, content] of Object.entries(fixtureFiles(port, opts.image, opts.postgresImage))) {
       const file = join(work, name);
       await mkdir(join(file, '..'), { recursive: true });
       await writeFile(file, content, { mode: name.endsWith('.sh') ? 0o755 : 0o644 });

@@ -181,6 +181,10 @@ export interface FakeServer {
   user_data: string | null;
   ssh_keys: number[];
   firewalls: number[];
+  /** Size of the primary disk in GB: the type's at creation; kept by change_type with upgrade_disk false. */
+  disk: number;
+  /** GETs of the server left before a shut-down server reads `off` (shutdownLagPolls). */
+  stoppingPolls: number;
 }
 
 export interface FakeSshKey {
@@ -247,6 +251,25 @@ export interface HetznerFakeOptions {
   publicIpv4?: string | ((serverId: number) => string);
   /** Code of the 403 a read-only token gets on a write: Hetzner's `token_readonly` (default) or `forbidden`. */
   readOnlyErrorCode?: 'token_readonly' | 'forbidden';
+  /**
+   * As documented, a shutdown action succeeds once the ACPI request is sent, not when the server is off:
+   * the server reads `stopping` for this many GETs of it after the action succeeded; default 0.
+   */
+  shutdownLagPolls?: number;
+  /**
+   * change_type requests answered 409 `server_not_stopped` after a shutdown although the server reads
+   * `off` (the platform has not released it yet; a retry a moment later works); default 0.
+   */
+  notStoppedAfterShutdown?: number;
+}
+
+export interface FakeServerSeed {
+  name: string;
+  serverType: string;
+  location?: string;
+  labels?: Record<string, string>;
+  ipv4?: string;
+  status?: FakeServer['status'];
 }
 
 export interface FailOptions extends RequestFilter {
@@ -277,6 +300,8 @@ export interface HetznerFake {
   failNextAction(command?: string, error?: { code: string; message: string }): void;
   /** Requests received (optionally only those matching). */
   requestCount(filter?: RequestFilter): number;
+  /** A server that already exists in the project (e.g. one the app created in an earlier session). */
+  addServer(seed: FakeServerSeed): FakeServer;
   stop(): Promise<void>;
 }
 
@@ -413,6 +438,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
   const failures: Failure[] = [];
   const drops: RequestFilter[] = [];
   const actionFailures: { command: string | undefined; error: { code: string; message: string } }[] = [];
+  const shutdownLag = Math.max(0, opts.shutdownLagPolls ?? 0);
+  let notStoppedLeft = 0;
   let nextId = 1000;
   const iso = (ms = now()): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
@@ -533,7 +560,7 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
     labels: s.labels,
     volumes: [],
     load_balancers: [],
-    primary_disk_size: s.server_type.disk,
+    primary_disk_size: s.disk,
     placement_group: null,
   });
 
@@ -619,6 +646,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
             currency: 'EUR',
             vat_rate: '19.00',
             server_types: serverTypes.map((t) => ({ id: t.id, name: t.name, prices: t.prices })),
+            // As published: snapshots cost 0.0119 € per GB and month (excl. VAT).
+            image: { price_per_gb_month: { net: decimal(0.0119), gross: decimal(0.0119 * VAT) } },
           },
         },
       };
@@ -696,6 +725,7 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
       const s = findServer(m[1] ?? '');
       if (method === 'GET') {
         for (const a of runningOn(s.id)) poll(a);
+        if (s.status === 'stopping' && --s.stoppingPolls <= 0) s.status = 'off';
         return { status: 200, body: { server: publicServer(s) } };
       }
       if (method === 'DELETE') {
@@ -713,16 +743,30 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
         case 'poweroff':
           return serverAction(s, 'stop_server', () => (s.status = 'off'));
         case 'shutdown':
-          // Sends ACPI; the server goes off shortly after the action succeeds (here: at once).
-          return serverAction(s, 'shutdown_server', () => (s.status = 'off'));
+          // Sends ACPI; the server goes off shortly after the action succeeds (after shutdownLagPolls reads).
+          return serverAction(s, 'shutdown_server', () => {
+            notStoppedLeft = opts.notStoppedAfterShutdown ?? 0;
+            if (shutdownLag > 0) {
+              s.status = 'stopping';
+              s.stoppingPolls = shutdownLag;
+            } else s.status = 'off';
+          });
         case 'change_type': {
           const t = serverTypes.find((x) => x.name === b.server_type || x.id === b.server_type);
           if (!t) throw invalid('server_type', 'server type not found');
           if (t.deprecated) throw new ApiError(400, 'invalid_server_type', 'server type is deprecated');
           if (typeof b.upgrade_disk !== 'boolean') throw invalid('upgrade_disk', 'is missing');
-          if (!b.upgrade_disk && t.disk < s.server_type.disk) throw new ApiError(400, 'invalid_server_type', 'disk of the new server type is too small');
+          if (t.disk < s.disk) throw new ApiError(400, 'invalid_server_type', 'disk of the new server type is too small');
           if (s.status !== 'off') throw new ApiError(409, 'server_not_stopped', 'server must be stopped before changing type');
-          return serverAction(s, 'change_server_type', () => (s.server_type = t));
+          if (notStoppedLeft > 0) {
+            notStoppedLeft--;
+            throw new ApiError(409, 'server_not_stopped', 'server must be stopped before changing type');
+          }
+          const upgradeDisk = b.upgrade_disk;
+          return serverAction(s, 'change_server_type', () => {
+            s.server_type = t;
+            if (upgradeDisk) s.disk = t.disk;
+          });
         }
         case 'create_image': {
           const kind = b.type ?? 'snapshot';
@@ -813,6 +857,8 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
       user_data: typeof b.user_data === 'string' ? b.user_data : null,
       ssh_keys: keys,
       firewalls: fws.map((f) => f.id),
+      disk: t.disk,
+      stoppingPolls: 0,
     };
     state.servers.push(s);
     for (const fw of fws) fw.applied_to.push({ type: 'server', server: { id } });
@@ -923,6 +969,30 @@ export async function startHetznerFake(opts: HetznerFakeOptions = {}): Promise<H
     },
     requestCount(filter) {
       return filter ? state.requests.filter((r) => matches(filter, r.method, r.path)).length : state.requests.length;
+    },
+    addServer(seed) {
+      const t = serverTypes.find((x) => x.name === seed.serverType);
+      const loc = locations.find((l) => l.name === (seed.location ?? 'fsn1'));
+      if (!t || !loc) throw new Error(`addServer: unknown type or location ${seed.serverType}@${seed.location ?? 'fsn1'}`);
+      const id = nextId++;
+      const srv: FakeServer = {
+        id,
+        name: seed.name,
+        status: seed.status ?? 'running',
+        created: iso(),
+        server_type: t,
+        location: loc,
+        image: SYSTEM_IMAGES.find((i) => i.architecture === t.architecture)!,
+        labels: { ...seed.labels },
+        ipv4: seed.ipv4 ?? `203.0.113.${(id % 250) + 1}`,
+        user_data: null,
+        ssh_keys: [],
+        firewalls: [],
+        disk: t.disk,
+        stoppingPolls: 0,
+      };
+      state.servers.push(srv);
+      return srv;
     },
     stop: () => (stopped ??= listener.close()),
   };

@@ -275,6 +275,18 @@ export interface FakeRequest {
   headerNames: string[];
 }
 
+/** An upgrade order of a VPS (`POST /order/upgrade/vps/{serviceName}/{planCode}`). */
+export interface FakeOrder {
+  orderId: number;
+  serviceName: string;
+  planCode: string;
+  priceNet: number;
+  /** OVH's order states (GET /me/order/{orderId}/status). */
+  status: 'notPaid' | 'checking' | 'delivering' | 'delivered' | 'cancelled';
+  /** GETs of the VPS left before the new model is delivered (and the VPS has rebooted). */
+  deliveryPolls: number;
+}
+
 export interface OvhFakeState {
   credentials: FakeCredential[];
   vps: FakeVps[];
@@ -282,6 +294,7 @@ export interface OvhFakeState {
   /** DNS zones the account manages (`GET /domain/zone`). */
   dnsZones: string[];
   requests: FakeRequest[];
+  orders: FakeOrder[];
 }
 
 export interface RequestFilter {
@@ -339,6 +352,8 @@ export interface OvhFake {
   failNext(opts: FailOptions): void;
   /** The next matching request is performed, then its socket is destroyed before any answer byte. */
   dropNextResponse(filter?: RequestFilter): void;
+  /** An order placed without automatic payment is paid (as the customer would on OVH's site). */
+  payOrder(orderId: number): void;
   stop(): Promise<void>;
 }
 
@@ -411,7 +426,9 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     projects: (opts.projects ?? ['5f0c3e2ab1d94f6e8a7b6c5d4e3f2a1b']).map((id) => ({ id, description: 'KoproGo', status: 'ok', quotas: fakeQuotas(), sshKeys: [], instances: [], snapshots: [] })),
     dnsZones: opts.dnsZones ?? ['koprogo.example'],
     requests: [],
+    orders: [],
   };
+  let nextOrderId = 245_000_000;
   const failures: (FailOptions & { left: number })[] = [];
   const drops: RequestFilter[] = [];
   let nextCredentialId = 1000;
@@ -457,6 +474,65 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     if (c.status !== 'validated') throw new HttpError(403, 'INVALID_CREDENTIAL', 'This credential is not valid');
     if (needRule && !c.rules.some((r) => ruleMatches(r, method, path))) throw new HttpError(403, 'NOT_GRANTED_CALL', 'This call has not been granted');
     return c;
+  }
+
+  // ---- VPS upgrade orders
+  const vpsOf = (name: string): FakeVps => {
+    const v = state.vps.find((x) => x.name === name);
+    if (!v) throw new HttpError(404, 'CLIENT_NOT_FOUND', `The requested object (serviceName = ${name}) does not exist`);
+    return v;
+  };
+  /** Larger models of the same generation (the 2025 line does not upgrade from the 2023 one). */
+  const generation = (planCode: string) => (planCode.startsWith('vps-2025') ? '2025' : '2023');
+  const upgradesOf = (v: FakeVps): FakeVpsPlan[] =>
+    vpsPlans.filter((p) => p.planCode !== v.plan.planCode && generation(p.planCode) === generation(v.plan.planCode) && p.vcore >= v.plan.vcore && p.memoryGb >= v.plan.memoryGb && p.diskGb >= v.plan.diskGb);
+  const upgradePlan = (v: FakeVps, planCode: string, quantity: string | null): FakeVpsPlan => {
+    if (quantity !== '1') throw new HttpError(400, 'INVALID_ARGUMENT', '[quantity] Property is mandatory and must be 1');
+    const p = upgradesOf(v).find((x) => x.planCode === planCode);
+    if (!p) throw new HttpError(404, 'CLIENT_NOT_FOUND', `No upgrade to ${planCode} for this service`);
+    return p;
+  };
+  /** The upgrade is charged for the rest of the current month (here: half of the price difference). */
+  const upgradeCharge = (v: FakeVps, p: FakeVpsPlan): number => Math.round(((p.priceMonthly - v.plan.priceMonthly) / 2) * 100) / 100;
+  const euros = (value: number) => ({ currencyCode: 'EUR', text: `${value.toFixed(2)} €`, value });
+  const upgradePrice = (monthly: number) => ({
+    capacities: ['upgrade'],
+    description: 'Upgrade of the VPS model',
+    duration: 'P1M',
+    interval: 1,
+    maximumQuantity: 1,
+    maximumRepeat: 1,
+    minimumQuantity: 1,
+    minimumRepeat: 1,
+    price: euros(monthly),
+    priceInUcents: Math.round(monthly * 1e8),
+    pricingMode: 'upgrade',
+    pricingType: 'rental',
+  });
+  const orderModel = (orderId: number, net: number) => ({
+    orderId,
+    date: iso(),
+    expirationDate: iso(),
+    url: orderId ? `https://www.ovh.com/cgi-bin/order/display-order.cgi?orderId=${orderId}` : null,
+    pdfUrl: null,
+    details: [{ description: 'VPS upgrade', detailType: 'DURATION', domain: '*', quantity: '1', totalPrice: euros(net), unitPrice: euros(net) }],
+    prices: { originalWithoutTax: euros(net), reduction: euros(0), tax: euros(Math.round(net * 0.2 * 100) / 100), withTax: euros(Math.round(net * 1.2 * 100) / 100), withoutTax: euros(net) },
+  });
+  /** A paid order is delivered a few reads later: the VPS reboots with the new model. */
+  function deliver(v: FakeVps): void {
+    const o = state.orders.find((x) => x.serviceName === v.name && x.status === 'delivering');
+    if (!o) {
+      if (v.state === 'rebooting') v.state = 'running';
+      return;
+    }
+    if (--o.deliveryPolls > 0) {
+      v.state = 'rebooting';
+      return;
+    }
+    const plan = vpsPlans.find((p) => p.planCode === o.planCode);
+    if (plan) v.plan = plan;
+    o.status = 'delivered';
+    v.state = 'running';
   }
 
   // ---- representations
@@ -633,6 +709,51 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
       ],
     ],
     ['GET', /^\/vps$/, 'ruled', () => [200, state.vps.map((v) => v.name)]],
+    // Upgrades of a VPS, priced by OVH (order.cart.GenericProductDefinition); larger models of the same range.
+    [
+      'GET',
+      /^\/order\/upgrade\/vps\/([^/]+)$/,
+      'ruled',
+      (m) => {
+        const v = vpsOf(m[1] ?? '');
+        return [200, upgradesOf(v).map((p) => ({ planCode: p.planCode, productName: p.offer, productType: 'delivery', prices: [upgradePrice(p.priceMonthly)] }))];
+      },
+    ],
+    // GET simulates the order (nothing is ordered), POST places it; both answer order.upgrade.OperationAndOrder.
+    [
+      'GET',
+      /^\/order\/upgrade\/vps\/([^/]+)\/([^/]+)$/,
+      'ruled',
+      (m, q) => {
+        const v = vpsOf(m[1] ?? '');
+        const plan = upgradePlan(v, m[2] ?? '', q.get('quantity'));
+        return [200, { operation: null, order: orderModel(0, upgradeCharge(v, plan)) }];
+      },
+    ],
+    [
+      'POST',
+      /^\/order\/upgrade\/vps\/([^/]+)\/([^/]+)$/,
+      'ruled',
+      (m, _q, body) => {
+        const v = vpsOf(m[1] ?? '');
+        const b = parseBody(body);
+        const plan = upgradePlan(v, m[2] ?? '', String(b.quantity ?? ''));
+        if (state.orders.some((o) => o.serviceName === v.name && o.status !== 'delivered' && o.status !== 'cancelled')) throw new HttpError(409, 'CONFLICT', 'An upgrade of this service is already in progress');
+        const order: FakeOrder = { orderId: nextOrderId++, serviceName: v.name, planCode: plan.planCode, priceNet: upgradeCharge(v, plan), status: b.autoPayWithPreferredPaymentMethod === true ? 'delivering' : 'notPaid', deliveryPolls: buildPolls + 1 };
+        state.orders.push(order);
+        return [200, { operation: null, order: orderModel(order.orderId, order.priceNet) }];
+      },
+    ],
+    [
+      'GET',
+      /^\/me\/order\/(\d+)\/status$/,
+      'ruled',
+      (m) => {
+        const o = state.orders.find((x) => String(x.orderId) === m[1]);
+        if (!o) throw new HttpError(404, 'CLIENT_NOT_FOUND', `The requested object (orderId = ${m[1] ?? ''}) does not exist`);
+        return [200, o.status];
+      },
+    ],
     [
       'GET',
       /^\/vps\/([^/]+)$/,
@@ -640,6 +761,7 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
       (m) => {
         const v = state.vps.find((x) => x.name === m[1]);
         if (!v) throw new HttpError(404, 'CLIENT_NOT_FOUND', `The requested object (serviceName = ${m[1] ?? ''}) does not exist`);
+        deliver(v);
         return [200, vpsModel(v)];
       },
     ],
@@ -977,6 +1099,11 @@ export async function startOvhFake(opts: OvhFakeOptions = {}): Promise<OvhFake> 
     },
     dropNextResponse(filter = {}) {
       drops.push(filter);
+    },
+    payOrder(orderId) {
+      const o = state.orders.find((x) => x.orderId === orderId);
+      if (!o) throw new Error(`unknown order ${orderId}`);
+      if (o.status === 'notPaid') o.status = 'delivering';
     },
     stop: () => listener.close(),
   };

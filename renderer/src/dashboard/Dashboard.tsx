@@ -13,6 +13,10 @@ import { localParams } from '../format';
 import { loadProgress, useWizard } from '../stores/wizard-store';
 import { useSettings } from '../stores/settings-store';
 import { RANGES, useHealth, type ChartMetric, type HealthCurrent, type RangeId } from '../stores/health-store';
+import { useUpgrade } from '../stores/upgrade-store';
+import { BackupsPanel } from '../upgrade/BackupsPanel';
+import { UpgradeBanner, useChartMarks } from '../upgrade/DashboardUpgrade';
+import { UpgradeScreen } from '../upgrade/UpgradeScreen';
 import { LEVEL_COLORS, type Level } from './chart';
 import { MetricChart } from './MetricChart';
 import './dashboard.css';
@@ -76,6 +80,9 @@ export function Dashboard() {
   const started = useHealth((s) => s.started);
   const { close, setRange, exportCsv, dismissStarted } = useHealth.getState();
   const f = useFormats(lang, range);
+  const upgradeOpen = useUpgrade((s) => s.profileId !== null);
+  const marks = useChartMarks(profileId, range, f.clock);
+  const [backupsOpen, setBackupsOpen] = useState(false);
   const [exported, setExported] = useState<string | null>(null);
   const [, tick] = useState(0);
   // How the last deployment of this profile ended: the figures alone do not say whether KoproGo runs.
@@ -122,12 +129,20 @@ export function Dashboard() {
     setExported(r.filename);
   };
 
-  const upgrade = async (phase: PhaseId) => {
+  /** The phase chooser again, to compare (and the way to phases this version cannot move to yet). */
+  const comparePhases = async (phase: PhaseId) => {
     const id = profileId;
     await close();
     await useWizard.getState().update({ step: 'phase', phase, profileId: id });
     await loadProgress();
   };
+  /** The upgrade plan screen: phase 1 → 2 is guided; later moves come in a later version. */
+  const upgrade = async (phase: PhaseId) => {
+    if (profileId && phase === 2) await useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: 2 });
+    else await comparePhases(phase);
+  };
+
+  if (upgradeOpen) return <UpgradeScreen />;
 
   const needsSecret = current?.error?.code === 'secret.missing' ? (current.error.params.secret === 'sshKey' ? 'sshKey' : null) : null;
   const state = needsSecret ? 'needs_secret' : !current || (current.lastSampleAt === null && current.staleSince === null) ? 'waiting' : current.staleSince !== null ? 'stale' : 'live';
@@ -172,6 +187,9 @@ export function Dashboard() {
               ))}
             </select>
           </label>
+          <button type="button" className="btn" aria-pressed={backupsOpen} onClick={() => setBackupsOpen((o) => !o)} data-testid="dashboard-backups">
+            {t('backup.open')}
+          </button>
           <button type="button" className="btn" onClick={() => void onExport()} data-testid="dashboard-export">
             {t('health.dashboard.exportCsv')}
           </button>
@@ -215,7 +233,9 @@ export function Dashboard() {
       )}
       {current && !(current.phase >= 3 && current.point === null) && (
         <>
-          {current.signals.recommendation && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} />}
+          {profileId && <UpgradeBanner profileId={profileId} />}
+          {current.signals.recommendation && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} onCompare={(p) => void comparePhases(p)} />}
+          {backupsOpen && profileId && <BackupsPanel profileId={profileId} />}
 
           <div className="tiles" data-testid="metric-tiles">
             {METRICS.map((def) => {
@@ -254,6 +274,7 @@ export function Dashboard() {
                     yMax={def.yMax}
                     formatTime={f.axisTime}
                     formatValue={(v) => (def.unit === '%' ? formatNumber(lang, v, 0) : formatNumber(lang, v, def.unit === 'ms' ? 0 : 1))}
+                    marks={marks}
                   />
                 </div>
               );
@@ -295,7 +316,7 @@ interface Part {
   t: TFunction;
 }
 
-function Recommendation({ current, lang, t, onUpgrade }: Part & { onUpgrade: (phase: PhaseId) => void }) {
+function Recommendation({ current, lang, t, onUpgrade, onCompare }: Part & { onUpgrade: (phase: PhaseId) => void; onCompare: (phase: PhaseId) => void }) {
   const rec = current.signals.recommendation!;
   const cost = rec.monthlyCost.max !== null && rec.monthlyCost.max !== rec.monthlyCost.min ? `${formatEuros(lang, rec.monthlyCost.min)} – ${formatEuros(lang, rec.monthlyCost.max)}` : formatEuros(lang, rec.monthlyCost.min);
   return (
@@ -310,9 +331,16 @@ function Recommendation({ current, lang, t, onUpgrade }: Part & { onUpgrade: (ph
       <p className="rec-cost" data-testid="upgrade-cost">
         <strong>{t(`phase.names.${rec.nextPhase}`)}</strong> — {t('health.dashboard.recommendation.cost', { phase: rec.nextPhase, cost })}
       </p>
-      <button type="button" className="btn btn-primary" onClick={() => onUpgrade(rec.nextPhase)} data-testid="upgrade-phase">
-        {t('health.dashboard.recommendation.upgrade', { phase: rec.nextPhase })}
-      </button>
+      <div className="dash-actions">
+        <button type="button" className="btn btn-primary" onClick={() => onUpgrade(rec.nextPhase)} data-testid="upgrade-phase">
+          {rec.nextPhase === 2 ? t('upgrade.prepare', { phase: rec.nextPhase }) : t('health.dashboard.recommendation.upgrade', { phase: rec.nextPhase })}
+        </button>
+        {rec.nextPhase === 2 && (
+          <button type="button" className="link" onClick={() => onCompare(rec.nextPhase)} data-testid="upgrade-compare">
+            {t('upgrade.compare')}
+          </button>
+        )}
+      </div>
     </div>
   );
 }

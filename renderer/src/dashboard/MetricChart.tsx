@@ -15,7 +15,7 @@ export function MetricChart(props: Omit<ChartSpec, 'width' | 'height'> & { data:
     latest.current = data;
     format.current = spec;
   });
-  const look = JSON.stringify({ levels: spec.levels, level: spec.level, yMax: spec.yMax, height });
+  const look = JSON.stringify({ levels: spec.levels, level: spec.level, yMax: spec.yMax, height, marks: spec.marks });
 
   useEffect(() => {
     const el = box.current;
@@ -46,5 +46,5 @@ export function MetricChart(props: Omit<ChartSpec, 'width' | 'height'> & { data:
     if (chart.current) updateChart(chart.current, data);
   }, [data]);
 
-  return <div className="chart" ref={box} data-testid={testId} data-points={data.t.length} role="img" aria-label={label} />;
+  return <div className="chart" ref={box} data-testid={testId} data-points={data.t.length} data-marks={spec.marks?.length ?? 0} role="img" aria-label={label} />;
 }

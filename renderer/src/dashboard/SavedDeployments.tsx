@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { MethodOutput } from '../../../electron/shared/contract';
 import { api } from '../app-api';
@@ -8,6 +8,9 @@ import { useHealth } from '../stores/health-store';
 import { useSettings } from '../stores/settings-store';
 
 type Summary = MethodOutput<'profiles.list'>['profiles'][number];
+
+// Recognising a deployment from its server loads on demand (the start screen stays small).
+const RecognizeServer = lazy(() => import('../upgrade/RecognizeServer').then((m) => ({ default: m.RecognizeServer })));
 
 /**
  * On the start screen: the deployments saved on this computer (those with a server: a wizard still at
@@ -34,6 +37,12 @@ export function SavedDeployments() {
     };
   }, [round]);
 
+  const recognize = (
+    <Suspense fallback={null}>
+      <RecognizeServer onSaved={() => reload()} />
+    </Suspense>
+  );
+  // The recognition form keeps its place (and its state) whether the list is empty or not.
   return (
     <>
       {profiles.length > 0 && (
@@ -69,6 +78,7 @@ export function SavedDeployments() {
           </button>
         </p>
       )}
+      <div className="saved-recognize">{recognize}</div>
     </>
   );
 }

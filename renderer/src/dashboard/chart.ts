@@ -20,6 +20,14 @@ export interface ChartSpec {
   /** An axis label; `spanMs` is the visible period (short ones need seconds). */
   formatTime: (ms: number, spanMs: number) => string;
   formatValue: (v: number) => string;
+  /** Events drawn as vertical lines with a short label (e.g. an upgrade: down, up). */
+  marks?: ChartMark[];
+}
+
+export interface ChartMark {
+  at: number;
+  label: string;
+  color: string;
 }
 
 export type ChartData = { t: number[]; v: number[] };
@@ -51,6 +59,47 @@ function levelLines(spec: ChartSpec): uPlot.Plugin {
   };
 }
 
+/** The marks as vertical dashed lines, labelled at the top, inside the plotted period only. */
+function markLines(spec: ChartSpec): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: [
+        (u: uPlot) => {
+          if (!spec.marks?.length) return;
+          const { ctx } = u;
+          const { top, height } = u.bbox;
+          ctx.save();
+          ctx.setLineDash([3 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+          ctx.lineWidth = 1.5 * uPlot.pxRatio;
+          ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
+          ctx.textBaseline = 'top';
+          const right = u.bbox.left + u.bbox.width;
+          const pad = 3 * uPlot.pxRatio;
+          // Marks close together (an upgrade on a long period): the lines all, the labels only where they fit.
+          let freeFrom = -Infinity;
+          const marks = [...spec.marks!].sort((a, b) => a.at - b.at);
+          for (const m of marks) {
+            const x = Math.round(u.valToPos(m.at, 'x', true));
+            if (!Number.isFinite(x) || x < u.bbox.left || x > right) continue;
+            ctx.strokeStyle = m.color;
+            ctx.fillStyle = m.color;
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+            const w = ctx.measureText(m.label).width;
+            const tx = x + pad + w > right ? x - pad - w : x + pad;
+            if (tx < freeFrom) continue;
+            ctx.fillText(m.label, tx, top + 2 * uPlot.pxRatio);
+            freeFrom = tx + w + 2 * pad;
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
 export function chartOptions(spec: ChartSpec): uPlot.Options {
   const color = LEVEL_COLORS[spec.level ?? 'none'];
   const top = spec.yMax;
@@ -70,7 +119,7 @@ export function chartOptions(spec: ChartSpec): uPlot.Options {
       { values: (_u, splits) => splits.map((s) => spec.formatValue(s)), stroke: '#64748b', size: 56, grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#e2e8f0' } },
     ],
     series: [{}, { stroke: color, width: 2, fill: `${color}1f`, points: { show: false }, spanGaps: false }],
-    plugins: [levelLines(spec)],
+    plugins: [levelLines(spec), markLines(spec)],
   };
 }
 

@@ -131,6 +131,8 @@ export const server = z.object({
   image: image.nullable(),
   labels: z.record(z.string(), z.string()).default({}),
   locked: z.boolean().optional(),
+  /** GB; stays smaller than the type's disk after a change_type with upgrade_disk false. */
+  primary_disk_size: z.number().optional(),
 });
 
 export const pagination = z.object({
@@ -160,6 +162,8 @@ export const pricing = z.object({
   currency: z.string(),
   vat_rate: decimalString,
   server_types: z.array(z.object({ id: z.number().int(), name: z.string(), prices: z.array(serverTypePrice) })),
+  /** Snapshots and backups are billed per GB of image and month. */
+  image: z.object({ price_per_gb_month: z.object({ net: decimalString, gross: decimalString }) }).optional(),
 });
 
 // ---- Responses --------------------------------------------------------------------------------

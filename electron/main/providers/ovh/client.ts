@@ -55,6 +55,10 @@ export const OVH_ACCESS_RULES: readonly S.AccessRule[] = [
   // Reading the DNS zones: the phase-4 checklist says whether the domain's zone is in this account.
   { method: 'GET', path: '/domain/zone' },
   { method: 'GET', path: '/domain/zone/*' },
+  // The phase 1 → 2 upgrade of a VPS: its upgrade offers and prices, the order, and how the order goes.
+  { method: 'GET', path: '/order/upgrade/vps/*' },
+  { method: 'POST', path: '/order/upgrade/vps/*' },
+  { method: 'GET', path: '/me/order/*' },
 ];
 
 /** OVH's request signature: "$1$" + sha1_hex(AS+CK+METHOD+URL+BODY+TIMESTAMP), URL being the full URL requested. */
@@ -309,6 +313,31 @@ export class OvhClient {
     const out: OvhVps[] = [];
     for (const name of await this.listVpsNames(signal)) out.push(await this.vps(name, signal));
     return out;
+  }
+
+  /** The models this VPS can be upgraded to, with their monthly price (OVH's order API). */
+  async vpsUpgradeOffers(serviceName: string, signal?: AbortSignal): Promise<{ planCode: string; productName: string; monthly: { value: number; currency: string } | null }[]> {
+    const list = this.#parse(arrayOf(S.upgradeOffer), await this.#call('GET', `/order/upgrade/vps/${enc(serviceName)}`, { signal }), '/order/upgrade/vps/{serviceName}');
+    return list.map((o) => {
+      const p = o.prices.find((x) => x.duration === 'P1M') ?? o.prices[0];
+      return { planCode: o.planCode, productName: o.productName, monthly: p ? { value: p.price.value, currency: p.price.currencyCode } : null };
+    });
+  }
+
+  /** What the upgrade order costs now (GET simulates it: nothing is ordered). */
+  async vpsUpgradeQuote(serviceName: string, planCode: string, signal?: AbortSignal): Promise<{ net: number; gross: number; currency: string }> {
+    const o = this.#parse(S.upgradeOrder, await this.#call('GET', `/order/upgrade/vps/${enc(serviceName)}/${enc(planCode)}`, { query: { quantity: '1' }, signal }), '/order/upgrade/vps/{serviceName}/{planCode}');
+    return { net: o.order.prices.withoutTax.value, gross: o.order.prices.withTax.value, currency: o.order.prices.withoutTax.currencyCode };
+  }
+
+  /** Places the upgrade order, paid with the account's preferred payment method when `autoPay`. Not idempotent. */
+  async vpsUpgradeOrder(serviceName: string, planCode: string, autoPay: boolean, signal?: AbortSignal): Promise<{ orderId: number; url: string | null; net: number; gross: number; currency: string }> {
+    const o = this.#parse(S.upgradeOrder, await this.#call('POST', `/order/upgrade/vps/${enc(serviceName)}/${enc(planCode)}`, { body: { quantity: 1, autoPayWithPreferredPaymentMethod: autoPay }, signal }), '/order/upgrade/vps/{serviceName}/{planCode}');
+    return { orderId: o.order.orderId, url: o.order.url ?? null, net: o.order.prices.withoutTax.value, gross: o.order.prices.withTax.value, currency: o.order.prices.withoutTax.currencyCode };
+  }
+
+  async orderStatus(orderId: number, signal?: AbortSignal): Promise<S.OrderStatus> {
+    return this.#parse(S.orderStatus, await this.#call('GET', `/me/order/${orderId}/status`, { signal }), '/me/order/{orderId}/status');
   }
 
   // ---- Public Cloud -----------------------------------------------------------------------------

@@ -179,3 +179,28 @@ export const snapshot = z.object({
   creationDate: z.string().optional(),
 });
 export type Snapshot = z.infer<typeof snapshot>;
+
+// ---- VPS upgrade orders (/order/upgrade/vps) -------------------------------------------------------
+
+const orderPrice = z.object({ currencyCode: z.string(), value: z.number(), text: z.string().optional() });
+
+/** order.cart.GenericProductDefinition: one model the VPS can be upgraded to, with its prices. */
+export const upgradeOffer = z.object({
+  planCode: z.string(),
+  productName: z.string(),
+  prices: z.array(z.object({ capacities: z.array(z.string()), duration: z.string().optional(), price: orderPrice, pricingMode: z.string().optional() })),
+});
+export type UpgradeOffer = z.infer<typeof upgradeOffer>;
+
+/** order.upgrade.OperationAndOrder: a simulated (GET) or placed (POST) upgrade order. */
+export const upgradeOrder = z.object({
+  order: z.object({
+    orderId: z.number().int(),
+    url: z.string().nullable().optional(),
+    prices: z.object({ withoutTax: orderPrice, withTax: orderPrice, tax: orderPrice.optional() }),
+  }),
+});
+export type UpgradeOrder = z.infer<typeof upgradeOrder>;
+
+export const orderStatus = z.enum(['cancelled', 'cancelling', 'checking', 'delivered', 'delivering', 'documentsRequested', 'notPaid', 'unknown']);
+export type OrderStatus = z.infer<typeof orderStatus>;

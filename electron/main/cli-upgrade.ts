@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import type { TFunction } from 'i18next';
+import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
+import type { BackupFinished, BackupList } from '../shared/contract-backup';
+import type { UpgradePlan, UpgradeRun, UpgradeTarget } from '../shared/contract-upgrade';
+import { formatNumber } from '../shared/i18n/format';
+
+// `backup <profile> [--verify server|local]` and `upgrade <profile> --to-phase 2 [--yes]`: the same
+// services as the app. The upgrade target is built from the options in one place (upgradeTarget), so
+// `--version REF` and `--to-phase 3|4` are added there with their own target kind.
+
+export interface CliContext {
+  program: Command;
+  t: TFunction;
+  language: Language;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  call: (method: MethodName, input: unknown) => Promise<unknown>;
+  loadSecrets: (profileId: string, opts: { key?: string; envFile?: string }) => Promise<boolean>;
+  listen: (l: (event: EventName, payload: unknown) => void) => () => void;
+  fail: (code: number) => void;
+}
+
+interface UpgradeOpts {
+  key?: string;
+  envFile?: string;
+  toPhase?: string;
+  yes?: boolean;
+  upgradeDisk?: boolean;
+  snapshot?: boolean;
+  verify?: 'server' | 'local';
+  offer?: string;
+  confirmPrice?: string;
+  fresh?: boolean;
+  json?: boolean;
+}
+
+/** The upgrade the options ask for, or the reason they do not name one this version can do. */
+export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase'>): { target: UpgradeTarget } | { error: string } {
+  if (opts.toPhase === undefined) return { error: 'cli.upgradeNeedsTarget' };
+  if (opts.toPhase === '2') return { target: { kind: 'phase', toPhase: 2 } };
+  return { error: 'cli.upgradeNotYet' };
+}
+
+function bytes(language: Language, n: number): string {
+  return n >= 1e9 ? `${formatNumber(language, n / 1e9, 1)} GB` : `${formatNumber(language, n / 1e6, 1)} MB`;
+}
+
+export function registerUpgradeCommands(ctx: CliContext): void {
+  const { program, t, out, err, call, language } = ctx;
+
+  program
+    .command('backup')
+    .description(t('cli.backup'))
+    .argument('<profile>', t('cli.profileArg'))
+    .option('--key <path>', t('cli.keyOption'))
+    .option('--verify [where]', t('cli.verifyOption'))
+    .option('--json', t('cli.json'))
+    .action(async (profileId: string, opts: { key?: string; verify?: string | boolean; json?: boolean }) => {
+      if (!(await ctx.loadSecrets(profileId, opts))) return;
+      const verify = opts.verify === undefined || opts.verify === false ? 'none' : opts.verify === true ? 'server' : opts.verify;
+      if (verify !== 'none' && verify !== 'server' && verify !== 'local') {
+        err(`${t('cli.error')}: ${t('cli.verifyWhere', { value: String(verify) })}\n`);
+        return ctx.fail(2);
+      }
+      const finished = new Promise<BackupFinished>((resolve) => {
+        const off = ctx.listen((event, payload) => {
+          if (opts.json) out(`${JSON.stringify({ event, payload })}\n`);
+          else if (event === 'backup.progress') {
+            const p = payload as EventPayload<'backup.progress'>;
+            if (p.stage !== 'download' || p.bytes === p.totalBytes || p.bytes === 0) out(`[${t(`backup.stages.${p.stage}`)}]${p.bytes !== null && p.totalBytes ? ` ${bytes(language, p.bytes)} / ${bytes(language, p.totalBytes)}` : ''}\n`);
+          }
+          if (event === 'backup.finished') {
+            off();
+            resolve(payload as BackupFinished);
+          }
+        });
+      });
+      if (!(await call('backup.create', { profileId, verify }))) return;
+      const f = await finished;
+      if (f.outcome !== 'succeeded') {
+        if (f.error) err(`${t('cli.error')}: ${t(`errors.${f.error.code}.message`, f.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${f.error.remedy}`, f.error.params)}\n`);
+        return ctx.fail(3);
+      }
+      if (opts.json) return;
+      const list = (await call('backup.list', { profileId })) as BackupList | undefined;
+      const b = list?.backups.find((x) => x.id === f.backupId);
+      out(`${t('cli.backupDone', { id: f.backupId ?? '', size: b ? bytes(language, b.sizeBytes) : '?', dir: list?.localDir ?? '' })}\n`);
+      const v = b?.verification;
+      if (v) out(`${t(`backup.proof.${v.outcome}`, { tables: formatNumber(language, v.tables), rows: formatNumber(language, v.rows), where: t(`backup.where.${v.where}`) })}\n`);
+    });
+
+  program
+    .command('upgrade')
+    .description(t('cli.upgrade'))
+    .argument('<profile>', t('cli.profileArg'))
+    .option('--to-phase <n>', t('cli.toPhaseOption'))
+    .option('--yes', t('cli.yesOption'))
+    .option('--upgrade-disk', t('cli.upgradeDiskOption'))
+    .option('--no-snapshot', t('cli.noSnapshotOption'))
+    .option('--verify <where>', t('cli.upgradeVerifyOption'))
+    .option('--offer <id>', t('cli.offerOption'))
+    .option('--confirm-price <amount>', t('cli.confirmPriceOption'))
+    .option('--fresh', t('cli.freshOption'))
+    .option('--key <path>', t('cli.keyOption'))
+    .option('--env-file <path>', t('cli.envOption'))
+    .option('--json', t('cli.json'))
+    .action(async (profileId: string, opts: UpgradeOpts) => {
+      const wanted = upgradeTarget(opts);
+      if ('error' in wanted) {
+        err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '' })}\n`);
+        return ctx.fail(2);
+      }
+      if (!(await ctx.loadSecrets(profileId, opts))) return;
+      // The CLI has no keychain: a Hetzner token comes from HCLOUD_TOKEN (the variable Hetzner's own CLI reads).
+      if (process.env.HCLOUD_TOKEN && !(await call('provider.saveCredentials', { kind: 'hetzner', token: process.env.HCLOUD_TOKEN }))) return;
+      const options = { ...(opts.upgradeDisk ? { upgradeDisk: true } : {}), ...(opts.snapshot === false ? { snapshot: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.offer ? { offerId: opts.offer } : {}) };
+      const plan = (await call('upgrade.plan', { profileId, target: wanted.target, options })) as UpgradePlan | undefined;
+      if (!plan) return;
+      if (opts.json && !opts.yes) return out(`${JSON.stringify(plan, null, 2)}\n`);
+      if (!opts.json) out(describePlan(plan, t, language));
+      if (!opts.yes) return out(`\n${t('cli.upgradeNeedsYes')}\n`);
+      const finished = new Promise<UpgradeRun>((resolve) => {
+        const off = ctx.listen((event, payload) => {
+          if (opts.json) out(`${JSON.stringify({ event, payload })}\n`);
+          else if (event === 'upgrade.step') {
+            const p = payload as EventPayload<'upgrade.step'>;
+            if (p.state !== 'checking') out(`[${t(`deploy.state.${p.state}`, { defaultValue: p.state })}] ${t(`upgrade.stepTitles.${p.stepId}`)}\n`);
+          } else if (event === 'upgrade.log') out(`    ${(payload as EventPayload<'upgrade.log'>).line}\n`);
+          if (event === 'upgrade.finished') {
+            off();
+            resolve((payload as EventPayload<'upgrade.finished'>).run);
+          }
+        });
+      });
+      const confirmPrice = opts.confirmPrice === undefined ? undefined : Number(opts.confirmPrice);
+      if (!(await call('upgrade.start', { profileId, target: wanted.target, options, planHash: plan.planHash, ...(confirmPrice !== undefined ? { confirmPrice } : {}), ...(opts.fresh ? { fresh: true } : {}) }))) return;
+      const run = await finished;
+      if (run.outcome !== 'succeeded') {
+        if (run.error) err(`${t('cli.error')}: ${t(`errors.${run.error.code}.message`, run.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${run.error.remedy}`, run.error.params)}\n`);
+        return ctx.fail(3);
+      }
+      if (!opts.json) out(`${t('cli.upgradeDone', { phase: run.toPhase, downtime: run.downtimeMs === null ? '—' : `${formatNumber(language, run.downtimeMs / 1000, 0)} s` })}\n`);
+    });
+}
+
+/** The plan as the upgrade screen shows it: offers, cost, downtime, warnings, each step with its calls and commands. */
+export function describePlan(plan: UpgradePlan, t: TFunction, language: Language): string {
+  const euros = (n: number | undefined, currency = 'EUR') => (n === undefined ? '—' : `${formatNumber(language, n, 2)} ${currency}`);
+  const lines = [
+    t(`upgrade.routes.${plan.route}`),
+    ...(plan.current ? [`${t('upgrade.offer.now')}: ${plan.current.name} (${plan.current.vcpu} vCPU, ${plan.current.ramGb} GB, ${plan.current.diskGb} GB) — ${euros(plan.current.priceMonthly.net, plan.current.priceMonthly.currency)}`] : []),
+    ...(plan.target ? [`${t('upgrade.offer.after')}: ${plan.target.name} (${plan.target.vcpu} vCPU, ${plan.target.ramGb} GB, ${plan.disk.keptGb ?? plan.target.diskGb} GB) — ${euros(plan.target.priceMonthly.net, plan.target.priceMonthly.currency)}`] : []),
+    `${t('upgrade.cost.title')}: ${plan.cost.deltaMonthly === null ? '—' : euros(plan.cost.deltaMonthly, plan.cost.currency)}`,
+    `${t('upgrade.downtime.title')}: ${t('upgrade.downtime.range', { min: Math.max(1, Math.round(plan.downtime.minSec / 60)), max: Math.round(plan.downtime.maxSec / 60) })}`,
+    ...(plan.order ? [t('upgrade.order.price', { price: euros(plan.order.priceNet, plan.order.currency), gross: euros(plan.order.priceGross ?? undefined, plan.order.currency), plan: plan.order.planCode })] : []),
+    ...plan.warnings.map((w) => `! ${t(w.code, w.params)}`),
+    '',
+  ];
+  plan.steps.forEach((s, i) => {
+    lines.push(`${i + 1}. ${t(`upgrade.stepTitles.${s.id}`, s.titleParams)}${s.downtime ? ` (${t('upgrade.steps.down')})` : ''}`);
+    for (const a of s.api) lines.push(`     ${a.method} ${a.path}${a.body ? ` ${a.body}` : ''}`);
+    for (const r of s.remote) for (const a of r.actions) lines.push(...(a.kind === 'run' ? a.script : `# ${a.path}\n${a.content}`).trimEnd().split('\n').map((l) => `     ${l}`));
+  });
+  return `${lines.join('\n')}\n`;
+}

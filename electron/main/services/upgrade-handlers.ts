@@ -1,0 +1,66 @@
+import type { HealthSummary, upgradeMethods } from '../../shared/contract-upgrade';
+import type { HealthCurrent } from '../../shared/contract-health';
+import type { UpgradeService } from '../upgrade/upgrade-service';
+import { secretName } from './deploy-service';
+import type { DomainHandlers, HandlerContext } from './handler-types';
+import { providerFor } from './provider-access';
+
+/** The dashboard's figures in one line: what the upgrade shows before and after. */
+export function healthSummary(c: HealthCurrent): HealthSummary | null {
+  const p = c.point;
+  if (!p) return null;
+  return { at: p.at, cpus: p.cpus, cpuPercent: p.cpuPercent, ramUsedPercent: p.ramUsedPercent, load1: p.load.one, p99Ms: c.https?.latency.p99 ?? null };
+}
+
+/**
+ * Handlers of the methods declared in contract-upgrade.ts. The upgrade service (and the provider
+ * clients it uses) loads on the first call, so the app starts without it.
+ */
+export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgradeMethods> {
+  let loading: Promise<UpgradeService> | undefined;
+  const upgrades = (): Promise<UpgradeService> =>
+    (loading ??= import('../upgrade/upgrade-service').then(
+      (m) =>
+        new m.UpgradeService({
+          dataDir: ctx.deps.dataDir,
+          profiles: ctx.profiles,
+          secrets: ctx.secrets,
+          log: ctx.log,
+          backups: ctx.backups,
+          connect: (p) => ctx.deploy.connect(p),
+          emit: ctx.deps.emit,
+          provider: (kind) => providerFor(ctx, kind),
+          secretName,
+          health: async (profileId) => {
+            // One fresh sample; a deployment nobody watches is not left watched.
+            const watched = (await ctx.health.current(profileId)).watching;
+            const current = await ctx.health.current(profileId, { refresh: true });
+            if (!watched) await ctx.health.unwatch(profileId);
+            return healthSummary(current);
+          },
+          // A watched deployment is watched again, so its sampler and signals take the new phase.
+          onRecorded: async (profileId) => {
+            const c = await ctx.health.current(profileId);
+            if (!c.watching || !c.mode) return;
+            ctx.health.unwatch(profileId);
+            await ctx.health.watch(profileId, c.mode);
+          },
+          ...ctx.deps.upgrade,
+        }),
+    ));
+  return {
+    'upgrade.plan': async ({ profileId, target, options }) => {
+      await ctx.deploy.registerProfileSecrets(profileId);
+      return (await upgrades()).plan(profileId, target, options);
+    },
+    'upgrade.start': async ({ profileId, target, options, planHash, confirmPrice, fresh }) => {
+      await ctx.deploy.registerProfileSecrets(profileId);
+      const r = await (await upgrades()).start(profileId, target, options, planHash, { confirmPrice, fresh });
+      return { started: r.started, runId: r.runId };
+    },
+    'upgrade.cancel': async () => (await upgrades()).cancel(),
+    'upgrade.status': async ({ profileId }) => (await upgrades()).status(profileId),
+    'upgrade.timeline': async ({ profileId, from, to }) => (await upgrades()).timeline(profileId, from, to),
+    'upgrade.recognize': async (input) => (await upgrades()).recognize(input),
+  };
+}

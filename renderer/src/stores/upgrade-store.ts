@@ -1,0 +1,182 @@
+import { create } from 'zustand';
+import type { Api, EventPayload } from '../../../electron/shared/contract';
+import type { TimelineMark, UpgradeOptions, UpgradePlan, UpgradeRun, UpgradeStepId } from '../../../electron/shared/contract-upgrade';
+import type { ErrorEnvelope } from '../../../electron/shared/errors';
+import { api } from '../app-api';
+import { toEnvelope } from './profile-store';
+
+// The upgrade as the renderer sees it: the plan screen of one deployment (opened from the dashboard's
+// recommendation card), the options the user changes (each asks for a new plan), the run with its live
+// step states, progress and log lines (pushed by the main side's events), and the dashboard's timeline
+// marks. This version moves phase 1 → 2; the target is a union so later moves slot in.
+
+export type StepState = UpgradeRun['steps'][number]['state'];
+export type Target = { kind: 'phase'; toPhase: 2 };
+
+interface Progress {
+  stepId: UpgradeStepId;
+  code: string;
+  params: Record<string, string | number>;
+  percent: number | null;
+}
+
+interface UpgradeStore {
+  /** The deployment whose upgrade screen is open (null: closed). */
+  profileId: string | null;
+  target: Target | null;
+  options: UpgradeOptions;
+  plan: UpgradePlan | null;
+  planning: boolean;
+  error: ErrorEnvelope | null;
+  /** The user accepted the OVH order price. */
+  priceAccepted: boolean;
+  starting: boolean;
+  /** The run shown: live while it runs, then its result. */
+  run: UpgradeRun | null;
+  running: boolean;
+  steps: Partial<Record<UpgradeStepId, StepState>>;
+  progress: Progress | null;
+  log: string[];
+  /** When the application went down (live downtime counter), and when it came back. */
+  downSince: number | null;
+  marks: TimelineMark[];
+  /** The last run succeeded in the past week (the dashboard says so). */
+  recentSuccess: boolean;
+  open(profileId: string, target: Target): Promise<void>;
+  close(): void;
+  setOptions(options: UpgradeOptions): Promise<void>;
+  acceptPrice(accepted: boolean): void;
+  start(fresh?: boolean): Promise<void>;
+  cancel(): Promise<void>;
+  loadMarks(profileId: string, from: number, to: number): Promise<void>;
+  /** The last run of a deployment (dashboard banner: stopped half-way, or done). */
+  loadStatus(profileId: string): Promise<void>;
+}
+
+const LOG_LINES = 200;
+
+export const useUpgrade = create<UpgradeStore>((set, get) => ({
+  profileId: null,
+  target: null,
+  options: {},
+  plan: null,
+  planning: false,
+  error: null,
+  priceAccepted: false,
+  starting: false,
+  run: null,
+  running: false,
+  steps: {},
+  progress: null,
+  log: [],
+  downSince: null,
+  marks: [],
+  recentSuccess: false,
+  async open(profileId, target) {
+    set({ profileId, target, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null });
+    await get().loadStatus(profileId);
+    await replan();
+  },
+  close() {
+    set({ profileId: null, target: null, plan: null, error: null });
+  },
+  async setOptions(options) {
+    set({ options: { ...get().options, ...options }, priceAccepted: false });
+    await replan();
+  },
+  acceptPrice(accepted) {
+    set({ priceAccepted: accepted });
+  },
+  async start(fresh) {
+    const { profileId, target, plan, options, priceAccepted } = get();
+    if (!profileId || !target || !plan) return;
+    set({ starting: true, error: null, log: [], progress: null, steps: {}, downSince: null });
+    try {
+      await api()['upgrade.start']({ profileId, target, options, planHash: plan.planHash, ...(plan.order && priceAccepted ? { confirmPrice: plan.order.priceNet } : {}), ...(fresh ? { fresh } : {}) });
+      set({ running: true });
+    } catch (error) {
+      set({ error: toEnvelope(error, 'upgrade.start') });
+    } finally {
+      set({ starting: false });
+    }
+  },
+  async cancel() {
+    await api()['upgrade.cancel']({}).catch(() => undefined);
+  },
+  async loadMarks(profileId, from, to) {
+    try {
+      const r = await api()['upgrade.timeline']({ profileId, from, to });
+      set({ marks: r.marks });
+    } catch {
+      set({ marks: [] });
+    }
+  },
+  async loadStatus(profileId) {
+    try {
+      const s = await api()['upgrade.status']({ profileId });
+      if (get().profileId === profileId || get().profileId === null) {
+        const finished = s.run?.outcome === 'succeeded' && s.run.finishedAt ? Date.parse(s.run.finishedAt) : null;
+        set({ run: s.run, running: s.active, steps: Object.fromEntries((s.run?.steps ?? []).map((x) => [x.id, x.state])), recentSuccess: finished !== null && Date.now() - finished < 7 * 86_400_000 });
+      }
+    } catch {
+      set({ run: null });
+    }
+  },
+}));
+
+async function replan(): Promise<void> {
+  const { profileId, target, options } = useUpgrade.getState();
+  if (!profileId || !target) return;
+  useUpgrade.setState({ planning: true, error: null });
+  try {
+    const plan = await api()['upgrade.plan']({ profileId, target, options });
+    if (useUpgrade.getState().profileId === profileId) useUpgrade.setState({ plan });
+  } catch (error) {
+    useUpgrade.setState({ error: toEnvelope(error, 'upgrade.plan'), plan: null });
+  } finally {
+    useUpgrade.setState({ planning: false });
+  }
+}
+
+// ---- events ---------------------------------------------------------------------------------------
+
+const DOWN_STEPS: ReadonlySet<UpgradeStepId> = new Set(['shutdown', 'change-type', 'poweron', 'ovh-resize', 'vps-wait', 'wait-ssh']);
+
+function onStep(e: EventPayload<'upgrade.step'>): void {
+  const s = useUpgrade.getState();
+  if (e.profileId !== s.profileId) return;
+  const downStarts = e.state === 'running' && (DOWN_STEPS.has(e.stepId) || (s.plan?.steps.find((x) => x.id === e.stepId)?.downtime ?? false));
+  useUpgrade.setState({
+    running: true,
+    steps: { ...s.steps, [e.stepId]: e.state },
+    ...(downStarts && s.downSince === null ? { downSince: Date.now() } : {}),
+    ...(e.stepId === 'health' && e.state === 'done' ? { downSince: null } : {}),
+  });
+}
+
+function onProgress(e: EventPayload<'upgrade.progress'>): void {
+  if (e.profileId !== useUpgrade.getState().profileId) return;
+  useUpgrade.setState({ progress: { stepId: e.stepId, code: e.message.code, params: e.message.params, percent: e.percent } });
+}
+
+function onLog(e: EventPayload<'upgrade.log'>): void {
+  if (e.profileId !== useUpgrade.getState().profileId) return;
+  useUpgrade.setState((s) => ({ log: [...s.log, e.line].slice(-LOG_LINES) }));
+}
+
+function onFinished(e: EventPayload<'upgrade.finished'>): void {
+  const s = useUpgrade.getState();
+  if (e.profileId !== s.profileId && s.profileId !== null) return;
+  useUpgrade.setState({ run: e.run, running: false, downSince: null, progress: null, recentSuccess: e.run.outcome === 'succeeded', steps: Object.fromEntries(e.run.steps.map((x) => [x.id, x.state])), ...(e.run.error ? { error: e.run.error as ErrorEnvelope } : {}) });
+}
+
+let subscribed = false;
+
+export function connectUpgradeEvents(source: Api = api()): void {
+  if (subscribed) return;
+  subscribed = true;
+  source.on('upgrade.step', onStep);
+  source.on('upgrade.progress', onProgress);
+  source.on('upgrade.log', onLog);
+  source.on('upgrade.finished', onFinished);
+}

@@ -1,0 +1,322 @@
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import type { Language } from '../../../electron/shared/contract-languages';
+import type { HealthSummary, Money, UpgradePlan, UpgradeRun, UpgradeStepView } from '../../../electron/shared/contract-upgrade';
+import { formatNumber } from '../../../electron/shared/i18n/format';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Busy } from '../components/Spinner';
+import { useLocalizeError } from '../error-text';
+import { formatDuration, localParams } from '../format';
+import { useSettings } from '../stores/settings-store';
+import { useUpgrade } from '../stores/upgrade-store';
+import { formatMoney } from './money';
+import './upgrade.css';
+
+// The upgrade of one deployment, opened from the dashboard: the plan (the offer today and after, the
+// monthly cost change, the expected downtime, the disk and snapshot choices explained, every step with
+// its API calls and remote commands), the confirmation, then the run live, and its result with the
+// downtime measured and the health before and after.
+
+function money(lang: Language, m: Money | null): string {
+  return formatMoney(lang, m);
+}
+
+function minutes(lang: Language, sec: number): string {
+  return formatNumber(lang, Math.max(1, Math.round(sec / 60)));
+}
+
+export function UpgradeScreen() {
+  const { t } = useTranslation();
+  const lang = useSettings((s) => s.language);
+  const localize = useLocalizeError();
+  const { plan, planning, error, run, running, starting, priceAccepted, options } = useUpgrade();
+  const { close, setOptions, acceptPrice, start, cancel } = useUpgrade.getState();
+  const showRun = running || (run !== null && plan !== null && run.planHash === plan.planHash && run.outcome !== 'running');
+  const unfinished = !running && run !== null && plan !== null && run.planHash === plan.planHash && (run.outcome === 'failed' || run.outcome === 'cancelled');
+
+  return (
+    <section className="panel upgrade" data-testid="upgrade-screen" data-state={running ? 'running' : (run?.outcome ?? 'plan')}>
+      <div className="dash-head">
+        <div>
+          <h1>{t('upgrade.title', { phase: plan?.toPhase ?? 2 })}</h1>
+          {!showRun && <p className="muted">{t('upgrade.intro')}</p>}
+        </div>
+        <div className="dash-actions">
+          <button type="button" className="btn" onClick={close} disabled={running} data-testid="upgrade-back">
+            {t('upgrade.back')}
+          </button>
+        </div>
+      </div>
+      {error && <ErrorNotice error={localize(error)} />}
+      {planning && !plan && <Busy text={t('upgrade.planning')} testId="upgrade-planning" />}
+      {plan && !showRun && <PlanView plan={plan} lang={lang} t={t} options={options} onOptions={(o) => void setOptions(o)} busy={planning} />}
+      {plan && !showRun && (
+        <div className="card upgrade-confirm" data-testid="upgrade-confirm">
+          {plan.order && (
+            <label className="check">
+              <input type="checkbox" checked={priceAccepted} onChange={(e) => acceptPrice(e.target.checked)} data-testid="upgrade-accept-price" />
+              <span>{t('upgrade.order.accept', { price: money(lang, { net: plan.order.priceNet, gross: plan.order.priceGross, currency: plan.order.currency }) })}</span>
+            </label>
+          )}
+          <p>{t('upgrade.confirmText', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</p>
+          <button type="button" className="btn btn-primary" disabled={starting || planning || (plan.order !== null && !priceAccepted) || (plan.route !== 'in-place' && !plan.target)} onClick={() => void start()} data-testid="upgrade-start">
+            {starting ? t('upgrade.starting') : t('upgrade.start', { phase: plan.toPhase })}
+          </button>
+        </div>
+      )}
+      {plan && showRun && <RunView plan={plan} lang={lang} t={t} />}
+      {unfinished && (
+        <div className="card" data-testid="upgrade-resume-card">
+          <p>{t('upgrade.run.resumeHelp')}</p>
+          <button type="button" className="btn btn-primary" onClick={() => void start()} data-testid="upgrade-resume">
+            {t('upgrade.run.resume')}
+          </button>
+        </div>
+      )}
+      {running && (
+        <button type="button" className="btn" onClick={() => void cancel()} data-testid="upgrade-cancel">
+          {t('upgrade.run.cancel')}
+        </button>
+      )}
+    </section>
+  );
+}
+
+interface PlanProps {
+  plan: UpgradePlan;
+  lang: Language;
+  t: TFunction;
+  options: ReturnType<typeof useUpgrade.getState>['options'];
+  onOptions: (o: ReturnType<typeof useUpgrade.getState>['options']) => void;
+  busy: boolean;
+}
+
+function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
+  const delta = plan.cost.deltaMonthly;
+  return (
+    <>
+      <div className="card" data-testid="upgrade-plan" data-route={plan.route}>
+        <h2>{t(`upgrade.routes.${plan.route}`)}</h2>
+        <table className="compare upgrade-offers">
+          <thead>
+            <tr>
+              <th />
+              <th>{t('upgrade.offer.name')}</th>
+              <th>{t('upgrade.offer.vcpu')}</th>
+              <th>{t('upgrade.offer.ram')}</th>
+              <th>{t('upgrade.offer.disk')}</th>
+              <th>{t('upgrade.offer.price')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[
+              ['now', plan.current],
+              ['after', plan.target],
+            ].map(([k, o]) =>
+              o && typeof o !== 'string' ? (
+                <tr key={k as string} data-testid={`upgrade-offer-${k as string}`}>
+                  <th>{t(`upgrade.offer.${k as string}`)}</th>
+                  <td className="mono">{o.name}</td>
+                  <td>{formatNumber(lang, o.vcpu)}</td>
+                  <td>{`${formatNumber(lang, o.ramGb)} ${t('units.gb')}`}</td>
+                  <td>{`${formatNumber(lang, k === 'after' && plan.disk.keptGb !== null ? plan.disk.keptGb : o.diskGb)} ${t('units.gb')}`}</td>
+                  <td>{t('upgrade.perMonth', { price: money(lang, o.priceMonthly) })}</td>
+                </tr>
+              ) : null,
+            )}
+          </tbody>
+        </table>
+        {plan.choices.length > 1 && (
+          <label className="field">
+            <span>{t('upgrade.offer.choose')}</span>
+            <select value={plan.target?.id ?? ''} disabled={busy} onChange={(e) => onOptions({ offerId: e.target.value })} data-testid="upgrade-offer-select">
+              {plan.choices.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {t('upgrade.offer.option', { name: c.name, vcpu: c.vcpu, ram: formatNumber(lang, c.ramGb), price: money(lang, c.priceMonthly) })}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <dl className="facts upgrade-facts">
+          <div>
+            <dt>{t('upgrade.cost.title')}</dt>
+            <dd data-testid="upgrade-cost-change">
+              {delta === null ? '—' : t(delta >= 0 ? 'upgrade.cost.more' : 'upgrade.cost.less', { amount: money(lang, { net: Math.abs(delta), gross: null, currency: plan.cost.currency }) })}
+            </dd>
+          </div>
+          <div>
+            <dt>{t('upgrade.downtime.title')}</dt>
+            <dd data-testid="upgrade-downtime">{t('upgrade.downtime.range', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</dd>
+          </div>
+          <div>
+            <dt>{t('upgrade.backup.title')}</dt>
+            <dd>{t(`upgrade.backup.${plan.verify}`)}</dd>
+          </div>
+        </dl>
+        {plan.route === 'hetzner-resize' && (
+          <fieldset className="upgrade-choice" data-testid="upgrade-disk">
+            <legend>{t('upgrade.disk.title')}</legend>
+            <label className="check">
+              <input type="radio" name="disk" checked={!plan.upgradeDisk} disabled={busy} onChange={() => onOptions({ upgradeDisk: false })} data-testid="upgrade-disk-keep" />
+              <span>
+                <strong>{t('upgrade.disk.keep', { kept: formatNumber(lang, plan.current?.diskGb ?? 0) })}</strong> {t('upgrade.disk.keepWhy')}
+              </span>
+            </label>
+            <label className="check">
+              <input type="radio" name="disk" checked={plan.upgradeDisk} disabled={busy} onChange={() => onOptions({ upgradeDisk: true })} data-testid="upgrade-disk-grow" />
+              <span>
+                <strong>{t('upgrade.disk.grow', { size: formatNumber(lang, plan.disk.offeredGb ?? 0) })}</strong> {t('upgrade.disk.growWhy')}
+              </span>
+            </label>
+          </fieldset>
+        )}
+        {plan.snapshot.available && (
+          <label className="check" data-testid="upgrade-snapshot">
+            <input type="checkbox" checked={plan.snapshot.chosen} disabled={busy} onChange={(e) => onOptions({ snapshot: e.target.checked })} />
+            <span>{t('upgrade.snapshot.label', { cost: money(lang, plan.snapshot.maxCostMonthly) })}</span>
+          </label>
+        )}
+        <label className="field">
+          <span>{t('upgrade.verify.label')}</span>
+          <select value={plan.verify} disabled={busy} onChange={(e) => onOptions({ verify: e.target.value as 'server' | 'local' })} data-testid="upgrade-verify">
+            <option value="server">{t('upgrade.verify.server')}</option>
+            <option value="local">{t('upgrade.verify.local')}</option>
+          </select>
+        </label>
+        {plan.order && (
+          <p className="notice notice-info" data-testid="upgrade-order">
+            {t('upgrade.order.price', { price: money(lang, { net: plan.order.priceNet, gross: null, currency: plan.order.currency }), gross: plan.order.priceGross === null ? '—' : money(lang, { net: plan.order.priceGross, gross: null, currency: plan.order.currency }), plan: plan.order.planCode })}
+          </p>
+        )}
+        {plan.warnings.map((w) => (
+          <p key={w.code} className="notice notice-warn" data-testid={`upgrade-warning-${w.code.split('.').pop()}`}>
+            {t(w.code, localParams(lang, w.params))}
+          </p>
+        ))}
+      </div>
+      <div className="card" data-testid="upgrade-steps">
+        <h2>{t('upgrade.steps.title', { count: plan.steps.length })}</h2>
+        <ol className="upgrade-step-list">
+          {plan.steps.map((s) => (
+            <PlanStep key={s.id} step={s} t={t} />
+          ))}
+        </ol>
+      </div>
+    </>
+  );
+}
+
+function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
+  const detail = step.api.length + step.remote.length > 0;
+  return (
+    <li data-testid={`upgrade-plan-step-${step.id}`}>
+      <span>{t(`upgrade.stepTitles.${step.id}`, step.titleParams)}</span>
+      {step.downtime && <span className="badge badge-warn">{t('upgrade.steps.down')}</span>}
+      {detail && (
+        <details>
+          <summary>{t('upgrade.steps.details')}</summary>
+          {step.api.map((a, i) => (
+            <pre key={`a${i}`} className="log">{`${a.method} ${a.path}${a.body ? ` ${a.body}` : ''}`}</pre>
+          ))}
+          {step.remote.flatMap((r) => [
+            ...(r.check ? [<pre key={`${r.stepId}-c`} className="log">{`# ${t('plan.check')}\n${r.check}`}</pre>] : []),
+            ...r.actions.map((a, i) => <pre key={`${r.stepId}-${i}`} className="log">{a.kind === 'run' ? a.script : `# ${a.path} (${a.mode}, ${a.owner})\n${a.content}`}</pre>),
+          ])}
+        </details>
+      )}
+    </li>
+  );
+}
+
+const STATE_ICON: Record<string, string> = { pending: '○', checking: '…', running: '◌', done: '✓', skipped: '✓', failed: '✗', cancelled: '■' };
+
+function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFunction }) {
+  const { run, running, steps, progress, log, downSince } = useUpgrade();
+  // The clock of the live downtime counter, advanced every second while the upgrade runs.
+  const [now, setNow] = useState<number | null>(null);
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  const result = !running && run ? run : null;
+  return (
+    <>
+      {result?.outcome === 'succeeded' && <Result run={result} lang={lang} t={t} />}
+      <div className="card" data-testid="upgrade-run">
+        <h2>{running ? t('upgrade.run.title', { phase: plan.toPhase }) : t(`upgrade.run.outcome.${result?.outcome ?? 'running'}`, { phase: plan.toPhase })}</h2>
+        {running && downSince !== null && now !== null && (
+          <p className="notice notice-warn" data-testid="upgrade-down-now">
+            {t('upgrade.run.downFor', { time: formatDuration(t, lang, Math.max(0, now - downSince)) })}
+          </p>
+        )}
+        <ol className="upgrade-step-list">
+          {plan.steps.map((s) => {
+            const state = steps[s.id] ?? 'pending';
+            return (
+              <li key={s.id} data-testid={`upgrade-step-${s.id}`} data-state={state} className={`state-${state}`}>
+                <span className="step-icon" aria-hidden>
+                  {STATE_ICON[state] ?? '○'}
+                </span>
+                <span>{t(`upgrade.stepTitles.${s.id}`, s.titleParams)}</span>
+                <span className="muted small"> — {t(`deploy.state.${state}`, { defaultValue: state })}</span>
+                {progress?.stepId === s.id && state === 'running' && (
+                  <span className="small upgrade-progress" data-testid="upgrade-progress">
+                    {' '}
+                    {t(progress.code, { ...localParams(lang, progress.params), defaultValue: '' })}
+                    {progress.percent !== null && ` ${formatNumber(lang, progress.percent)} %`}
+                  </span>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+        {log.length > 0 && (
+          <details>
+            <summary>{t('upgrade.run.log', { count: log.length })}</summary>
+            <pre className="log" data-testid="upgrade-log">{log.slice(-40).join('\n')}</pre>
+          </details>
+        )}
+      </div>
+    </>
+  );
+}
+
+function Result({ run, lang, t }: { run: UpgradeRun; lang: Language; t: TFunction }) {
+  const rows: [string, (h: HealthSummary) => string][] = [
+    ['cpus', (h) => formatNumber(lang, h.cpus)],
+    ['ram', (h) => `${formatNumber(lang, h.ramUsedPercent, 1)} %`],
+    ['cpu', (h) => (h.cpuPercent === null ? '—' : `${formatNumber(lang, h.cpuPercent, 1)} %`)],
+    ['load', (h) => formatNumber(lang, h.load1, 2)],
+    ['p99', (h) => (h.p99Ms === null ? '—' : `${formatNumber(lang, h.p99Ms, 0)} ms`)],
+  ];
+  return (
+    <div className="card notice-ok upgrade-result" data-testid="upgrade-result" role="status">
+      <h2>{t('upgrade.result.title', { phase: run.toPhase })}</h2>
+      <p data-testid="upgrade-downtime-measured">{run.downtimeMs === null ? t('upgrade.result.noDowntime') : t('upgrade.result.downtime', { time: formatDuration(t, lang, run.downtimeMs) })}</p>
+      {run.backupId && <p className="small muted">{t('upgrade.result.backup', { id: run.backupId })}</p>}
+      {(run.before || run.after) && (
+        <table className="compare" data-testid="upgrade-before-after">
+          <thead>
+            <tr>
+              <th />
+              <th>{t('upgrade.result.before')}</th>
+              <th>{t('upgrade.result.after')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(([k, f]) => (
+              <tr key={k}>
+                <th>{t(`upgrade.result.rows.${k}`)}</th>
+                <td>{run.before ? f(run.before) : '—'}</td>
+                <td>{run.after ? f(run.after) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
