@@ -231,6 +231,34 @@ test('phase 4: the production topology and its cost, and the checklist of what m
   await page.getByTestId('k3s-checklist-check').click();
   await expect(page.getByTestId('k3s-check-quota')).toHaveAttribute('data-state', 'ok', { timeout: 30_000 });
   await expect(page.getByTestId('k3s-checklist')).toHaveAttribute('data-ready', 'true');
+  // The pre-flight still misses the script's variable for this deployment: the footer says so, and the
+  // Configuration step takes it.
+  await expect(page.getByTestId('k3s-var-KOPROGO_DOMAIN')).toHaveAttribute('data-present', 'false');
+  await expect(page.getByTestId('plan-deploy')).toBeDisabled();
+  await expect(page.getByTestId('nav-status')).toHaveText('The pre-flight check found something missing: see the table');
+  await page.getByTestId('nav-back').click();
+  await page.getByTestId('k3s-var-KOPROGO_DOMAIN-input').fill('api.koprogo.example');
+  await page.getByTestId('k3s-config-save').click();
+  await expect(page.getByTestId('k3s-preflight')).toHaveAttribute('data-ok', 'true', { timeout: 30_000 });
+  await page.getByTestId('k3s-checklist-check').click();
+  await expect(page.getByTestId('k3s-checklist')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });
+  await expect(page.getByTestId('plan-deploy')).toBeEnabled();
   await shoot(page, 'k3s-checklist-ready-en');
+
+  // The zone moves to another DNS provider: the app cannot check the records there, the user confirms it; the
+  // confirmation is kept with the deployment (a reload, or another day, does not ask again).
+  ovh.state.dnsZones.splice(0, ovh.state.dnsZones.length);
+  await page.getByTestId('k3s-checklist-check').click();
+  await expect(page.getByTestId('k3s-check-dns')).toHaveAttribute('data-state', 'warning', { timeout: 30_000 });
+  await expect(page.getByTestId('plan-deploy')).toBeDisabled();
+  await expect(page.getByTestId('nav-status')).toHaveText('Complete the checklist first.');
+  await page.getByTestId('k3s-confirm-dns').check();
+  await expect(page.getByTestId('plan-deploy')).toBeEnabled();
+  await shoot(page, 'k3s-checklist-confirmed-en');
+  await page.reload();
+  await page.getByTestId('k3s-checklist-check').click();
+  await expect(page.getByTestId('k3s-check-dns')).toHaveAttribute('data-state', 'warning', { timeout: 30_000 });
+  await expect(page.getByTestId('k3s-confirm-dns')).toBeChecked();
+  await expect(page.getByTestId('plan-deploy')).toBeEnabled();
   await page.close();
 });

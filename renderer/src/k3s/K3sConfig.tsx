@@ -9,6 +9,7 @@ import { FixableError } from '../components/FixableError';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { toEnvelope, useProfile } from '../stores/profile-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { useK3s } from './k3s-store';
 import './k3s.css';
@@ -36,12 +37,11 @@ export function K3sConfig({ profile }: { profile: Profile }) {
     api()['k3s.variables']({ profileId: profile.id }).then(setSaved, (e: unknown) => setFailure(toEnvelope(e, 'k3s.variables')));
   }, [profile.id, loadPlan]);
 
-  if (planError) return <FixableError error={planError} testId="k3s-config-error" />;
-  if (!plan || !saved) return <Busy text={t('common.loading')} />;
-  const own = plan.variables.filter((v) => !(OVH_VARIABLES as readonly string[]).includes(v));
-  const ovh = plan.variables.filter((v) => (OVH_VARIABLES as readonly string[]).includes(v));
+  const own = plan ? plan.variables.filter((v) => !(OVH_VARIABLES as readonly string[]).includes(v)) : [];
+  const ovh = plan ? plan.variables.filter((v) => (OVH_VARIABLES as readonly string[]).includes(v)) : [];
 
   const submit = async () => {
+    if (!plan || !saved) return;
     const lacking = own.filter((v) => !(values[v]?.trim() || saved.names.includes(v)));
     setMissing(lacking);
     if (lacking.length > 0) return;
@@ -64,6 +64,18 @@ export function K3sConfig({ profile }: { profile: Profile }) {
       setBusy(false);
     }
   };
+
+  useStepAction('configuration', {
+    label: t('common.saveContinue'),
+    run: () => submit(),
+    blocked: planError ? t('k3s.config.blocked') : !plan || !saved ? t('common.loading') : null,
+    busy,
+    busyLabel: t('common.saving'),
+    testId: 'k3s-config-save',
+  });
+
+  if (planError) return <FixableError error={planError} testId="k3s-config-error" />;
+  if (!plan || !saved) return <Busy text={t('common.loading')} />;
 
   return (
     <form
@@ -102,12 +114,6 @@ export function K3sConfig({ profile }: { profile: Profile }) {
         {!saved.persistent && <p className="notice notice-warn small">{t('k3s.config.session')}</p>}
       </div>
       {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="k3s-config-save">
-          {t('common.saveContinue')}
-        </button>
-        {busy && <Busy text={t('common.saving')} />}
-      </div>
     </form>
   );
 }

@@ -6,6 +6,7 @@ import { stepTitle } from '../error-text';
 import { formatDuration } from '../format';
 import { useProfile } from '../stores/profile-store';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { useK3s, type K3sStepState } from './k3s-store';
 import { PromptDialog } from './PromptDialog';
@@ -35,11 +36,26 @@ export function K3sDeploy() {
     if (!useK3s.getState().plan) void loadPlan(profileId);
   }, [profileId, loadStatus, loadPlan]);
 
-  if (!profile) return null;
   const order = k.plan?.steps.map((s) => s.id) ?? Object.keys(k.steps);
   const done = order.filter((id) => k.steps[id]?.state === 'done' || k.steps[id]?.state === 'skipped').length;
   const outcome = k.active ? 'running' : (k.outcome ?? 'none');
   const interrupted = k.outcome === 'running' && !k.active;
+  const start = () => {
+    if (profileId) void k.start(profileId);
+  };
+  // The step's one primary action (in the footer): see the result, reattach or resume, retry, or go to the plan.
+  const primary = k.active
+    ? { label: t('deploy.toResult'), run: () => undefined, blocked: t('deploy.blocked.running'), testId: 'nav-next' }
+    : k.outcome === 'succeeded'
+      ? { label: t('deploy.toResult'), run: () => goTo('health'), blocked: null, testId: 'deploy-to-result' }
+      : interrupted
+        ? { label: k.detached ? t('k3s.deploy.reattach') : t('deploy.resume'), run: start, blocked: null, testId: 'deploy-resume', busy: k.busy === 'starting' }
+        : k.outcome === 'failed' || k.outcome === 'cancelled'
+          ? { label: t('deploy.retry'), run: start, blocked: null, testId: 'deploy-retry', busy: k.busy === 'starting' }
+          : { label: t('deploy.toPlan'), run: () => goTo('plan'), blocked: k.statusLoaded ? null : t('common.loading'), testId: 'deploy-to-plan' };
+  useStepAction('deploy', { ...primary, busyLabel: t('plan.starting'), holds: null });
+
+  if (!profile) return null;
 
   return (
     <section className="panel" data-testid="step-deploy" data-k3s="true" data-outcome={outcome}>
@@ -57,26 +73,17 @@ export function K3sDeploy() {
         {!k.active && k.outcome === 'succeeded' && (
           <div className="notice notice-ok run-line" data-testid="deploy-succeeded">
             <strong>{t('k3s.deploy.succeeded')}</strong>
-            <button type="button" className="btn btn-primary" onClick={() => void goTo('health')} data-testid="deploy-to-result">
-              {t('deploy.toResult')}
-            </button>
           </div>
         )}
         {interrupted && (
           <div className="notice notice-warn run-line" data-testid={k.detached ? 'k3s-detached' : 'deploy-interrupted'}>
             <span>{k.detached ? t('k3s.deploy.detached') : t('deploy.interrupted')}</span>
-            <button type="button" className="btn btn-primary" disabled={k.busy === 'starting'} onClick={() => void k.start(profile.id)} data-testid="deploy-resume">
-              {k.detached ? t('k3s.deploy.reattach') : t('deploy.resume')}
-            </button>
           </div>
         )}
         {!k.active && (k.outcome === 'failed' || k.outcome === 'cancelled') && (
           <>
             {k.runError ? <FixableError error={k.runError} testId="deploy-error" /> : <p className="notice notice-warn" data-testid="deploy-error">{k.outcome === 'cancelled' ? t('deploy.wasCancelled') : t('deploy.failedNoDetail')}</p>}
             <div className="actions">
-              <button type="button" className="btn btn-primary" disabled={k.busy === 'starting'} onClick={() => void k.start(profile.id)} data-testid="deploy-retry">
-                {t('deploy.retry')}
-              </button>
               <button type="button" className="btn" disabled={k.busy === 'starting'} onClick={() => void k.start(profile.id, true)} data-testid="k3s-start-over">
                 {t('k3s.deploy.startOver')}
               </button>
@@ -87,9 +94,6 @@ export function K3sDeploy() {
         {!k.active && k.outcome === null && k.statusLoaded && (
           <div className="notice notice-info run-line" data-testid="deploy-none">
             <span>{t('deploy.none')}</span>
-            <button type="button" className="btn" onClick={() => void goTo('plan')} data-testid="deploy-to-plan">
-              {t('deploy.toPlan')}
-            </button>
           </div>
         )}
         {k.actionError && <FixableError error={k.actionError} testId="deploy-action-error" />}

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { ErrorEnvelope } from '../../../electron/shared/errors';
 import { useTranslation } from 'react-i18next';
 import type { Preflight, Topology } from '../../../electron/shared/contract-k3s';
 import { formatEuros } from '../../../electron/shared/i18n/format';
@@ -6,7 +7,8 @@ import { FixableError } from '../components/FixableError';
 import { Busy } from '../components/Spinner';
 import { TextField } from '../components/TextField';
 import { stepTitle } from '../error-text';
-import { useProfile } from '../stores/profile-store';
+import { toEnvelope, useProfile } from '../stores/profile-store';
+import { useStepAction } from '../stores/step-action';
 import { useSettings } from '../stores/settings-store';
 import { useWizard } from '../stores/wizard-store';
 import { useK3s } from './k3s-store';
@@ -32,11 +34,16 @@ export function TopologyLine({ topology }: { topology: Topology }) {
   );
 }
 
+/** Profile setting: the checklist items the user confirmed, comma-separated. */
+const CONFIRMED_SETTING = 'k3s.confirmed';
+
 export function K3sPlan() {
   const { t } = useTranslation();
   const profile = useProfile((s) => s.profile);
+  const save = useProfile((s) => s.save);
   const goTo = useWizard((s) => s.goTo);
   const k = useK3s();
+  const [saveError, setSaveError] = useState<ErrorEnvelope | null>(null);
   const { loadPlan, loadPreflight, loadChecklist } = k;
   const [domain, setDomain] = useState(profile?.settings['k3s.domain'] ?? '');
   const profileId = profile?.id ?? null;
@@ -49,12 +56,51 @@ export function K3sPlan() {
     if (phase === 4) void loadChecklist(profileId);
   }, [profileId, phase, loadPlan, loadPreflight, loadChecklist]);
 
-  if (!profile) return null;
-  const checklistOk = phase !== 4 || (!!k.checklist && k.checklist.items.every((i) => i.state === 'ok' || (i.confirmable && k.confirmed.includes(i.id))));
-  const canDeploy = !!k.plan && !!k.preflight?.ok && checklistOk && !k.active && k.busy !== 'starting';
-  const deploy = async () => {
-    if (await k.start(profile.id)) await goTo('deploy');
+  // What the user confirmed on the checklist (what no API can check) is kept with the deployment.
+  const savedConfirmed = profile?.settings[CONFIRMED_SETTING];
+  useEffect(() => {
+    useK3s.setState({ confirmed: savedConfirmed ? savedConfirmed.split(',').filter(Boolean) : [] });
+  }, [profileId, savedConfirmed]);
+  const confirm = (id: string, on: boolean) => {
+    k.confirm(id, on);
+    const list = useK3s.getState().confirmed.join(',');
+    void save((p) => ({ settings: { ...p.settings, [CONFIRMED_SETTING]: list } })).catch((e: unknown) => setSaveError(toEnvelope(e, 'profiles.save')));
   };
+
+  // The domain is kept with the deployment by the check (main side): the profile is read again so it stays shown.
+  const checkDomain = async () => {
+    if (!profile) return;
+    await loadChecklist(profile.id, domain.trim().toLowerCase());
+    await useProfile.getState().load(profile.id);
+  };
+  const checklistOk = phase !== 4 || (!!k.checklist && k.checklist.items.every((i) => i.state === 'ok' || (i.confirmable && k.confirmed.includes(i.id))));
+  const deploy = async () => {
+    if (profile && (await k.start(profile.id))) await goTo('deploy');
+  };
+  // The step's one primary action (in the footer), with what still keeps it closed.
+  useStepAction('plan', {
+    label: t('plan.deploy'),
+    run: () => deploy(),
+    blocked: k.active
+      ? t('plan.blocked.running')
+      : k.planError
+        ? t('plan.blocked.error')
+        : !k.plan
+          ? t('plan.loading')
+          : k.preflightLoading || !k.preflight
+            ? t('k3s.preflight.checking')
+            : !k.preflight.ok
+              ? t('k3s.preflight.blocking')
+              : !checklistOk
+                ? t('k3s.checklist.blocking')
+                : null,
+    busy: k.busy === 'starting',
+    busyLabel: t('plan.starting'),
+    testId: 'plan-deploy',
+    holds: null,
+  });
+
+  if (!profile) return null;
   const where = k.plan?.runner === 'remote' && profile.server ? t('k3s.plan.whereRemote', { target: `${profile.server.user}@${profile.server.host}` }) : t('k3s.plan.whereLocal');
 
   return (
@@ -106,7 +152,7 @@ export function K3sPlan() {
           <p className="muted small">{t('k3s.checklist.intro')}</p>
           <div className="fields fields-inline">
             <TextField id="k3s-domain" label={t('k3s.checklist.domain')} help={t('k3s.checklist.domainHelp')} value={domain} onChange={setDomain} placeholder="api.koprogo.example" mono wide maxLength={253} />
-            <button type="button" className="btn" disabled={k.checklistLoading || domain.trim() === ''} onClick={() => void loadChecklist(profile.id, domain.trim().toLowerCase())} data-testid="k3s-checklist-check">
+            <button type="button" className="btn" disabled={k.checklistLoading || domain.trim() === ''} onClick={() => void checkDomain()} data-testid="k3s-checklist-check">
               {t('k3s.checklist.check')}
             </button>
           </div>
@@ -123,7 +169,7 @@ export function K3sPlan() {
                     <strong>{t(`k3s.checklist.items.${i.id}`)}</strong> — {t(i.detail.code, i.detail.params)}
                     {i.confirmable && (
                       <label className="check k3s-confirm">
-                        <input type="checkbox" checked={k.confirmed.includes(i.id)} onChange={(e) => k.confirm(i.id, e.target.checked)} data-testid={`k3s-confirm-${i.id}`} />
+                        <input type="checkbox" checked={k.confirmed.includes(i.id)} onChange={(e) => confirm(i.id, e.target.checked)} data-testid={`k3s-confirm-${i.id}`} />
                         {t(`k3s.checklist.confirm.${i.id}`)}
                       </label>
                     )}
@@ -143,18 +189,14 @@ export function K3sPlan() {
       )}
 
       {k.actionError && <FixableError error={k.actionError} testId="plan-start-error" />}
-      <div className="actions deploy-bar">
-        <button type="button" className="btn btn-primary btn-large" disabled={!canDeploy} onClick={() => void deploy()} data-testid="plan-deploy">
-          {t('plan.deploy')}
-        </button>
-        {k.busy === 'starting' && <Busy text={t('plan.starting')} />}
-        {!checklistOk && <span className="muted small">{t('k3s.checklist.blocking')}</span>}
-        {k.active && (
+      {saveError && <FixableError error={saveError} />}
+      {k.active && (
+        <p className="notice notice-info">
           <button type="button" className="link" onClick={() => void goTo('deploy')} data-testid="plan-follow-run">
             {t('plan.running')}
           </button>
-        )}
-      </div>
+        </p>
+      )}
     </section>
   );
 }

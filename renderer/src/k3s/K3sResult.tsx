@@ -6,6 +6,7 @@ import { formatDateTime } from '../format';
 import { useHealth } from '../stores/health-store';
 import { useProfile } from '../stores/profile-store';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useWizard } from '../stores/wizard-store';
 import { useK3s } from './k3s-store';
 import './k3s.css';
@@ -22,6 +23,14 @@ export function K3sResult() {
   useEffect(() => {
     if (profile && !useK3s.getState().statusLoaded && !useK3s.getState().active) void loadStatus(profile.id);
   }, [profile, loadStatus]);
+  const succeeded = outcome === 'succeeded' && !active;
+  const profileId = profile?.id ?? null;
+  useStepAction(
+    'health',
+    succeeded
+      ? { label: t('k3s.result.openDashboard'), run: () => (profileId ? useHealth.getState().open(profileId) : undefined), blocked: profileId ? null : t('common.loading'), testId: 'result-open-dashboard' }
+      : { label: t('result.toDeploy'), run: () => goTo('deploy'), blocked: null, testId: 'result-to-deploy' },
+  );
   if (!profile) return null;
   if (!statusLoaded && !active && outcome === null) return <Busy text={t('common.loading')} />;
   const s = profile.settings;
@@ -31,9 +40,6 @@ export function K3sResult() {
         <h1>{t('result.notYetTitle')}</h1>
         <div className="notice notice-warn" data-testid="result-not-succeeded">
           <span>{active ? t('result.stillRunning') : t('result.notSucceeded')}</span>
-          <button type="button" className="btn" onClick={() => void goTo('deploy')} data-testid="result-to-deploy">
-            {t('result.toDeploy')}
-          </button>
         </div>
       </section>
     );
@@ -83,9 +89,6 @@ export function K3sResult() {
         )}
       </div>
       <div className="actions">
-        <button type="button" className="btn btn-primary" onClick={() => void useHealth.getState().open(profile.id)} data-testid="result-open-dashboard">
-          {t('k3s.result.openDashboard')}
-        </button>
         <button type="button" className="btn" onClick={() => void goTo('plan')} data-testid="result-rerun">
           {t('result.rerun')}
         </button>

@@ -7,7 +7,7 @@ import { api } from '../app-api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Busy } from '../components/Spinner';
 import { toEnvelope, useProfile } from '../stores/profile-store';
-import { useWizard } from '../stores/wizard-store';
+import type { LocalHost } from '../../../electron/shared/contract-k3s';
 import { OvhCredentials } from '../steps/where/OvhCredentials';
 import type { ProviderStatus } from '../steps/where/provider-ui';
 import { useK3s } from './k3s-store';
@@ -21,6 +21,18 @@ import './k3s.css';
 export const K3S_WHERE = { runner: 'k3s.runner', ovh: 'k3s.ovh', distro: 'k3s.wslDistro' } as const;
 
 /** A control host: a server the user already has, or a small one the app creates at OVHcloud (phase 1's size). */
+/** Whether the run can happen on this computer, and if not why (a key of k3s.where.unusable). */
+export function localUsability(host: LocalHost, distro: string | null): { usable: boolean; reason: 'noPty' | 'noDistro' | 'noWsl' | 'noBash' } {
+  const usable = host.ptyAvailable && (host.via === 'native' || (host.via === 'wsl' && !!distro));
+  const reason = !host.ptyAvailable ? 'noPty' : host.platform === 'win32' ? (host.wsl?.available ? 'noDistro' : 'noWsl') : 'noBash';
+  return { usable, reason };
+}
+
+/** The WSL distribution the run uses: the one chosen, else WSL's default. */
+export function chosenDistro(profile: Profile, host: LocalHost): string | null {
+  return profile.settings[K3S_WHERE.distro] ?? host.wsl?.defaultDistro ?? null;
+}
+
 export type ControlHostView = (mode: 'existing' | 'create', useExisting: () => void) => ReactNode;
 
 export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; phase: PhaseId; controlHost: ControlHostView }) {
@@ -100,7 +112,6 @@ export function K3sWhere({ profile, phase, controlHost }: { profile: Profile; ph
 function ThisComputer({ profile }: { profile: Profile }) {
   const { t } = useTranslation();
   const save = useProfile((s) => s.save);
-  const next = useWizard((s) => s.next);
   const host = useK3s((s) => s.localHost);
   const loadLocalHost = useK3s((s) => s.loadLocalHost);
   useEffect(() => {
@@ -108,9 +119,8 @@ function ThisComputer({ profile }: { profile: Profile }) {
   }, [loadLocalHost]);
   if (!host) return <Busy text={t('k3s.where.detecting')} />;
   const distros = host.wsl?.distros ?? [];
-  const distro = profile.settings[K3S_WHERE.distro] ?? host.wsl?.defaultDistro ?? null;
-  const usable = host.ptyAvailable && (host.via === 'native' || (host.via === 'wsl' && !!distro));
-  const reason = !host.ptyAvailable ? 'noPty' : host.platform === 'win32' ? (host.wsl?.available ? 'noDistro' : 'noWsl') : 'noBash';
+  const distro = chosenDistro(profile, host);
+  const { usable, reason } = localUsability(host, distro);
   return (
     <div className="card" data-testid="k3s-this-computer" data-usable={usable}>
       <h2>{t('k3s.where.localTitle')}</h2>
@@ -130,11 +140,6 @@ function ThisComputer({ profile }: { profile: Profile }) {
       )}
       {!usable && <p className="notice notice-warn" data-testid="k3s-local-unusable">{t(`k3s.where.unusable.${reason}`)}</p>}
       <p className="muted small">{t('k3s.where.localTools')}</p>
-      <div className="actions">
-        <button type="button" className="btn btn-primary" disabled={!usable} onClick={() => void next()} data-testid="k3s-where-continue">
-          {t('common.continue')}
-        </button>
-      </div>
     </div>
   );
 }

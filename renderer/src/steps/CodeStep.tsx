@@ -87,8 +87,14 @@ function missingFiles(v: Record<Field, string>, detected: Detected | null): stri
   return v.composeFiles.split(',').map((f) => f.trim()).filter((f) => f && !known.includes(f));
 }
 
-function allProblems(v: Record<Field, string>, detected: Detected | null): Partial<Record<Field, string>> {
+function allProblems(v: Record<Field, string>, detected: Detected | null, phase: number): Partial<Record<Field, string>> {
   const problems = localProblems(v, repoFilesOf(detected));
+  // Phases 3–4 run the repository's K3s entry point: how Compose would start it does not matter there.
+  if (phase >= 3) {
+    delete problems.composeFiles;
+    delete problems.composeProject;
+    delete problems.healthUrl;
+  }
   if (isSshRepoUrl(v.url) && !v.knownHosts.split('\n').every((l) => l.trim() === '' || KNOWN_HOSTS_LINE.test(l.trim()))) problems.knownHosts = 'knownHosts';
   if (isSshRepoUrl(v.url) && v.knownHosts.trim() === '') problems.knownHosts = 'knownHostsMissing';
   return problems;
@@ -194,7 +200,7 @@ function CodeForm({ profile }: { profile: Profile }) {
     setFailure(null);
     setSaved(false);
   };
-  const problems = allProblems(values, detected);
+  const problems = allProblems(values, detected, profile.phase);
   const shown: Partial<Record<Field, string>> = touched === 'all' ? problems : Object.fromEntries(Object.entries(problems).filter(([f]) => touched.has(f as Field)));
   const issueOf = (field: Field, path: string): string | FieldIssue | undefined => {
     const local = shown[field];
@@ -230,7 +236,7 @@ function CodeForm({ profile }: { profile: Profile }) {
   const submit = async () => {
     setTouched('all');
     setFailure(null);
-    if (Object.keys(allProblems(values, detected)).length > 0 || blockingProblem) return;
+    if (Object.keys(allProblems(values, detected, profile.phase)).length > 0 || blockingProblem) return;
     setSaving(true);
     try {
       const composeFiles = values.composeFiles.split(',').map((f) => f.trim()).filter(Boolean).join(',');

@@ -19,7 +19,8 @@ import { useProgress, useWizard } from '../stores/wizard-store';
 import { CheckList } from './where/CheckList';
 import { CloudProvider } from './where/CloudProvider';
 import { createdBy } from './where/provider-ui';
-import { K3sWhere } from '../k3s/K3sWhere';
+import { chosenDistro, K3S_WHERE, K3sWhere, localUsability } from '../k3s/K3sWhere';
+import { useK3s } from '../k3s/k3s-store';
 
 // "Where": the server KoproGo will run on: one created by the app at Hetzner Cloud or OVHcloud
 // (where/CloudProvider.tsx), or a server the user already has. The server's identity is verified
@@ -68,9 +69,22 @@ export function WhereStep() {
   const publicKey = useProfile((s) => s.publicKey);
   const next = useWizard((s) => s.next);
   // Next follows the option on screen: a server checked earlier for another option does not let it pass.
+  const k3s = phase !== null && getPhase(phase).runtime === 'k3s';
+  const localHost = useK3s((s) => s.localHost);
+  const runner = profile?.settings[K3S_WHERE.runner];
   const blocked = !profile
     ? t('common.loading')
-    : shown !== 'existing' && createdBy(profile) !== shown
+    : k3s && !profile.settings[K3S_WHERE.ovh]
+      ? t('k3s.where.blocked.ovh')
+      : k3s && runner !== 'local' && runner !== 'remote'
+        ? t('k3s.where.blocked.runner')
+        : k3s && runner === 'local'
+          ? !localHost
+            ? t('k3s.where.detecting')
+            : localUsability(localHost, chosenDistro(profile, localHost)).usable
+              ? null
+              : t(`k3s.where.unusable.${localUsability(localHost, chosenDistro(profile, localHost)).reason}`)
+          : !k3s && shown !== 'existing' && createdBy(profile) !== shown
       ? t('where.blocked.create', { provider: t(`where.providers.${shown}.title`) })
       : !publicKey
         ? t('where.blocked.key')
@@ -79,10 +93,10 @@ export function WhereStep() {
           : !progress.serverReady
             ? t('where.blocked.check')
             : null;
-  useStepAction('where', { label: t('common.continue'), run: () => next(), blocked, testId: 'nav-next' });
+  useStepAction('where', { label: t('common.continue'), run: () => next(), blocked, testId: k3s ? 'k3s-where-continue' : 'nav-next' });
 
   // Phases 3–4: OVHcloud credentials and where the K3s run happens (this computer, or a control host).
-  if (phase !== null && getPhase(phase).runtime === 'k3s') {
+  if (phase !== null && k3s) {
     return (
       <section className="panel" data-testid="step-where">
         <h1>{t('where.title')}</h1>
