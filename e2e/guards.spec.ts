@@ -104,6 +104,8 @@ test.describe('offline is not a provider outage', () => {
     const app = await startWebApp(dataDir, { ...endpoints, KOPROGO_DNS_SERVERS: unreachable.address });
     apps.push(app);
     const page = await open(browser, app, 'en-GB');
+    // The session cookie exists once the app is on screen: a socket opened before would be refused.
+    await expect(page.getByTestId('step-where')).toBeVisible();
     const calls = [
       apiCall(page, 'provider.saveCredentials', { kind: 'hetzner', token: 'a-token-that-cannot-be-checked' }),
       apiCall(page, 'provider.saveCredentials', { kind: 'ovh', endpoint: 'ovh-eu', applicationKey: 'appkey0000000001', applicationSecret: 'appsecret0000000000000001' }),

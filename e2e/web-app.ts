@@ -53,6 +53,12 @@ export async function startWebApp(dataDir: string, env: Record<string, string> =
 
 /** A contract call from the page, over the page's own authenticated WebSocket session. */
 export async function apiCall(page: import('@playwright/test').Page, method: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string; params?: Record<string, unknown> } }> {
+  // A socket opened before the page has traded its one-time token for the session cookie is refused
+  // (401): wait until the server says this browser is signed in.
+  await page.waitForFunction(async () => {
+    const r = await fetch('/session', { credentials: 'same-origin' });
+    return ((await r.json()) as { authenticated?: boolean }).authenticated === true;
+  }, undefined, { polling: 100, timeout: 15_000 });
   return page.evaluate(
     ([m, i]) =>
       new Promise((resolve, reject) => {
