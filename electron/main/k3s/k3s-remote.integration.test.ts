@@ -106,6 +106,23 @@ describe('a control host over SSH', () => {
     expect(h.output()).toContain('terraform 1.9.8 is installed');
   }, 300_000);
 
+  it('keeps its lock on the control host alive while a step waits: a stale-looking heartbeat is refreshed, then the lock is given back', async () => {
+    h = await remoteHarness({}, { lock: { heartbeatMs: 100 } });
+    const run = h.service.runToEnd(h.profileId);
+    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
+    const lock = `~/.koprogo-deploy/k3s/${h.profileId}/state/lock`;
+    expect(await onHost(`cat ${lock}/owner.json`)).toContain(`"owner":`);
+    // As if the run had stopped ten minutes ago: the next heartbeat brings it back.
+    const ageNow = `echo $(( $(date +%s) - $(stat -c %Y ${lock}/heartbeat) ))`;
+    expect(Number((await onHost(`touch -d "@$(( $(date +%s) - 600 ))" ${lock}/heartbeat && ${ageNow}`)).trim())).toBeGreaterThanOrEqual(599);
+    const age = async () => Number((await onHost(ageNow)).trim());
+    for (let i = 0; i < 100 && (await age()) > 60; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await age()).toBeLessThan(60);
+    await h.service.answer(h.profileId, prompt.id, 'yes');
+    expect((await run)?.outcome).toBe('succeeded');
+    expect((await onHost(`test -e ${lock} && echo held || echo free`)).trim()).toBe('free');
+  }, 300_000);
+
   it('a connection cut mid-run: the run goes on over there, the app re-attaches, and no output is lost or repeated', async () => {
     h = await remoteHarness({ slow: 1, extraLines: 40, resources: 4 });
     const run = h.service.runToEnd(h.profileId);

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors';
 import { OVH_VARIABLES } from '../../shared/k3s-entry';
 import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
+import type { LockTiming } from '../engine/lock-keeper';
 import { readClusterState, type ClusterState } from '../health/k3s';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
@@ -53,6 +54,8 @@ export interface K3sServiceDeps {
   clusterWait?: { attempts: number; delayMs: number };
   stopAfterMs?: number;
   readCluster?: (kubeconfig: string) => Promise<ClusterState>;
+  /** A control host's lock: heartbeat period and staleness (tests shorten them). */
+  lock?: LockTiming;
 }
 
 export const KUBECONFIG_SECRET = 'kubeconfig';
@@ -257,6 +260,7 @@ export class K3sService {
       reconnect: this.deps.reconnect,
       clusterWait: this.deps.clusterWait,
       stopAfterMs: this.deps.stopAfterMs,
+      ...(this.deps.lock ? { lock: this.deps.lock } : {}),
       seen: this.seen,
     });
     const slot = { profileId, run, done: Promise.resolve<K3sRunResult | null>(null) };

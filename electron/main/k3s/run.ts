@@ -3,6 +3,7 @@ import type { EventName, EventPayload } from '../../shared/contract';
 import type { K3sPrompt, K3sStepId, K3sStepState, Preflight, Topology } from '../../shared/contract-k3s';
 import { AppError } from '../../shared/errors';
 import { JOURNAL_VERSION, parseRemoteJournal, type Journal, type LocalJournalStore, type StepRecord } from '../engine/journal';
+import { LockKeeper, lockedParams, type LockTarget, type LockTiming } from '../engine/lock-keeper';
 import type { ClusterState } from '../health/k3s';
 import type { K3sHost, TerminalJob } from './host';
 import { RunOutput } from './output';
@@ -45,6 +46,8 @@ export interface K3sRunDeps {
   stopAfterMs?: number;
   /** The cluster check: how many reads, and the wait between them, until a node is Ready. */
   clusterWait?: { attempts: number; delayMs: number };
+  /** The control host's lock: heartbeat period and staleness (lock-keeper.ts defaults); tests shorten them. */
+  lock?: LockTiming;
   /** Offsets already seen of control-host jobs (a re-attach in the same session starts there). */
   seen?: Map<string, number>;
   now?: () => Date;
@@ -80,6 +83,24 @@ export function k3sPlanHash(steps: readonly K3sRunStep[], environment: string): 
   return h.digest('hex').slice(0, 32);
 }
 
+/** A K3s host's lock (a control host's workspace, or a folder here) as the lock keeper's target. */
+function hostLockTarget(host: K3sHost): LockTarget {
+  return {
+    acquire: async (owner, opts) => {
+      const r = await host.lock({ runId: owner.runId, owner: owner.owner, machine: owner.machine, since: owner.since }, { staleAfterSeconds: opts.staleAfterSeconds });
+      return r.ok ? { ok: true, takenOver: null } : { ok: false, holder: r.holder ? { ...r.holder, heartbeatAgeSeconds: null } : null, reason: 'held' };
+    },
+    heartbeat: async (lockId) => (host.heartbeat ? host.heartbeat(lockId) : 'held'),
+    release: async (lockId) => {
+      await host.unlock(lockId);
+      return 'released';
+    },
+    get reachable() {
+      return host.connected;
+    },
+  };
+}
+
 export class K3sRun {
   private journal!: Journal;
   private job: TerminalJob | null = null;
@@ -93,6 +114,7 @@ export class K3sRun {
   private steps: K3sRunStep[] = [];
   prompt: K3sPrompt | null = null;
   runId = '';
+  private lock!: LockKeeper;
 
   constructor(private readonly d: K3sRunDeps) {
     this.now = d.now ?? (() => new Date());
@@ -107,10 +129,16 @@ export class K3sRun {
     const hash = k3sPlanHash(this.steps, this.settings.environment);
     this.journal = await this.resumable(hash, opts.fresh ?? false);
     this.runId = this.journal.runId;
-    const lock = await this.d.host.lock({ runId: this.runId, owner: this.d.owner.owner, machine: this.d.owner.machine, since: this.now().toISOString() });
-    if (!lock.ok) {
-      throw new AppError('k3s.locked', { owner: lock.holder?.owner ?? '?', machine: lock.holder?.machine ?? '?', since: lock.holder?.since ?? '?', runId: lock.holder?.runId ?? '?' });
-    }
+    // The run id holds the lock: a run re-attaching to its step on a control host takes its own lock back.
+    const lock = await LockKeeper.acquire({
+      target: hostLockTarget(this.d.host),
+      owner: { runId: this.runId, owner: this.d.owner.owner, machine: this.d.owner.machine, since: this.now().toISOString() },
+      lockId: this.runId,
+      noHeartbeat: !this.d.host.heartbeat,
+      ...this.d.lock,
+    });
+    if (!lock.ok) throw new AppError('k3s.locked', lockedParams(lock.holder));
+    this.lock = lock.keeper;
     this.output = new RunOutput({ file: this.d.logFile(this.runId), emit: (c) => this.d.emit('k3s.output', { profileId: this.d.profileId, runId: this.runId, ...c }) });
     await this.output.open();
     let result: K3sRunResult = { runId: this.runId, outcome: 'succeeded', failedStep: null, error: null, detached: false };
@@ -120,6 +148,7 @@ export class K3sRun {
       await this.save();
       for (let i = 0; i < this.steps.length; i++) {
         if (this.cancelled) throw new AppError('k3s.cancelled');
+        if (this.lock.lost) throw new AppError('deploy.lock_lost', { runId: this.runId });
         await this.runStep(this.steps[i]!);
         if (this.steps[i]!.id === 'preflight') ({ settings: this.settings, steps: this.steps } = this.d.build());
       }
@@ -135,7 +164,9 @@ export class K3sRun {
     this.journal.outcome = result.detached ? 'running' : result.outcome;
     this.journal.finishedAt = result.detached ? null : this.now().toISOString();
     await this.save().catch(() => undefined);
-    if (!result.detached) await this.d.host.unlock(this.runId).catch(() => undefined);
+    // A step still running on the control host keeps the lock there (heartbeats stop): the re-attach takes it back.
+    if (result.detached) this.lock.stop();
+    else await this.lock.release().catch(() => undefined);
     await this.output.close();
     return result;
   }
