@@ -220,9 +220,8 @@ export class K3sService {
     if (this.active) throw new AppError('k3s.busy', {});
     const profile = await this.deps.profiles.get(profileId);
     const config = k3sConfigOf(profile);
-    const { env, sources, secrets: masked } = await this.environment(profileId);
+    const { env, sources } = await this.environment(profileId);
     const host = this.host(profile, config);
-    const secrets = new Set<string>(masked);
     let terraformBin: 'terraform' | 'tofu' = 'terraform';
     const topology = topologyFor(config.environment);
     let kubeconfigPath: string | null = null;
@@ -236,8 +235,8 @@ export class K3sService {
       journals: this.journals,
       owner: { owner: userInfo().username, machine: hostname() },
       env,
-      secrets: () => [...secrets],
       redact: (t) => this.deps.log.redact(t),
+      redactStream: () => this.deps.log.streamRedactor(),
       logFile: (runId) => this.logFile(profileId, runId),
       emit: this.deps.emit,
       info: (line) => this.deps.log.info(line),
@@ -248,10 +247,7 @@ export class K3sService {
         return p.report;
       },
       onKubeconfig: async (yaml) => {
-        for (const s of [yaml, ...kubeconfigSecrets(yaml)]) {
-          secrets.add(s);
-          this.deps.log.registerSecret(s);
-        }
+        for (const s of [yaml, ...kubeconfigSecrets(yaml)]) this.deps.log.registerSecret(s);
         kubeconfigPath = await saveKubeconfig(this.deps.dataDir, profileId, yaml);
         await this.deps.secrets.set(this.deps.secretName(profileId, KUBECONFIG_SECRET), yaml);
       },

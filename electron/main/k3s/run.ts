@@ -5,11 +5,11 @@ import { AppError } from '../../shared/errors';
 import { JOURNAL_VERSION, parseRemoteJournal, type Journal, type LocalJournalStore, type StepRecord } from '../engine/journal';
 import { LockKeeper, lockedParams, type LockTarget, type LockTiming } from '../engine/lock-keeper';
 import type { ClusterState } from '../health/k3s';
+import type { StreamRedactor } from '../redaction';
 import type { K3sHost, TerminalJob } from './host';
 import { RunOutput } from './output';
 import { parsePlanSummary, PromptWatcher } from './prompts';
 import { kubeconfigScript, kubeconfigSource, type K3sRunSettings, type K3sRunStep } from './steps';
-import { StreamRedactor } from './stream-redactor';
 
 // One K3s run, step by step: the journal (here, and in the workspace of a control host) and the run lock, each
 // terminal step under its pseudo-terminal with its output redacted on the way (a secret split across chunks
@@ -26,10 +26,13 @@ export interface K3sRunDeps {
   owner: { owner: string; machine: string };
   /** The variables, handed to each terminal step as environment. */
   env: Record<string, string>;
-  /** Values to mask in the output (read on each chunk). */
-  secrets: () => string[];
-  /** The app logger's redaction (every registered secret), applied after the stream's. */
+  /** The app logger's redaction (every registered secret), for the lines the run writes itself. */
   redact: (text: string) => string;
+  /**
+   * A redactor for one terminal stream (Logger.streamRedactor): every registered secret, including one cut
+   * across two chunks or one whose beginning showed before a pause.
+   */
+  redactStream: () => StreamRedactor;
   /** The run's log file (redacted output). */
   logFile: (runId: string) => string;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -315,7 +318,7 @@ export class K3sRun {
     if (existing === 'none' || !this.d.seen?.has(jobId)) this.banner(step);
     // Journal first, then start: a crash in between finds the job id and attaches to it instead of starting twice.
     if (rec.job !== jobId) await this.setState(step.id, 'running', { job: jobId });
-    const redactor = new StreamRedactor(this.d.secrets, this.d.redact);
+    const redactor = this.d.redactStream();
     let stepText = '';
     let idle: ReturnType<typeof setTimeout> | null = null;
     const emit = (text: string) => {
