@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../shared/contract';
 import { SshConnection } from '../ssh/connection';
@@ -165,6 +166,37 @@ describe('a control host over SSH', () => {
     expect(second?.outcome).toBe('succeeded');
     expect(h.output()).toContain('Apply complete! Resources: 3 added');
     expect((await h.tools.calls()).filter((c) => c.startsWith('terraform apply')).length).toBe(1);
+  }, 300_000);
+
+  it('an app restart during a control-host run: the new instance re-attaches where the log stands; each byte of output is in the log once, its offsets go on', async () => {
+    h = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
+    const run = h.service.runToEnd(h.profileId);
+    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
+    await h.service.answer(h.profileId, prompt.id, 'yes');
+    await h.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
+    proxy.refuse(true);
+    proxy.cutAll();
+    const first = await run;
+    expect(first).toMatchObject({ detached: true, failedStep: 'deploy-script' });
+    // The app quits and starts again: nothing of the first instance is in memory.
+    h.restart();
+    proxy.refuse(false);
+    const second = await h.service.runToEnd(h.profileId);
+    expect(second?.outcome).toBe('succeeded');
+    expect(second?.runId).toBe(first?.runId);
+    const log = readFileSync(join(h.dataDir, 'k3s', h.profileId, 'runs', `${first!.runId}.log`), 'utf8');
+    const count = (needle: string) => log.split(needle).length - 1;
+    expect(count('node[0]: Creating...')).toBe(1);
+    expect(count('Apply complete! Resources: 3 added')).toBe(1);
+    expect(count('deploy.sh dev')).toBe(1);
+    // The events of both instances, in order, are the log itself: one offset space, no gap, no repeat.
+    const chunks = h.events.filter((e): e is Extract<typeof e, { event: 'k3s.output' }> => e.event === 'k3s.output').map((e) => e.payload);
+    let at = 0;
+    for (const c of chunks) {
+      expect(c.offset).toBe(at);
+      at += Buffer.byteLength(c.data);
+    }
+    expect(chunks.map((c) => c.data).join('')).toBe(log);
   }, 300_000);
 
   it('a download that does not match its published checksum stops the preparation', async () => {

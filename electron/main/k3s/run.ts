@@ -7,7 +7,7 @@ import { LockKeeper, lockedParams, type LockTarget, type LockTiming } from '../e
 import type { ClusterState } from '../health/k3s';
 import type { StreamRedactor } from '../redaction';
 import type { K3sHost, TerminalJob } from './host';
-import { RunOutput } from './output';
+import { JobOffsets, RunOutput } from './output';
 import { parsePlanSummary, PromptWatcher } from './prompts';
 import { kubeconfigScript, kubeconfigSource, type K3sRunSettings, type K3sRunStep } from './steps';
 
@@ -112,6 +112,8 @@ export class K3sRun {
   private promptSeq = 0;
   private pendingAnswer: ((a: 'yes' | 'no' | 'cancelled') => void) | null = null;
   private output: RunOutput | null = null;
+  /** How far each control-host job's output is in the log, kept across app restarts. */
+  private jobOffsets!: JobOffsets;
   private readonly now: () => Date;
   private settings!: K3sRunSettings;
   private steps: K3sRunStep[] = [];
@@ -144,6 +146,8 @@ export class K3sRun {
     this.lock = lock.keeper;
     this.output = new RunOutput({ file: this.d.logFile(this.runId), emit: (c) => this.d.emit('k3s.output', { profileId: this.d.profileId, runId: this.runId, ...c }) });
     await this.output.open();
+    this.jobOffsets = new JobOffsets(JobOffsets.fileFor(this.d.logFile(this.runId)));
+    await this.jobOffsets.load();
     let result: K3sRunResult = { runId: this.runId, outcome: 'succeeded', failedStep: null, error: null, detached: false };
     try {
       this.journal.outcome = 'running';
@@ -171,6 +175,7 @@ export class K3sRun {
     if (result.detached) this.lock.stop();
     else await this.lock.release().catch(() => undefined);
     await this.output.close();
+    await this.jobOffsets.save();
     return result;
   }
 
@@ -315,7 +320,10 @@ export class K3sRun {
     const jobId = `${this.runId}-${step.id}-${attempt}`;
     const rec = this.record(step.id);
     const existing = rec.job === jobId ? await this.d.host.jobState(jobId).catch(() => 'none' as const) : 'none';
-    if (existing === 'none' || !this.d.seen?.has(jobId)) this.banner(step);
+    // Where the job's output stands in the log: this session's (after a cut), or the saved one (after an app
+    // restart). A job that is attached again goes on from there: each byte of its output is in the log once.
+    const known = existing === 'none' ? undefined : (this.d.seen?.get(jobId) ?? this.jobOffsets.get(jobId));
+    if (known === undefined) this.banner(step);
     // Journal first, then start: a crash in between finds the job id and attaches to it instead of starting twice.
     if (rec.job !== jobId) await this.setState(step.id, 'running', { job: jobId });
     const redactor = this.d.redactStream();
@@ -332,18 +340,28 @@ export class K3sRun {
       onPrompt: (p) => this.setPrompt({ id: this.promptId(step.id), stepId: step.id, kind: p.kind, question: p.question, context: p.context, summary: p.summary, topology: p.kind === 'unknown' ? null : this.d.topology }),
       onResolved: () => this.setPrompt(null),
     });
-    let offset = this.d.seen?.get(jobId) ?? 0;
+    let offset = known ?? 0;
     let end: { exitCode: number | null } | null = null;
     for (let tries = 0; end === null; ) {
       let job: TerminalJob | null = null;
       try {
         job = await this.d.host.startJob(jobId, step.script!, this.d.env, offset);
         this.job = job;
+        const attached = job;
+        const checkpoint = () => {
+          if (attached.offset !== undefined && !redactor.holding) this.jobOffsets.set(jobId, attached.offset);
+        };
         job.onData((chunk) => {
           if (idle) clearTimeout(idle);
           emit(redactor.push(chunk));
+          checkpoint();
           // What is held back (a possible start of a secret) still shows if the stream pauses: a prompt must.
-          idle = redactor.holding ? setTimeout(() => emit(redactor.flush()), 250) : null;
+          idle = redactor.holding
+            ? setTimeout(() => {
+                emit(redactor.flush());
+                checkpoint();
+              }, 250)
+            : null;
         });
         if (this.cancelled) void this.cancel();
         end = await job.done;
@@ -351,6 +369,7 @@ export class K3sRun {
         // The connection went, or cannot be opened again yet: the step goes on over there.
         const lost = e instanceof AppError && CONNECTION_LOST.has(e.code) && this.d.host.where.runner === 'remote';
         const attempts = this.d.reconnect?.attempts ?? 8;
+        void this.jobOffsets.save();
         if (!lost || this.cancelled || tries >= attempts) {
           if (job?.offset !== undefined) this.d.seen?.set(jobId, job.offset);
           throw lost ? new AppError('ssh.disconnected', { host: this.d.host.where.host ?? '' }) : e;
@@ -370,6 +389,7 @@ export class K3sRun {
     this.setPrompt(null);
     await this.d.host.discardJob(jobId).catch(() => undefined);
     this.d.seen?.delete(jobId);
+    this.jobOffsets.delete(jobId);
     if (this.declined) throw new AppError('k3s.declined');
     if (this.cancelled) throw new AppError('k3s.cancelled');
     if (end.exitCode !== 0) {
