@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EventName, EventPayload } from '../../shared/contract';
 import type { K3sPrompt, K3sStepId, K3sStepState, Preflight, Topology } from '../../shared/contract-k3s';
 import { AppError } from '../../shared/errors';
+import { recognizeFailure } from '../engine/failure-patterns';
 import { JOURNAL_VERSION, parseRemoteJournal, type Journal, type LocalJournalStore, type StepRecord } from '../engine/journal';
 import { LockKeeper, lockedParams, type LockTarget, type LockTiming } from '../engine/lock-keeper';
 import type { ClusterState } from '../health/k3s';
@@ -102,6 +103,22 @@ function hostLockTarget(host: K3sHost): LockTarget {
       return host.connected;
     },
   };
+}
+
+/** Colours, cursor moves and carriage returns out: the terminal's text as the failure patterns read it. */
+export function terminalText(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  return output.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][A-Z0-9]/gu, '').replace(/\r(?!\n)/gu, '\n').replace(/\r\n/gu, '\n');
+}
+
+/**
+ * A failed terminal step: a known cause in its output (engine/failure-patterns.ts — an OVH quota, an unreachable
+ * cluster or node, a full disk…) gives its own message and remedy, like a compose deploy; else the exit code.
+ */
+export function k3sStepError(step: string, output: string, exitCode: number | null, host: string): AppError {
+  const known = recognizeFailure(terminalText(output).slice(-20_000), exitCode);
+  if (known) return new AppError(known.code, { step, host, ...known.params });
+  return new AppError('k3s.step_failed', { step, exitCode: String(exitCode ?? 'signal') });
 }
 
 export class K3sRun {
@@ -394,7 +411,8 @@ export class K3sRun {
     if (this.cancelled) throw new AppError('k3s.cancelled');
     if (end.exitCode !== 0) {
       const special = end.exitCode !== null && (step.id === 'prepare' || step.id === 'checkout') ? SCRIPT_EXITS[end.exitCode] : undefined;
-      throw special ? special(this.d.host.where.host ?? 'localhost', step.id) : new AppError('k3s.step_failed', { step: step.id, exitCode: String(end.exitCode ?? 'signal') });
+      if (special) throw special(this.d.host.where.host ?? 'localhost', step.id);
+      throw k3sStepError(step.id, stepText, end.exitCode, this.d.host.where.host ?? 'localhost');
     }
     if (step.id === 'terraform-plan') await this.approvePlan(stepText);
   }
