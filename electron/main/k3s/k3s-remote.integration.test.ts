@@ -144,6 +144,11 @@ describe('a control host over SSH', () => {
     }
     expect(out.split('Apply complete!').length).toBe(2);
     expect(readLog(h)).toMatch(/connection lost during deploy-script, re-attaching from byte \d+/);
+    // The terminal view is told (it says so in the user's language): lost, re-attaching, back.
+    const connection = h.events.filter((e): e is Extract<typeof e, { event: 'k3s.connection' }> => e.event === 'k3s.connection').map((e) => `${e.payload.stepId}:${e.payload.state}`);
+    expect(connection.length).toBeGreaterThanOrEqual(4);
+    expect(connection.filter((c) => c === 'deploy-script:lost').length).toBe(connection.filter((c) => c === 'deploy-script:back').length);
+    expect(connection[0]).toBe('deploy-script:lost');
     expect((await h.tools.calls()).filter((c) => c.startsWith('terraform apply')).length).toBe(1);
   }, 300_000);
 

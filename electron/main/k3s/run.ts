@@ -364,6 +364,7 @@ export class K3sRun {
       try {
         job = await this.d.host.startJob(jobId, step.script!, this.d.env, offset);
         this.job = job;
+        if (tries > 0) this.d.emit('k3s.connection', { profileId: this.d.profileId, runId: this.runId, stepId: step.id, state: 'back', attempt: tries });
         const attached = job;
         const checkpoint = () => {
           if (attached.offset !== undefined && !redactor.holding) this.jobOffsets.set(jobId, attached.offset);
@@ -392,6 +393,7 @@ export class K3sRun {
           throw lost ? new AppError('ssh.disconnected', { host: this.d.host.where.host ?? '' }) : e;
         }
         tries++;
+        this.d.emit('k3s.connection', { profileId: this.d.profileId, runId: this.runId, stepId: step.id, state: 'lost', attempt: tries });
         if (job?.offset !== undefined) offset = job.offset;
         this.d.seen?.set(jobId, offset);
         this.d.info(`k3s ${this.d.profileId}: connection lost during ${step.id}, re-attaching from byte ${offset} (attempt ${tries})`);
