@@ -68,6 +68,19 @@ async function remoteHarness(tools: Parameters<typeof startK3sHarness>[0]['tools
 
 const yesNo = (p: EventPayload<'k3s.prompt'>) => p.prompt?.kind === 'yes-no';
 
+/** A run whose connection goes down in the middle of the apply and stays down: it ends detached (the step goes on there). */
+async function detachedRun() {
+  const harness = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
+  h = harness;
+  const run = harness.service.runToEnd(harness.profileId);
+  const prompt = (await harness.waitFor('k3s.prompt', yesNo)).prompt!;
+  await harness.service.answer(harness.profileId, prompt.id, 'yes');
+  await harness.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
+  proxy.refuse(true);
+  proxy.cutAll();
+  return { harness, first: await run };
+}
+
 describe('a control host over SSH', () => {
   it('prepares the host with the pinned tools, runs detached in tmux; the OVH secrets are not in ps during the run nor in its files after', async () => {
     h = await remoteHarness({ echoSecrets: true });
@@ -153,14 +166,9 @@ describe('a control host over SSH', () => {
   }, 300_000);
 
   it('a connection that stays down: the run is left running there (detached); the next start re-attaches to it', async () => {
-    h = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
-    const run = h.service.runToEnd(h.profileId);
-    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
-    await h.service.answer(h.profileId, prompt.id, 'yes');
-    await h.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
-    proxy.refuse(true);
-    proxy.cutAll();
-    const first = await run;
+    const detached = await detachedRun();
+    h = detached.harness;
+    const first = detached.first;
     expect(first).toMatchObject({ outcome: 'failed', detached: true, failedStep: 'deploy-script' });
     expect(first?.error?.code).toBe('ssh.disconnected');
     expect(await h.service.status(h.profileId)).toMatchObject({ active: false, outcome: 'running', detached: true });
@@ -174,14 +182,9 @@ describe('a control host over SSH', () => {
   }, 300_000);
 
   it('an app restart during a control-host run: the new instance re-attaches where the log stands; each byte of output is in the log once, its offsets go on', async () => {
-    h = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
-    const run = h.service.runToEnd(h.profileId);
-    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
-    await h.service.answer(h.profileId, prompt.id, 'yes');
-    await h.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
-    proxy.refuse(true);
-    proxy.cutAll();
-    const first = await run;
+    const detached = await detachedRun();
+    h = detached.harness;
+    const first = detached.first;
     expect(first).toMatchObject({ detached: true, failedStep: 'deploy-script' });
     // The app quits and starts again: nothing of the first instance is in memory.
     h.restart();
