@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import xtermHeadless from '@xterm/headless';
 import { RunOutput } from '../electron/main/k3s/output';
 import { LocalK3sHost } from '../electron/main/k3s/pty-local';
-import { StreamRedactor } from '../electron/main/k3s/stream-redactor';
+import { Redactor } from '../electron/main/redaction';
 import { TerminalFeed } from '../renderer/src/k3s/terminal-feed';
 import { median, type Bench } from './lib/bench';
 
@@ -91,7 +91,9 @@ async function ptyPath(dir: string, file: string, keep: boolean): Promise<PtyRun
     },
   });
   await output.open();
-  const redactor = new StreamRedactor(() => SECRETS);
+  const secrets = new Redactor();
+  for (const s of SECRETS) secrets.register(s);
+  const redactor = secrets.stream();
   const started = performance.now();
   let ptyBytes = 0;
   const job = await host.startJob(`bench-${Date.now()}`, `exec cat ${JSON.stringify(file)}\n`, {});

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PHASES } from '../shared/phases';
 import { ROADMAP_FILES } from './recipe/fixtures/repos';
 import { ProfileStore } from './store/profile-store';
-import { runCli } from './cli';
+import { EXIT, runCli } from './cli';
 import { readableEd25519 } from './ssh/keys';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -188,17 +188,26 @@ describe('cli', () => {
     expect(gitlab.err).toContain('gitlab.com is not GitHub');
   });
 
-  it('through npm run cli (tsx), --env reaches the CLI instead of Node', async () => {
+  it('through `npm run cli -- …` (the script line of package.json), --env-file and --env reach the CLI, not Node', async () => {
     const dir = process.env.KOPROGO_DATA_DIR!;
     const missing = join(dir, 'absent.env');
-    const r = spawnSync(process.execPath, [join(__dirname, '../../node_modules/tsx/dist/cli.mjs'), join(__dirname, 'cli.ts'), 'plan', 'nope', '--env', missing], {
-      env: { ...process.env, KOPROGO_DATA_DIR: dir, LC_ALL: 'en_GB.UTF-8' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    // Node's own "--env-file" handling would exit 9 with "node: … not found"; the CLI says which file.
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`The .env file ${missing} could not be read.`);
-    expect(r.stderr).not.toMatch(/^node:/m);
-  }, 90_000);
+    const npm = (...args: string[]) =>
+      spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'cli', '--', ...args], {
+        cwd: join(__dirname, '../..'),
+        env: { ...process.env, KOPROGO_DATA_DIR: dir, LC_ALL: 'en_GB.UTF-8' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    // Node 20's own `--env-file` handling would exit 9 with "node: … not found"; the CLI names the file and refuses (2).
+    for (const args of [['--env-file', missing], [`--env-file=${missing}`], ['--env', missing]]) {
+      const r = npm('plan', 'nope', ...args);
+      expect(r.stderr, args.join(' ')).not.toMatch(/^node:/m);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(EXIT.refused);
+      expect(r.stderr).toContain(`The .env file ${missing} could not be read.`);
+    }
+    // Options the CLI itself parses keep working after the `--`.
+    const help = npm('--help');
+    expect(help.status).toBe(EXIT.ok);
+    expect(help.stdout).toContain('deploy');
+  }, 120_000);
 });

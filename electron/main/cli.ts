@@ -185,8 +185,8 @@ export async function runCli(
       .argument('<profile>', t('cli.profileArg'))
       .option('--key <path>', t('cli.keyOption'))
       .option('--env <path>', t('cli.envOption'))
-      // Node 20 reads `--env-file` itself, wherever it is (a missing file: "node: … not found", exit 9):
-      // `--env` is the documented name; `--env-file` still works where it reaches us.
+      // Node 20 reads `--env-file` itself anywhere on its command line before a `--` (a missing file: "node: … not
+      // found", exit 9): `npm run cli` puts a `--` before the script, so it reaches us; `--env` is the documented name.
       .addOption(new Option('--env-file <path>').hideHelp())
       .option('--json', t('cli.json'));
 

@@ -221,20 +221,27 @@ export class Redactor {
 /**
  * Redacts a stream given in chunks (SSH exec output, a detached job's log, a PTY). The end of the text seen
  * so far is held back while it could be the beginning of a secret, so a secret cut across two chunks is
- * still masked whole; everything else is given back at once. `flush()` at the end of the stream.
+ * still masked whole; everything else is given back at once. `flush()` at the end of the stream, or when it
+ * stays quiet (a terminal prompt must show): if the stream then goes on, the rest of a secret whose beginning
+ * was let out is masked, so at most that beginning is ever seen.
  */
 export class StreamRedactor {
   private carry = '';
+  /** The end of what a flush let out that could still begin a secret (not to be shown again). */
+  private shown = '';
 
   constructor(private readonly redactor: Redactor) {}
 
   push(chunk: string): string {
-    const buf = this.carry + chunk;
     const longest = this.redactor.maxLength;
     if (longest === 0) {
+      const out = this.carry + chunk;
       this.carry = '';
-      return buf;
+      this.shown = '';
+      return out;
     }
+    const pre = this.shown;
+    const buf = pre + this.carry + chunk;
     let cut = this.holdFrom(buf, Math.max(0, buf.length - longest + 1));
     // A secret that starts before the cut and ends after it is complete in `buf`: give it out whole.
     for (let guard = 0; guard < 16; guard++) {
@@ -242,15 +249,38 @@ export class StreamRedactor {
       if (end === null || end <= cut) break;
       cut = this.holdFrom(buf, end);
     }
+    if (cut <= pre.length) {
+      // What may begin a secret starts in what was already shown: keep watching it, give nothing new yet.
+      this.shown = buf.slice(cut, pre.length);
+      this.carry = buf.slice(pre.length);
+      return '';
+    }
+    this.shown = '';
     this.carry = buf.slice(cut);
-    return this.redactor.redact(buf.slice(0, cut));
+    return this.after(pre, buf.slice(pre.length, cut));
   }
 
-  /** The rest, at the end of the stream. */
+  /** Whether some text is held back (a possible beginning of a secret). */
+  get holding(): boolean {
+    return this.carry.length > 0;
+  }
+
+  /** The rest: at the end of the stream, or on a pause. */
   flush(): string {
     const rest = this.carry;
     this.carry = '';
-    return this.redactor.redact(rest);
+    if (!rest) return '';
+    const pre = this.shown;
+    this.shown = (pre + rest).slice(-Math.max(1, this.redactor.maxLength - 1));
+    return this.after(pre, rest);
+  }
+
+  /** `text` redacted, where `shown` (already let out) comes before it: a secret begun there is masked here. */
+  private after(shown: string, text: string): string {
+    if (!shown) return this.redactor.redact(text);
+    const all = shown + text;
+    const end = this.redactor.matchEndingAfter(all, shown.length);
+    return end === null ? this.redactor.redact(text) : MASK + this.redactor.redact(all.slice(end));
   }
 
   /** The first position at or after `from` where the rest of `buf` could begin a secret (else its length). */

@@ -204,4 +204,6 @@ export const k3sEvents = {
     /** The run goes on on the control host (the connection was lost): start again to re-attach. */
     detached: z.boolean(),
   }),
+  /** The connection to the control host was lost during a step (re-attaching, attempt n), or is back. */
+  'k3s.connection': z.object({ profileId: profileIdSchema, runId: z.string(), stepId: z.string(), state: z.enum(['lost', 'back']), attempt: z.number().int().min(0) }),
 } as const;

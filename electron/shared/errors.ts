@@ -194,6 +194,10 @@ export const ERROR_CODES = [
   'upgrade.server_unknown',
   'recognize.not_found',
   'recognize.other_deployment',
+  // Known causes of a failed K3s step (engine/failure-patterns.ts on the terminal output).
+  'k3s.ovh_quota_exceeded',
+  'k3s.cluster_unreachable',
+  'k3s.node_unreachable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -72,3 +72,42 @@ describe('known failures', () => {
     }
   });
 });
+
+describe('known failures of K3s steps', () => {
+  // Stand-ins from the tools' documentation and bug reports: no OVH project, cluster or node can fail here.
+  const K3S = {
+    // Terraform's OVH/OpenStack provider when the project's quota is used up.
+    quota: '\u001b[31m│\u001b[0m \u001b[1m\u001b[31mError: \u001b[0m\u001b[0m\u001b[1mError creating OpenStack server: Quota exceeded for cores: Requested 8, but already used 30 of 34 cores\n',
+    // kubectl with the API server down or filtered.
+    kubectlTimeout: 'Unable to connect to the server: dial tcp 51.68.12.34:6443: i/o timeout\n',
+    kubectlRefused: 'The connection to the server 51.68.12.34:6443 was refused - did you specify the right host or port?\n',
+    helm: 'Error: Kubernetes cluster unreachable: Get "https://51.68.12.34:6443/version": dial tcp 51.68.12.34:6443: connect: connection refused\n',
+    // ansible-playbook 2.17 with a node that does not answer SSH.
+    ansible: 'fatal: [koprogo-dev-worker-0]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh: ssh: connect to host 51.68.12.35 port 22: Connection timed out", "unreachable": true}\n',
+  };
+
+  it('recognises an OVH quota, an unreachable cluster and an unreachable node, with what their remedies name', () => {
+    expect(recognizeFailure(K3S.quota)).toEqual({ id: 'ovh-quota', code: 'k3s.ovh_quota_exceeded', params: { resource: 'cores' } });
+    expect(recognizeFailure('Error: QuotaExceeded: the maximum number of instances has been reached\n')).toMatchObject({ code: 'k3s.ovh_quota_exceeded', params: { resource: '?' } });
+    expect(recognizeFailure(K3S.kubectlTimeout)).toEqual({ id: 'kube-unreachable', code: 'k3s.cluster_unreachable', params: { server: '51.68.12.34:6443' } });
+    expect(recognizeFailure(K3S.kubectlRefused)).toMatchObject({ code: 'k3s.cluster_unreachable', params: { server: '51.68.12.34:6443' } });
+    expect(recognizeFailure(K3S.helm)).toMatchObject({ code: 'k3s.cluster_unreachable', params: { server: '51.68.12.34:6443' } });
+    expect(recognizeFailure(K3S.ansible)).toEqual({
+      id: 'ansible-unreachable',
+      code: 'k3s.node_unreachable',
+      params: { node: 'koprogo-dev-worker-0', detail: 'Failed to connect to the host via ssh: ssh: connect to host 51.68.12.35 port 22: Connection timed out' },
+    });
+    // Ordinary output stays unrecognised.
+    expect(recognizeFailure('ok: [koprogo-dev-worker-0]\nPLAY RECAP\nquotas: 4 of 34 cores used\n')).toBeNull();
+  });
+
+  it('each K3s cause has its message and remedy in French, Dutch and English', () => {
+    for (const code of ['ovh_quota_exceeded', 'cluster_unreachable', 'node_unreachable']) {
+      for (const lang of ['fr', 'nl', 'en'] as const) {
+        const t = resources[lang].translation as unknown as { errors: { k3s: Record<string, { message: string }> }; remedies: { k3s: Record<string, string> } };
+        expect(t.errors.k3s[code]?.message, `${lang} ${code}`).toMatch(/\{\{step\}\}/);
+        expect(t.remedies.k3s[code]?.length, `${lang} ${code}`).toBeGreaterThan(40);
+      }
+    }
+  });
+});

@@ -24,6 +24,31 @@ const first = (...values: (string | undefined)[]): string => values.find((v) => 
 
 /** Ordered: the more specific causes first (a rate limit mentions a registry host; a lock mentions apt). */
 export const FAILURE_PATTERNS: readonly FailurePattern[] = [
+  // ---- K3s steps (Terraform with the OVH provider, Ansible, kubectl/Helm); their messages are specific.
+  {
+    id: 'ovh-quota',
+    code: 'k3s.ovh_quota_exceeded',
+    // OpenStack (OVH Public Cloud) through Terraform: "Quota exceeded for cores: Requested 8, but already used 30 of
+    // 34 cores"; "QuotaExceeded"/"Maximum number of ... exceeded"; the OVH API's "quota ... reached".
+    match: /Quota exceeded for (?:resources?: )?\[?'?([a-z_-]+)'?\]?|(QuotaExceeded|OverQuota)|[Qq]uota (?:of \w+ )?(?:has been )?(?:exceeded|reached)/,
+    params: (m) => ({ resource: first(m[1], '?') }),
+  },
+  {
+    id: 'ansible-unreachable',
+    code: 'k3s.node_unreachable',
+    // ansible-playbook: fatal: [k3s-worker-0]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh: ..."}
+    match: /fatal: \[([^\]\n]+)\]: UNREACHABLE!(?:[^\n]*?"msg": "([^"\n]{0,200}))?/,
+    params: (m) => ({ node: first(m[1], '?'), detail: first(m[2], '') }),
+  },
+  {
+    id: 'kube-unreachable',
+    code: 'k3s.cluster_unreachable',
+    // kubectl: "Unable to connect to the server: dial tcp 51.68.1.2:6443: i/o timeout", "The connection to the server
+    // 51.68.1.2:6443 was refused - did you specify the right host or port?"; Helm: "Kubernetes cluster unreachable: Get
+    // "https://51.68.1.2:6443/version": dial tcp 51.68.1.2:6443: connect: connection refused".
+    match: /Unable to connect to the server: (?:dial tcp (?:lookup )?([^\s:]+(?::\d+)?)|[^\n]*?https?:\/\/([^/\s"]+))|The connection to the server ([^\s]+) was refused|Kubernetes cluster unreachable:[^\n]*?(?:https?:\/\/([^/\s"]+)|dial tcp ([^\s:]+(?::\d+)?))|Kubernetes cluster unreachable/,
+    params: (m) => ({ server: first(m[1], m[2], m[3], m[4], m[5], '?') }),
+  },
   {
     id: 'sudo-password',
     code: 'ssh.sudo_password',

@@ -3,8 +3,8 @@ import { AppError } from '../../shared/errors';
 import type { ExecResult } from '../ssh/connection';
 import { recognizeFailure, type KnownFailure } from './failure-patterns';
 import { parseRemoteJournal, JOURNAL_VERSION, type Journal, type LocalJournalStore, type StepRecord } from './journal';
+import { LockKeeper, lockedParams, remoteLockTarget, type LockTiming } from './lock-keeper';
 import type { Remote } from './remote';
-import { currentProcess, localRuns, newLockId, type ProcessIdentity } from './run-identity';
 import type { Action, RemoteCommand, Step, StepState } from './types';
 
 // Runs a list of steps on one server: lock, journal, check → apply → verify, detached long work,
@@ -32,7 +32,7 @@ export interface RunnerDeps {
   /** Who runs: the user, the computer's name, and its lock id (run-identity.ts machineId). */
   owner: { owner: string; machine: string; machineId?: string };
   /** The server lock: heartbeat period and staleness (defaults 20 s / 90 s); tests shorten them. */
-  lock?: { heartbeatMs?: number; staleAfterSeconds?: number; process?: ProcessIdentity; processAlive?: (id: ProcessIdentity) => boolean };
+  lock?: LockTiming;
   /** Masks every registered secret; applied to every line before it leaves the engine. */
   redact: (text: string) => string;
   /**
@@ -93,52 +93,28 @@ export class StepRunner {
     const runId = this.journal.runId;
     // One lock per run attempt: a second run of the same journal (another window, web mode beside the CLI)
     // has its own lock id and is refused while this one runs.
-    const lockId = newLockId();
-    const me = this.deps.lock?.process ?? currentProcess();
-    localRuns.add(lockId);
-    let heartbeat: ReturnType<typeof setInterval> | null = null;
+    const acquired = await LockKeeper.acquire({
+      target: remoteLockTarget(() => remote),
+      owner: { runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString(), ...(this.deps.owner.machineId ? { machineId: this.deps.owner.machineId } : {}) },
+      withProcess: true,
+      ...this.deps.lock,
+    });
+    if (!acquired.ok) {
+      throw new AppError('deploy.locked', { ...lockedParams(acquired.holder), holder: acquired.reason === 'alive_here' ? 'this_computer' : 'other' });
+    }
+    this.lock = acquired.keeper;
     try {
-      const lock = await remote.acquireLock(
-        { runId, lockId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString(), ...(this.deps.owner.machineId ? { machineId: this.deps.owner.machineId } : {}), pid: me.pid, processStart: me.start },
-        { staleAfterSeconds: this.deps.lock?.staleAfterSeconds, processAlive: this.deps.lock?.processAlive },
-      );
-      if (!lock.ok) {
-        throw new AppError('deploy.locked', {
-          owner: lock.holder?.owner ?? '?',
-          machine: lock.holder?.machine ?? '?',
-          since: lock.holder?.since ?? '?',
-          runId: lock.holder?.runId ?? '?',
-          holder: lock.reason === 'alive_here' ? 'this_computer' : 'other',
-        });
-      }
-      this.lockId = lockId;
-      if (lock.takenOver) this.log('lock', 'engine', `resuming: the lock of run ${lock.takenOver.holder.runId} was taken over (${lock.takenOver.reason.replace(/_/g, ' ')})`);
-      heartbeat = setInterval(() => void this.beat(), this.deps.lock?.heartbeatMs ?? 20_000);
-      heartbeat.unref?.();
+      if (acquired.takenOver) this.log('lock', 'engine', `resuming: the lock of run ${acquired.takenOver.holder.runId} was taken over (${acquired.takenOver.reason.replace(/_/g, ' ')})`);
       return await this.runLocked(steps, opts, runId, startTrips);
     } finally {
-      if (heartbeat) clearInterval(heartbeat);
-      localRuns.delete(lockId);
+      acquired.keeper.stop();
     }
   }
 
-  private lockId: string | null = null;
-  private lockLost = false;
-  private beating = false;
-  private heartbeats = 0;
+  private lock: LockKeeper | null = null;
 
-  /** Tells the server this run still holds the lock; notices when it no longer does. */
-  private async beat(): Promise<void> {
-    if (this.beating || this.lockLost || !this.lockId || this.deps.remote.conn.isClosed) return;
-    this.beating = true;
-    try {
-      this.heartbeats++;
-      if ((await this.deps.remote.heartbeat(this.lockId)) === 'lost') this.lockLost = true;
-    } catch {
-      /* a lost connection shows up in the step that is running */
-    } finally {
-      this.beating = false;
-    }
+  private get lockLost(): boolean {
+    return this.lock?.lost ?? false;
   }
 
   private async runLocked(steps: Step[], opts: RunOptions, runId: string, startTrips: number): Promise<RunResult> {
@@ -161,7 +137,7 @@ export class StepRunner {
       outcome = error.code === 'deploy.cancelled' ? 'cancelled' : 'failed';
       failedStep = Object.entries(journal.steps).find(([, r]) => r.state === 'running' || r.state === 'failed' || r.state === 'cancelled')?.[0] ?? null;
     }
-    const roundTrips = () => remote.conn.roundTrips - startTrips - this.heartbeats;
+    const roundTrips = () => remote.conn.roundTrips - startTrips - (this.lock?.heartbeats ?? 0);
     // Another run holds the server now: it owns the journals; this one writes nothing more.
     if (this.lockLost) return { runId, outcome, failedStep, error, roundTrips: roundTrips() };
     // The server must learn the outcome and get its lock back. If the connection is gone, even after
@@ -172,7 +148,7 @@ export class StepRunner {
       journal.finishedAt = this.now().toISOString();
       try {
         await this.saveRemote();
-        if (error?.code !== 'ssh.disconnected') await remote.releaseLock(this.lockId!);
+        if (error?.code !== 'ssh.disconnected') await this.lock!.release();
         finalized = true;
       } catch {
         /* handled below */
@@ -242,9 +218,9 @@ export class StepRunner {
   /** Only while this run holds the lock (checked on the server in the same script): never over a successor's journal. */
   private async saveRemote(): Promise<void> {
     if (this.lockLost) throw new AppError('deploy.lock_lost', { runId: this.journal!.runId });
-    const held = await this.deps.remote.writeJournal(JSON.stringify(this.journal), this.lockId ?? undefined);
+    const held = await this.deps.remote.writeJournal(JSON.stringify(this.journal), this.lock?.lockId);
     if (held === 'lost') {
-      this.lockLost = true;
+      this.lock?.markLost();
       throw new AppError('deploy.lock_lost', { runId: this.journal!.runId });
     }
   }

@@ -57,7 +57,12 @@ export interface K3sHost {
   jobState(job: string): Promise<'none' | 'running' | 'finished'>;
   /** Forgets a finished job's raw output there (what the app keeps is redacted, in its data folder). */
   discardJob(job: string): Promise<void>;
-  lock(owner: LockHolder): Promise<{ ok: true } | { ok: false; holder: LockHolder | null }>;
+  lock(owner: LockHolder, opts?: { staleAfterSeconds?: number }): Promise<{ ok: true } | { ok: false; holder: LockHolder | null }>;
+  /**
+   * A control host's lock goes stale without heartbeats (engine/lock-keeper.ts): 'lost' when it is someone
+   * else's now. Absent on this computer, where the lock is a folder of the data folder held by a live process.
+   */
+  heartbeat?(runId: string): Promise<'held' | 'lost'>;
   unlock(runId: string): Promise<void>;
   /** A copy of the journal over there (a control host), so a run can resume from another computer. */
   readJournal?(): Promise<string | null>;

@@ -162,16 +162,17 @@ describe('the roadmap deploy script on this computer', () => {
     expect((await h.service.preflight(h.profileId)).ok).toBe(true);
   }, 60_000);
 
-  it('a step that fails says which one, with its exit code; resume starts from that step', async () => {
+  it('a step that fails says which one and its recognised cause (an OVH quota) with its remedy; resume starts from that step', async () => {
     h = await startK3sHarness({ files: K3S_SCRIPT_FILES, variables: { KOPROGO_DOMAIN: 'api.koprogo.example' }, tools: { fail: 'apply' } });
     const run = h.service.runToEnd(h.profileId);
     const prompt = promptOf(await h.waitFor('k3s.prompt', (p) => p.prompt?.kind === 'yes-no'))!;
     await h.service.answer(h.profileId, prompt.id, 'yes');
     const result = await run;
     expect(result?.outcome).toBe('failed');
-    expect(result?.error?.code).toBe('k3s.step_failed');
-    expect(result?.error?.params).toEqual({ step: 'deploy-script', exitCode: '1' });
-    expect(h.output()).toContain('quota exceeded');
+    expect(result?.error?.code).toBe('k3s.ovh_quota_exceeded');
+    expect(result?.error?.params).toEqual({ step: 'deploy-script', host: 'localhost', resource: 'cores' });
+    expect(result?.error?.remedy).toBe('k3s.ovh_quota_exceeded');
+    expect(h.output()).toContain('Quota exceeded for cores');
     // Fixed; the next run resumes the same journal: the checkout is not repeated.
     await h.tools.configure({ kubeconfig: join(h.dataDir, 'fake-cluster.yaml') });
     const before = h.events.filter((e) => e.event === 'k3s.step').length;
@@ -228,5 +229,18 @@ describe('the per-environment stack on this computer', () => {
     expect(result).toMatchObject({ outcome: 'cancelled', failedStep: 'terraform-plan' });
     expect(result?.error?.code).toBe('k3s.declined');
     expect((await h.tools.calls()).some((c) => c.includes(' apply '))).toBe(false);
+  }, 120_000);
+
+  it('a node Ansible cannot reach is named, with what to check, instead of an exit code', async () => {
+    h = await startK3sHarness({ files: K3S_STACK_FILES, variables: { TF_VAR_domain: 'api.koprogo.example' }, tools: { fail: 'ansible' } });
+    const run = h.service.runToEnd(h.profileId);
+    const approve = promptOf(await h.waitFor('k3s.prompt', (p) => p.prompt?.kind === 'terraform-approve'))!;
+    await h.service.answer(h.profileId, approve.id, 'yes');
+    const result = await run;
+    expect(result).toMatchObject({ outcome: 'failed', failedStep: 'ansible' });
+    expect(result?.error?.code).toBe('k3s.node_unreachable');
+    expect(result?.error?.params).toMatchObject({ step: 'ansible', detail: 'Failed to connect to the host via ssh: Connection timed out' });
+    expect(String(result?.error?.params.node)).toMatch(/^\S+$/);
+    expect(h.output()).toContain(`fatal: [${String(result?.error?.params.node)}]: UNREACHABLE!`);
   }, 120_000);
 });

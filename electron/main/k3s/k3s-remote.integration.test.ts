@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../shared/contract';
 import { SshConnection } from '../ssh/connection';
@@ -67,6 +68,19 @@ async function remoteHarness(tools: Parameters<typeof startK3sHarness>[0]['tools
 
 const yesNo = (p: EventPayload<'k3s.prompt'>) => p.prompt?.kind === 'yes-no';
 
+/** A run whose connection goes down in the middle of the apply and stays down: it ends detached (the step goes on there). */
+async function detachedRun() {
+  const harness = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
+  h = harness;
+  const run = harness.service.runToEnd(harness.profileId);
+  const prompt = (await harness.waitFor('k3s.prompt', yesNo)).prompt!;
+  await harness.service.answer(harness.profileId, prompt.id, 'yes');
+  await harness.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
+  proxy.refuse(true);
+  proxy.cutAll();
+  return { harness, first: await run };
+}
+
 describe('a control host over SSH', () => {
   it('prepares the host with the pinned tools, runs detached in tmux; the OVH secrets are not in ps during the run nor in its files after', async () => {
     h = await remoteHarness({ echoSecrets: true });
@@ -106,6 +120,23 @@ describe('a control host over SSH', () => {
     expect(h.output()).toContain('terraform 1.9.8 is installed');
   }, 300_000);
 
+  it('keeps its lock on the control host alive while a step waits: a stale-looking heartbeat is refreshed, then the lock is given back', async () => {
+    h = await remoteHarness({}, { lock: { heartbeatMs: 100 } });
+    const run = h.service.runToEnd(h.profileId);
+    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
+    const lock = `~/.koprogo-deploy/k3s/${h.profileId}/state/lock`;
+    expect(await onHost(`cat ${lock}/owner.json`)).toContain(`"owner":`);
+    // As if the run had stopped ten minutes ago: the next heartbeat brings it back.
+    const ageNow = `echo $(( $(date +%s) - $(stat -c %Y ${lock}/heartbeat) ))`;
+    expect(Number((await onHost(`touch -d "@$(( $(date +%s) - 600 ))" ${lock}/heartbeat && ${ageNow}`)).trim())).toBeGreaterThanOrEqual(599);
+    const age = async () => Number((await onHost(ageNow)).trim());
+    for (let i = 0; i < 100 && (await age()) > 60; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await age()).toBeLessThan(60);
+    await h.service.answer(h.profileId, prompt.id, 'yes');
+    expect((await run)?.outcome).toBe('succeeded');
+    expect((await onHost(`test -e ${lock} && echo held || echo free`)).trim()).toBe('free');
+  }, 300_000);
+
   it('a connection cut mid-run: the run goes on over there, the app re-attaches, and no output is lost or repeated', async () => {
     h = await remoteHarness({ slow: 1, extraLines: 40, resources: 4 });
     const run = h.service.runToEnd(h.profileId);
@@ -126,18 +157,18 @@ describe('a control host over SSH', () => {
     }
     expect(out.split('Apply complete!').length).toBe(2);
     expect(readLog(h)).toMatch(/connection lost during deploy-script, re-attaching from byte \d+/);
+    // The terminal view is told (it says so in the user's language): lost, re-attaching, back.
+    const connection = h.events.filter((e): e is Extract<typeof e, { event: 'k3s.connection' }> => e.event === 'k3s.connection').map((e) => `${e.payload.stepId}:${e.payload.state}`);
+    expect(connection.length).toBeGreaterThanOrEqual(4);
+    expect(connection.filter((c) => c === 'deploy-script:lost').length).toBe(connection.filter((c) => c === 'deploy-script:back').length);
+    expect(connection[0]).toBe('deploy-script:lost');
     expect((await h.tools.calls()).filter((c) => c.startsWith('terraform apply')).length).toBe(1);
   }, 300_000);
 
   it('a connection that stays down: the run is left running there (detached); the next start re-attaches to it', async () => {
-    h = await remoteHarness({ slow: 2, resources: 3 }, { reconnect: { attempts: 1, delayMs: 200 } });
-    const run = h.service.runToEnd(h.profileId);
-    const prompt = (await h.waitFor('k3s.prompt', yesNo)).prompt!;
-    await h.service.answer(h.profileId, prompt.id, 'yes');
-    await h.waitFor('k3s.output', (p) => p.data.includes('node[0]: Creating...'));
-    proxy.refuse(true);
-    proxy.cutAll();
-    const first = await run;
+    const detached = await detachedRun();
+    h = detached.harness;
+    const first = detached.first;
     expect(first).toMatchObject({ outcome: 'failed', detached: true, failedStep: 'deploy-script' });
     expect(first?.error?.code).toBe('ssh.disconnected');
     expect(await h.service.status(h.profileId)).toMatchObject({ active: false, outcome: 'running', detached: true });
@@ -148,6 +179,32 @@ describe('a control host over SSH', () => {
     expect(second?.outcome).toBe('succeeded');
     expect(h.output()).toContain('Apply complete! Resources: 3 added');
     expect((await h.tools.calls()).filter((c) => c.startsWith('terraform apply')).length).toBe(1);
+  }, 300_000);
+
+  it('an app restart during a control-host run: the new instance re-attaches where the log stands; each byte of output is in the log once, its offsets go on', async () => {
+    const detached = await detachedRun();
+    h = detached.harness;
+    const first = detached.first;
+    expect(first).toMatchObject({ detached: true, failedStep: 'deploy-script' });
+    // The app quits and starts again: nothing of the first instance is in memory.
+    h.restart();
+    proxy.refuse(false);
+    const second = await h.service.runToEnd(h.profileId);
+    expect(second?.outcome).toBe('succeeded');
+    expect(second?.runId).toBe(first?.runId);
+    const log = readFileSync(join(h.dataDir, 'k3s', h.profileId, 'runs', `${first!.runId}.log`), 'utf8');
+    const count = (needle: string) => log.split(needle).length - 1;
+    expect(count('node[0]: Creating...')).toBe(1);
+    expect(count('Apply complete! Resources: 3 added')).toBe(1);
+    expect(count('deploy.sh dev')).toBe(1);
+    // The events of both instances, in order, are the log itself: one offset space, no gap, no repeat.
+    const chunks = h.events.filter((e): e is Extract<typeof e, { event: 'k3s.output' }> => e.event === 'k3s.output').map((e) => e.payload);
+    let at = 0;
+    for (const c of chunks) {
+      expect(c.offset).toBe(at);
+      at += Buffer.byteLength(c.data);
+    }
+    expect(chunks.map((c) => c.data).join('')).toBe(log);
   }, 300_000);
 
   it('a download that does not match its published checksum stops the preparation', async () => {

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors';
 import { OVH_VARIABLES } from '../../shared/k3s-entry';
 import type { Profile } from '../../shared/profile';
 import { LocalJournalStore } from '../engine/journal';
+import type { LockTiming } from '../engine/lock-keeper';
 import { readClusterState, type ClusterState } from '../health/k3s';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/secret-store';
@@ -53,6 +54,8 @@ export interface K3sServiceDeps {
   clusterWait?: { attempts: number; delayMs: number };
   stopAfterMs?: number;
   readCluster?: (kubeconfig: string) => Promise<ClusterState>;
+  /** A control host's lock: heartbeat period and staleness (tests shorten them). */
+  lock?: LockTiming;
 }
 
 export const KUBECONFIG_SECRET = 'kubeconfig';
@@ -217,9 +220,8 @@ export class K3sService {
     if (this.active) throw new AppError('k3s.busy', {});
     const profile = await this.deps.profiles.get(profileId);
     const config = k3sConfigOf(profile);
-    const { env, sources, secrets: masked } = await this.environment(profileId);
+    const { env, sources } = await this.environment(profileId);
     const host = this.host(profile, config);
-    const secrets = new Set<string>(masked);
     let terraformBin: 'terraform' | 'tofu' = 'terraform';
     const topology = topologyFor(config.environment);
     let kubeconfigPath: string | null = null;
@@ -233,8 +235,8 @@ export class K3sService {
       journals: this.journals,
       owner: { owner: userInfo().username, machine: hostname() },
       env,
-      secrets: () => [...secrets],
       redact: (t) => this.deps.log.redact(t),
+      redactStream: () => this.deps.log.streamRedactor(),
       logFile: (runId) => this.logFile(profileId, runId),
       emit: this.deps.emit,
       info: (line) => this.deps.log.info(line),
@@ -245,10 +247,7 @@ export class K3sService {
         return p.report;
       },
       onKubeconfig: async (yaml) => {
-        for (const s of [yaml, ...kubeconfigSecrets(yaml)]) {
-          secrets.add(s);
-          this.deps.log.registerSecret(s);
-        }
+        for (const s of [yaml, ...kubeconfigSecrets(yaml)]) this.deps.log.registerSecret(s);
         kubeconfigPath = await saveKubeconfig(this.deps.dataDir, profileId, yaml);
         await this.deps.secrets.set(this.deps.secretName(profileId, KUBECONFIG_SECRET), yaml);
       },
@@ -257,6 +256,7 @@ export class K3sService {
       reconnect: this.deps.reconnect,
       clusterWait: this.deps.clusterWait,
       stopAfterMs: this.deps.stopAfterMs,
+      ...(this.deps.lock ? { lock: this.deps.lock } : {}),
       seen: this.seen,
     });
     const slot = { profileId, run, done: Promise.resolve<K3sRunResult | null>(null) };

@@ -1,6 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../store/json-file';
 
 // A run's terminal output after redaction: appended to the run's log file (0600, in the data folder; what a
 // re-opened screen replays) and sent to the screens in batches (one event per ~30 ms or 64 KB, not per chunk),
@@ -15,7 +17,7 @@ export interface OutputChunk {
 export interface RunOutputOptions {
   file: string;
   emit: (chunk: OutputChunk) => void;
-  /** Starting size (a resumed run appends to its log). */
+  /** Starting size; by default the log's size (a resumed run appends to its log, its offsets go on from there). */
   offset?: number;
   flushMs?: number;
   maxBatchBytes?: number;
@@ -41,6 +43,7 @@ export class RunOutput {
       this.stream!.once('error', reject);
     });
     this.stream.on('error', () => undefined);
+    if (this.opts.offset === undefined) this.offset = (await stat(this.opts.file)).size;
   }
 
   write(stepId: string, text: string): void {
@@ -93,5 +96,62 @@ export async function readOutput(file: string, offset: number, max: number): Pro
     return { data: buf.subarray(0, end).toString('utf8'), next: offset + end, total };
   } finally {
     await handle.close();
+  }
+}
+
+const jobOffsetsSchema = z.record(z.string().regex(/^[a-z0-9-]{1,120}$/u), z.number().int().min(0));
+
+/**
+ * How far each control-host job's raw output is in the run's log (`<run>.jobs.json` beside it), so a re-attach
+ * after the app restarted starts there instead of replaying the job from its first byte into the log again.
+ * Saved at most every `everyMs` while a job streams, and at once when asked (the job ended, the connection went).
+ */
+export class JobOffsets {
+  private offsets: Record<string, number> = {};
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly file: string,
+    private readonly everyMs = 500,
+  ) {}
+
+  static fileFor(logFile: string): string {
+    return logFile.replace(/\.log$/u, '') + '.jobs.json';
+  }
+
+  async load(): Promise<void> {
+    const text = await readFile(this.file, 'utf8').catch(() => null);
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    const ok = jobOffsetsSchema.safeParse(parsed);
+    this.offsets = ok.success ? ok.data : {};
+  }
+
+  get(job: string): number | undefined {
+    return this.offsets[job];
+  }
+
+  set(job: string, offset: number): void {
+    this.offsets[job] = offset;
+    this.timer ??= setTimeout(() => void this.save(), this.everyMs);
+  }
+
+  delete(job: string): void {
+    if (!(job in this.offsets)) return;
+    delete this.offsets[job];
+    void this.save();
+  }
+
+  save(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const snapshot = { ...this.offsets };
+    this.saving = this.saving.then(() => writeJsonAtomic(this.file, snapshot)).catch(() => undefined);
+    return this.saving;
   }
 }

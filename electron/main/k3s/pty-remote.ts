@@ -137,8 +137,12 @@ export class RemoteK3sHost implements K3sHost {
     await (await this.remote()).writeJournal(json);
   }
 
-  async lock(owner: LockHolder): Promise<{ ok: true } | { ok: false; holder: LockHolder | null }> {
-    return (await this.remote()).acquireLock(owner);
+  async lock(owner: LockHolder, opts: { staleAfterSeconds?: number } = {}): Promise<{ ok: true } | { ok: false; holder: LockHolder | null }> {
+    return (await this.remote()).acquireLock(owner, opts);
+  }
+
+  async heartbeat(runId: string): Promise<'held' | 'lost'> {
+    return (await this.remote()).heartbeat(runId);
   }
 
   async unlock(runId: string): Promise<void> {

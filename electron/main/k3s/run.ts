@@ -2,13 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EventName, EventPayload } from '../../shared/contract';
 import type { K3sPrompt, K3sStepId, K3sStepState, Preflight, Topology } from '../../shared/contract-k3s';
 import { AppError } from '../../shared/errors';
+import { recognizeFailure } from '../engine/failure-patterns';
 import { JOURNAL_VERSION, parseRemoteJournal, type Journal, type LocalJournalStore, type StepRecord } from '../engine/journal';
+import { LockKeeper, lockedParams, type LockTarget, type LockTiming } from '../engine/lock-keeper';
 import type { ClusterState } from '../health/k3s';
+import type { StreamRedactor } from '../redaction';
 import type { K3sHost, TerminalJob } from './host';
-import { RunOutput } from './output';
+import { JobOffsets, RunOutput } from './output';
 import { parsePlanSummary, PromptWatcher } from './prompts';
 import { kubeconfigScript, kubeconfigSource, type K3sRunSettings, type K3sRunStep } from './steps';
-import { StreamRedactor } from './stream-redactor';
 
 // One K3s run, step by step: the journal (here, and in the workspace of a control host) and the run lock, each
 // terminal step under its pseudo-terminal with its output redacted on the way (a secret split across chunks
@@ -25,10 +27,13 @@ export interface K3sRunDeps {
   owner: { owner: string; machine: string };
   /** The variables, handed to each terminal step as environment. */
   env: Record<string, string>;
-  /** Values to mask in the output (read on each chunk). */
-  secrets: () => string[];
-  /** The app logger's redaction (every registered secret), applied after the stream's. */
+  /** The app logger's redaction (every registered secret), for the lines the run writes itself. */
   redact: (text: string) => string;
+  /**
+   * A redactor for one terminal stream (Logger.streamRedactor): every registered secret, including one cut
+   * across two chunks or one whose beginning showed before a pause.
+   */
+  redactStream: () => StreamRedactor;
   /** The run's log file (redacted output). */
   logFile: (runId: string) => string;
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -45,6 +50,8 @@ export interface K3sRunDeps {
   stopAfterMs?: number;
   /** The cluster check: how many reads, and the wait between them, until a node is Ready. */
   clusterWait?: { attempts: number; delayMs: number };
+  /** The control host's lock: heartbeat period and staleness (lock-keeper.ts defaults); tests shorten them. */
+  lock?: LockTiming;
   /** Offsets already seen of control-host jobs (a re-attach in the same session starts there). */
   seen?: Map<string, number>;
   now?: () => Date;
@@ -80,6 +87,40 @@ export function k3sPlanHash(steps: readonly K3sRunStep[], environment: string): 
   return h.digest('hex').slice(0, 32);
 }
 
+/** A K3s host's lock (a control host's workspace, or a folder here) as the lock keeper's target. */
+function hostLockTarget(host: K3sHost): LockTarget {
+  return {
+    acquire: async (owner, opts) => {
+      const r = await host.lock({ runId: owner.runId, owner: owner.owner, machine: owner.machine, since: owner.since }, { staleAfterSeconds: opts.staleAfterSeconds });
+      return r.ok ? { ok: true, takenOver: null } : { ok: false, holder: r.holder ? { ...r.holder, heartbeatAgeSeconds: null } : null, reason: 'held' };
+    },
+    heartbeat: async (lockId) => (host.heartbeat ? host.heartbeat(lockId) : 'held'),
+    release: async (lockId) => {
+      await host.unlock(lockId);
+      return 'released';
+    },
+    get reachable() {
+      return host.connected;
+    },
+  };
+}
+
+/** Colours, cursor moves and carriage returns out: the terminal's text as the failure patterns read it. */
+export function terminalText(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  return output.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][A-Z0-9]/gu, '').replace(/\r(?!\n)/gu, '\n').replace(/\r\n/gu, '\n');
+}
+
+/**
+ * A failed terminal step: a known cause in its output (engine/failure-patterns.ts — an OVH quota, an unreachable
+ * cluster or node, a full disk…) gives its own message and remedy, like a compose deploy; else the exit code.
+ */
+export function k3sStepError(step: string, output: string, exitCode: number | null, host: string): AppError {
+  const known = recognizeFailure(terminalText(output).slice(-20_000), exitCode);
+  if (known) return new AppError(known.code, { step, host, ...known.params });
+  return new AppError('k3s.step_failed', { step, exitCode: String(exitCode ?? 'signal') });
+}
+
 export class K3sRun {
   private journal!: Journal;
   private job: TerminalJob | null = null;
@@ -88,11 +129,14 @@ export class K3sRun {
   private promptSeq = 0;
   private pendingAnswer: ((a: 'yes' | 'no' | 'cancelled') => void) | null = null;
   private output: RunOutput | null = null;
+  /** How far each control-host job's output is in the log, kept across app restarts. */
+  private jobOffsets!: JobOffsets;
   private readonly now: () => Date;
   private settings!: K3sRunSettings;
   private steps: K3sRunStep[] = [];
   prompt: K3sPrompt | null = null;
   runId = '';
+  private lock!: LockKeeper;
 
   constructor(private readonly d: K3sRunDeps) {
     this.now = d.now ?? (() => new Date());
@@ -107,12 +151,20 @@ export class K3sRun {
     const hash = k3sPlanHash(this.steps, this.settings.environment);
     this.journal = await this.resumable(hash, opts.fresh ?? false);
     this.runId = this.journal.runId;
-    const lock = await this.d.host.lock({ runId: this.runId, owner: this.d.owner.owner, machine: this.d.owner.machine, since: this.now().toISOString() });
-    if (!lock.ok) {
-      throw new AppError('k3s.locked', { owner: lock.holder?.owner ?? '?', machine: lock.holder?.machine ?? '?', since: lock.holder?.since ?? '?', runId: lock.holder?.runId ?? '?' });
-    }
+    // The run id holds the lock: a run re-attaching to its step on a control host takes its own lock back.
+    const lock = await LockKeeper.acquire({
+      target: hostLockTarget(this.d.host),
+      owner: { runId: this.runId, owner: this.d.owner.owner, machine: this.d.owner.machine, since: this.now().toISOString() },
+      lockId: this.runId,
+      noHeartbeat: !this.d.host.heartbeat,
+      ...this.d.lock,
+    });
+    if (!lock.ok) throw new AppError('k3s.locked', lockedParams(lock.holder));
+    this.lock = lock.keeper;
     this.output = new RunOutput({ file: this.d.logFile(this.runId), emit: (c) => this.d.emit('k3s.output', { profileId: this.d.profileId, runId: this.runId, ...c }) });
     await this.output.open();
+    this.jobOffsets = new JobOffsets(JobOffsets.fileFor(this.d.logFile(this.runId)));
+    await this.jobOffsets.load();
     let result: K3sRunResult = { runId: this.runId, outcome: 'succeeded', failedStep: null, error: null, detached: false };
     try {
       this.journal.outcome = 'running';
@@ -120,6 +172,7 @@ export class K3sRun {
       await this.save();
       for (let i = 0; i < this.steps.length; i++) {
         if (this.cancelled) throw new AppError('k3s.cancelled');
+        if (this.lock.lost) throw new AppError('deploy.lock_lost', { runId: this.runId });
         await this.runStep(this.steps[i]!);
         if (this.steps[i]!.id === 'preflight') ({ settings: this.settings, steps: this.steps } = this.d.build());
       }
@@ -135,8 +188,11 @@ export class K3sRun {
     this.journal.outcome = result.detached ? 'running' : result.outcome;
     this.journal.finishedAt = result.detached ? null : this.now().toISOString();
     await this.save().catch(() => undefined);
-    if (!result.detached) await this.d.host.unlock(this.runId).catch(() => undefined);
+    // A step still running on the control host keeps the lock there (heartbeats stop): the re-attach takes it back.
+    if (result.detached) this.lock.stop();
+    else await this.lock.release().catch(() => undefined);
     await this.output.close();
+    await this.jobOffsets.save();
     return result;
   }
 
@@ -281,10 +337,13 @@ export class K3sRun {
     const jobId = `${this.runId}-${step.id}-${attempt}`;
     const rec = this.record(step.id);
     const existing = rec.job === jobId ? await this.d.host.jobState(jobId).catch(() => 'none' as const) : 'none';
-    if (existing === 'none' || !this.d.seen?.has(jobId)) this.banner(step);
+    // Where the job's output stands in the log: this session's (after a cut), or the saved one (after an app
+    // restart). A job that is attached again goes on from there: each byte of its output is in the log once.
+    const known = existing === 'none' ? undefined : (this.d.seen?.get(jobId) ?? this.jobOffsets.get(jobId));
+    if (known === undefined) this.banner(step);
     // Journal first, then start: a crash in between finds the job id and attaches to it instead of starting twice.
     if (rec.job !== jobId) await this.setState(step.id, 'running', { job: jobId });
-    const redactor = new StreamRedactor(this.d.secrets, this.d.redact);
+    const redactor = this.d.redactStream();
     let stepText = '';
     let idle: ReturnType<typeof setTimeout> | null = null;
     const emit = (text: string) => {
@@ -298,18 +357,29 @@ export class K3sRun {
       onPrompt: (p) => this.setPrompt({ id: this.promptId(step.id), stepId: step.id, kind: p.kind, question: p.question, context: p.context, summary: p.summary, topology: p.kind === 'unknown' ? null : this.d.topology }),
       onResolved: () => this.setPrompt(null),
     });
-    let offset = this.d.seen?.get(jobId) ?? 0;
+    let offset = known ?? 0;
     let end: { exitCode: number | null } | null = null;
     for (let tries = 0; end === null; ) {
       let job: TerminalJob | null = null;
       try {
         job = await this.d.host.startJob(jobId, step.script!, this.d.env, offset);
         this.job = job;
+        if (tries > 0) this.d.emit('k3s.connection', { profileId: this.d.profileId, runId: this.runId, stepId: step.id, state: 'back', attempt: tries });
+        const attached = job;
+        const checkpoint = () => {
+          if (attached.offset !== undefined && !redactor.holding) this.jobOffsets.set(jobId, attached.offset);
+        };
         job.onData((chunk) => {
           if (idle) clearTimeout(idle);
           emit(redactor.push(chunk));
+          checkpoint();
           // What is held back (a possible start of a secret) still shows if the stream pauses: a prompt must.
-          idle = redactor.holding ? setTimeout(() => emit(redactor.flush()), 250) : null;
+          idle = redactor.holding
+            ? setTimeout(() => {
+                emit(redactor.flush());
+                checkpoint();
+              }, 250)
+            : null;
         });
         if (this.cancelled) void this.cancel();
         end = await job.done;
@@ -317,11 +387,13 @@ export class K3sRun {
         // The connection went, or cannot be opened again yet: the step goes on over there.
         const lost = e instanceof AppError && CONNECTION_LOST.has(e.code) && this.d.host.where.runner === 'remote';
         const attempts = this.d.reconnect?.attempts ?? 8;
+        void this.jobOffsets.save();
         if (!lost || this.cancelled || tries >= attempts) {
           if (job?.offset !== undefined) this.d.seen?.set(jobId, job.offset);
           throw lost ? new AppError('ssh.disconnected', { host: this.d.host.where.host ?? '' }) : e;
         }
         tries++;
+        this.d.emit('k3s.connection', { profileId: this.d.profileId, runId: this.runId, stepId: step.id, state: 'lost', attempt: tries });
         if (job?.offset !== undefined) offset = job.offset;
         this.d.seen?.set(jobId, offset);
         this.d.info(`k3s ${this.d.profileId}: connection lost during ${step.id}, re-attaching from byte ${offset} (attempt ${tries})`);
@@ -336,11 +408,13 @@ export class K3sRun {
     this.setPrompt(null);
     await this.d.host.discardJob(jobId).catch(() => undefined);
     this.d.seen?.delete(jobId);
+    this.jobOffsets.delete(jobId);
     if (this.declined) throw new AppError('k3s.declined');
     if (this.cancelled) throw new AppError('k3s.cancelled');
     if (end.exitCode !== 0) {
       const special = end.exitCode !== null && (step.id === 'prepare' || step.id === 'checkout') ? SCRIPT_EXITS[end.exitCode] : undefined;
-      throw special ? special(this.d.host.where.host ?? 'localhost', step.id) : new AppError('k3s.step_failed', { step: step.id, exitCode: String(end.exitCode ?? 'signal') });
+      if (special) throw special(this.d.host.where.host ?? 'localhost', step.id);
+      throw k3sStepError(step.id, stepText, end.exitCode, this.d.host.where.host ?? 'localhost');
     }
     if (step.id === 'terraform-plan') await this.approvePlan(stepText);
   }

@@ -6,6 +6,7 @@ import type { BackupService } from '../backup/backup-service';
 import { descriptionFile } from '../backup/description';
 import type { Session } from '../backup/session';
 import { JOURNAL_VERSION } from '../engine/journal';
+import { LockKeeper, lockedParams, remoteLockTarget, type LockTiming } from '../engine/lock-keeper';
 import { composeOverrideStep, composeUpStep } from '../engine/steps/compose';
 import { healthStep } from '../engine/steps/health';
 import type { ComposeDeploySettings, StepState } from '../engine/types';
@@ -42,6 +43,8 @@ export interface UpgradeRunnerDeps {
   recordProfile: () => Promise<void>;
   /** After the move is recorded (the dashboard's sampler takes the new phase). */
   onRecorded?: () => Promise<void>;
+  /** The server lock's heartbeat period and staleness (lock-keeper.ts defaults); tests shorten them. */
+  lock?: LockTiming;
   now?: () => Date;
 }
 
@@ -118,9 +121,22 @@ export class UpgradeRunner {
     });
   }
 
+  private keeper: LockKeeper | null = null;
+
+  /** Takes the server's lock (or takes it back after a reboot) and keeps it alive with heartbeats (lock-keeper.ts). */
   private async lock(): Promise<void> {
-    const held = await this.s.remote.acquireLock({ runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() });
-    if (!held.ok) throw new AppError('deploy.locked', { owner: held.holder?.owner ?? '?', machine: held.holder?.machine ?? '?', since: held.holder?.since ?? '?', runId: held.holder?.runId ?? '?' });
+    // The run id holds it: a resumed run of the same journal takes its own lock back.
+    const held = this.keeper
+      ? await this.keeper.reacquire()
+      : await LockKeeper.acquire({ target: remoteLockTarget(() => (this.s.connected ? this.s.remote : null)), owner: { runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() }, lockId: this.journal.runId, ...this.deps.lock });
+    if (!held.ok) throw new AppError('deploy.locked', lockedParams(held.holder));
+    this.keeper = held.keeper;
+  }
+
+  /** Gives the lock back (only if still this run's), or with `keep` leaves it on the server for the resume; heartbeats stop. */
+  private async unlock(keep = false): Promise<void> {
+    if (keep) this.keeper?.stop();
+    else await this.keeper?.release().catch(() => undefined);
   }
 
   view(): UpgradeRun {
@@ -162,6 +178,7 @@ export class UpgradeRunner {
       for (const id of this.journal.order) {
         current = id;
         if (opts.signal?.aborted) throw new AppError('deploy.cancelled');
+        if (this.keeper?.lost) throw new AppError('deploy.lock_lost', { runId: this.journal.runId });
         const rec = (this.journal.steps[id] ??= { state: 'pending' });
         if (rec.state === 'done' || rec.state === 'skipped') {
           this.emitStep(id, rec.state);
@@ -191,7 +208,7 @@ export class UpgradeRunner {
       this.journal.finishedAt = this.now().toISOString();
       await this.mark('end');
       await this.save(true);
-      await this.s.remote.releaseLock(this.journal.runId).catch(() => undefined);
+      await this.unlock();
     } catch (error) {
       const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'upgrade' });
       if (!(error instanceof AppError)) this.deps.log(`upgrade failed: ${String(error)}`);
@@ -211,7 +228,7 @@ export class UpgradeRunner {
       if (inDowntime && current && !cancelled) await this.recover(current, plan);
       await this.save(this.s.connected);
       // Nothing changed yet: the server is free again. Halfway through, the lock stays until the upgrade is resumed.
-      if (!inDowntime && this.s.connected) await this.s.remote.releaseLock(this.journal.runId).catch(() => undefined);
+      await this.unlock(inDowntime || !this.s.connected);
     }
     const run = runView(this.journal);
     this.deps.emit('upgrade.finished', { profileId: this.profileId, run });

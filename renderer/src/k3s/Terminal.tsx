@@ -5,7 +5,7 @@ import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { api } from '../app-api';
 import { installCspSafeStyles } from './csp-styles';
-import { setTerminalSink } from './k3s-store';
+import { setTerminalSink, type TerminalNote } from './k3s-store';
 import { TerminalFeed } from './terminal-feed';
 
 // The run's terminal: xterm.js (ANSI colours, cursor moves, progress bars drawn as the tools draw them), loaded on
@@ -20,6 +20,21 @@ const THEME = {
   black: '#1b2636',
   brightBlack: '#6e7b8b',
 };
+
+/** The view's own lines, translated; exhaustive over what it can say. */
+export function noteText(note: TerminalNote, t: (key: string, params?: Record<string, unknown>) => string): string {
+  switch (note.kind) {
+    case 'connection':
+      return note.state === 'lost' ? t('k3s.terminalNotes.lost', { attempt: note.attempt }) : t('k3s.terminalNotes.back');
+    case 'finished':
+      if (note.detached) return t('k3s.terminalNotes.detached');
+      return t(`k3s.terminalNotes.${note.outcome}`);
+    default: {
+      const never: never = note;
+      return String(never);
+    }
+  }
+}
 
 export default function RunTerminal({ profileId, runId }: { profileId: string; runId: string | null }) {
   const { t } = useTranslation();
@@ -53,7 +68,10 @@ export default function RunTerminal({ profileId, runId }: { profileId: string; r
       },
       (offset) => api()['k3s.output']({ profileId, ...(runId ? { runId } : {}), offset, maxBytes: 1_000_000 }),
     );
-    setTerminalSink((offset, data) => feed.push(offset, data));
+    setTerminalSink(
+      (offset, data) => feed.push(offset, data),
+      (note) => feed.note(`\r\n\u001b[2;3m— ${noteText(note, t)} —\u001b[0m\r\n`),
+    );
     void feed.replay();
     return () => {
       feed.stop();
@@ -62,7 +80,7 @@ export default function RunTerminal({ profileId, runId }: { profileId: string; r
       if (timer) clearTimeout(timer);
       term.dispose();
     };
-  }, [profileId, runId]);
+  }, [profileId, runId, t]);
 
   return (
     <div className="terminal-wrap">

@@ -199,9 +199,15 @@ export const useK3s = create<K3sStore>((set, get) => ({
 /** The open terminal view, if any: it receives the live output (and replays the rest itself). */
 let terminalSink: ((offset: number, data: string) => void) | null = null;
 
-export function setTerminalSink(sink: ((offset: number, data: string) => void) | null): void {
+export function setTerminalSink(sink: ((offset: number, data: string) => void) | null, notes: ((note: TerminalNote) => void) | null = null): void {
   terminalSink = sink;
+  terminalNotes = notes;
 }
+
+/** What the terminal view says itself, in the user's language (Terminal.tsx): the connection, the run's end. */
+export type TerminalNote = { kind: 'connection'; state: 'lost' | 'back'; attempt: number } | { kind: 'finished'; outcome: 'succeeded' | 'failed' | 'cancelled'; detached: boolean };
+
+let terminalNotes: ((note: TerminalNote) => void) | null = null;
 
 const mine = (profileId: string) => {
   const current = useK3s.getState().profileId;
@@ -236,8 +242,13 @@ export function connectK3sEvents(source: Api = api()): void {
     if (!mine(e.profileId)) return;
     useK3s.setState({ prompt: e.prompt });
   });
+  source.on('k3s.connection', (e) => {
+    if (!mine(e.profileId)) return;
+    terminalNotes?.({ kind: 'connection', state: e.state, attempt: e.attempt });
+  });
   source.on('k3s.finished', (e) => {
     if (!mine(e.profileId)) return;
+    terminalNotes?.({ kind: 'finished', outcome: e.outcome, detached: e.detached });
     // A successful run recorded the deployment (and the kubeconfig's path) in the profile.
     if (e.outcome === 'succeeded' && useProfile.getState().profile?.id === e.profileId) void useProfile.getState().load(e.profileId);
     useK3s.setState((s) => {

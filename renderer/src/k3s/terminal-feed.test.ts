@@ -40,4 +40,19 @@ describe('TerminalFeed', () => {
     expect(f.written).toBe(b(log));
     expect(f.offset).toBe(b(log));
   });
+
+  it('the view\'s own lines (a note) show after what is written, a note during a replay after the replay, and never shift the offsets', async () => {
+    const { f, shown } = feed(log, 5);
+    const replay = f.replay();
+    f.note('[lost]');
+    await replay;
+    expect(shown()).toBe(`${log}[lost]`);
+    expect(f.offset).toBe(b(log));
+    f.push(b(log), 'more\r\n');
+    f.note('[finished]');
+    expect(shown()).toBe(`${log}[lost]more\r\n[finished]`);
+    expect(f.written).toBe(b(log) + b('more\r\n'));
+    f.push(0, log); // a repeat is still recognised as one
+    expect(f.repeated).toBe(b(log));
+  });
 });

@@ -27,6 +27,8 @@ export class TerminalFeed {
   repeated = 0;
   private filling: Promise<void> | null = null;
   private readonly held: { offset: number; data: string }[] = [];
+  /** The view's own lines that came during a replay: written after it. */
+  private readonly notes: string[] = [];
   private stopped = false;
 
   constructor(
@@ -51,6 +53,16 @@ export class TerminalFeed {
       return;
     }
     this.accept(offset, data);
+  }
+
+  /**
+   * A line the view writes itself (connection lost, run finished): shown after what is already written, never
+   * counted as output, so the offsets of the run's bytes stay as they are.
+   */
+  note(text: string): void {
+    if (this.stopped) return;
+    if (this.filling) this.notes.push(text);
+    else this.sink.write(text, () => undefined);
   }
 
   stop(): void {
@@ -99,6 +111,7 @@ export class TerminalFeed {
       }
       const held = this.held.splice(0).sort((a, b) => a.offset - b.offset);
       for (const h of held) this.accept(h.offset, h.data);
+      if (!this.filling) for (const n of this.notes.splice(0)) this.sink.write(n, () => undefined);
     })();
     return this.filling;
   }

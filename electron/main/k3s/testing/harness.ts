@@ -57,7 +57,10 @@ export interface K3sHarness {
   secrets: MemorySecretStore;
   log: Logger;
   logFile: string;
-  service: K3sService;
+  /** The app's K3s service; `restart()` replaces it, as a new app instance on the same data folder would. */
+  readonly service: K3sService;
+  /** A new service on the same data folder (the app quit and started again): nothing kept in memory. */
+  restart(): void;
   k8s: K8sFake;
   tools: FakeTools;
   toolServer: ToolServer | null;
@@ -119,7 +122,7 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
     for (const t of ['terraform', 'ansible-playbook', 'helm', 'kubectl', 'kustomize']) if (!opts.without!.includes(t)) symlinkSync(join(tools.bin, t), join(hiddenBin, t));
   }
   const localPath = hiddenBin ? [hiddenBin, ...(process.env.PATH ?? '').split(':')].join(':') : path;
-  const service = new K3sService({
+  const makeService = () => new K3sService({
     dataDir,
     profiles,
     secrets,
@@ -142,6 +145,7 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
     ...(toolServer ? { toolSources: toolServer.sources } : {}),
     ...opts.service,
   });
+  let service = makeService();
   if (opts.variables) await service.setVariables(profileId, opts.variables);
   const waitFor = <E extends EventName>(event: E, match: (p: EventPayload<E>) => boolean = () => true, timeoutMs = 120_000): Promise<EventPayload<E>> =>
     new Promise((resolve, reject) => {
@@ -168,7 +172,12 @@ export async function startK3sHarness(opts: K3sHarnessOptions): Promise<K3sHarne
     secrets,
     log,
     logFile,
-    service,
+    get service() {
+      return service;
+    },
+    restart: () => {
+      service = makeService();
+    },
     k8s,
     tools,
     toolServer,

@@ -120,7 +120,7 @@ case "$cmd" in
       for j in $(seq 1 "${FAKE_EXTRA_LINES:-0}"); do echo "${B}ovh_cloud_project_instance.node[$i]: Still creating... [${j}0s elapsed]${N}"; done
       echo "${B}ovh_cloud_project_instance.node[$i]: Creation complete after 42s [id=node-$i]${N}"
     done
-    [ "${FAKE_FAIL:-}" = apply ] && fake_error "creating instance: quota exceeded" "The project has no room left in GRA11 for this flavor."
+    [ "${FAKE_FAIL:-}" = apply ] && fake_error "creating instance: Quota exceeded for cores: Requested 8, but already used 30 of 34 cores" "The project has no room left in GRA11 for this flavor."
     (cd "$chdir" && printf '{"version":4,"serial":1,"resources":%s}\n' "$n" > terraform.tfstate)
     echo ""
     echo "${B}${G}Apply complete! Resources: $n added, 0 changed, 0 destroyed.${N}"
