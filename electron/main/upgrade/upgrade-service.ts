@@ -126,7 +126,9 @@ export class UpgradeService {
    */
   private async halfway(profileId: string): Promise<BuiltPlan | null> {
     const j = await this.journals.read(profileId);
-    return j && j.outcome !== 'succeeded' && j.downtime.startedAt !== null ? j.plan : null;
+    // A phase 2 → 3 run rolled back is over: the server is as it was.
+    const rolledBack = j?.kind === 'phase-2-3' && j.outcome === 'cancelled';
+    return j && j.outcome !== 'succeeded' && !rolledBack && j.downtime.startedAt !== null ? j.plan : null;
   }
 
   private get k3sDeps(): ToK3sServiceDeps {
