@@ -70,10 +70,7 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
     'upgrade.timeline': async ({ profileId, from, to }) => (await upgrades()).timeline(profileId, from, to),
     'upgrade.recognize': async (input) => (await upgrades()).recognize(input),
     'upgrade.setClusterDatabase': async (input) => (await upgrades()).setClusterDatabase(input),
-    'upgrade.rollback': async ({ profileId }) => {
-      await ctx.deploy.registerProfileSecrets(profileId);
-      return (await upgrades()).rollback(profileId);
-    },
+    'upgrade.rollback': async ({ profileId }) => (await upgrades()).rollback(profileId, () => ctx.deploy.registerProfileSecrets(profileId)),
     'upgrade.phase4Confirm': async ({ profileId, item, done }) => (await upgrades()).phase4Confirm(profileId, item, done),
   };
 }

@@ -66,6 +66,7 @@ const setDns = (a: string, ttl: number) => dns.forEach((d) => d.set(DOMAIN, { a:
 
 async function clusterCounts(): Promise<Record<string, number>> {
   const r = await db.client('psql', ['-X', '-At', '-d', 'koprogo_db'], { stdin: "SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec\n" });
+  if (r.code !== 0) throw new Error(r.stderr);
   const out: Record<string, number> = {};
   for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
     const i = line.lastIndexOf('|');
@@ -90,7 +91,8 @@ beforeAll(async () => {
   host = await startDeployHost({ postgres: true });
   k8s = await startK8sFake({ state: { nodes: [{ name: 'koprogo-dev-cp-0' }, { name: 'koprogo-dev-worker-0' }], pods: [{ namespace: 'koprogo', name: 'koprogo-backend-0' }, { namespace: 'kube-system', name: 'traefik-0' }] } });
   db = await startScratchCluster({ binDir, user: 'koprogo', database: 'koprogo_db' });
-  const pw = await db.client('psql', ['-X', '-d', 'postgres', '-c', `ALTER USER koprogo PASSWORD '${DB_PASSWORD}'`]);
+  // The application's role in the cluster's database (the test reads it as the cluster's own superuser).
+  const pw = await db.client('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], { stdin: `CREATE ROLE app LOGIN PASSWORD '${DB_PASSWORD}';\nALTER DATABASE koprogo_db OWNER TO app;\n` });
   if (pw.code !== 0) throw new Error(pw.stderr);
   dns = await Promise.all([startDnsServer(), startDnsServer(), startDnsServer()]);
   setDns('127.0.0.1', 3600);
@@ -151,7 +153,7 @@ describe('phase 2 → 3 onto the K3s cluster', () => {
     expect(bare.warnings.map((w) => w.code)).toContain('upgrade.warnings.noClusterDatabase');
     const bad = await dispatch(handlers, 'upgrade.setClusterDatabase', { profileId: PROFILE, clusterProfileId: CLUSTER, host: '127.0.0.1; rm -rf /', port: db.port, user: 'koprogo', database: 'koprogo_db', password: DB_PASSWORD });
     expect(bad).toMatchObject({ ok: false, error: { code: 'ipc.invalid_input' } });
-    await call('upgrade.setClusterDatabase', { profileId: PROFILE, clusterProfileId: CLUSTER, host: '127.0.0.1', port: db.port, user: 'koprogo', database: 'koprogo_db', password: DB_PASSWORD });
+    await call('upgrade.setClusterDatabase', { profileId: PROFILE, clusterProfileId: CLUSTER, host: '127.0.0.1', port: db.port, user: 'app', database: 'koprogo_db', password: DB_PASSWORD });
     plan = await call<UpgradePlan>('upgrade.plan', { profileId: PROFILE, target, options });
     expect(plan).toMatchObject({ kind: 'phase-2-3', route: 'k3s-migrate', fromPhase: 2, toPhase: 3, downtime: { minSec: 1800, maxSec: 7200 } });
     expect(plan.steps.map((s) => s.id)).toEqual(['preflight', 'cluster', 'dns-ttl', 'freeze', 'backup', 'cluster-restore', 'cluster-health', 'dns-switch', 'cutover', 'record']);
@@ -159,7 +161,7 @@ describe('phase 2 → 3 onto the K3s cluster', () => {
     expect(plan.cost).toMatchObject({ before: { net: 15 }, after: { net: 30 }, deltaMonthly: 15, currency: 'EUR' });
     expect(plan.migration).toMatchObject({
       cluster: { profileId: CLUSTER, environment: 'dev', deployedAt: '2026-12-01T10:00:00.000Z' },
-      database: { host: '127.0.0.1', port: db.port, user: 'koprogo', database: 'koprogo_db' },
+      database: { host: '127.0.0.1', port: db.port, user: 'app', database: 'koprogo_db' },
       dns: { domain: DOMAIN, current: [{ type: 'A', value: '127.0.0.1', ttl: 3600 }], lowerTtl: true, lowerTtlTo: 300, changes: [{ name: DOMAIN, type: 'A', from: ['127.0.0.1'], to: INGRESS }], resolvers: dns.map((d) => d.address) },
       rollback: { addresses: ['127.0.0.1'] },
     });

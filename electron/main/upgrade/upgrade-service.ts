@@ -263,8 +263,11 @@ export class UpgradeService {
   }
 
   /** Phase 2 → 3 not confirmed: back to the server (see to-k3s-service.ts). */
-  async rollback(profileId: string) {
+  async rollback(profileId: string, before?: () => Promise<void>) {
     if (this.active) throw new AppError('upgrade.busy', {});
+    const j = await this.journals.read(profileId);
+    if (!j || j.kind !== 'phase-2-3' || j.outcome === 'succeeded') throw new AppError('upgrade.rollback_unavailable', {});
+    await before?.();
     const profile = await this.deps.profiles.get(profileId);
     const session = new Session(profile, this.deps.backups.settingsOf(profile), { connect: this.deps.connect, redact: (t) => this.deps.log.redact(t), log: (l) => this.deps.log.info(l) });
     try {
