@@ -155,7 +155,7 @@ export async function runToK3sStep(id: UpgradeStepId, ctx: ToK3sContext): Promis
       await io.save({ tables: t.tables, rows: t.rows, mismatches: mismatches.length });
       if (mismatches.length > 0) {
         const first = mismatches[0]!;
-        throw new AppError('upgrade.cluster_counts_mismatch', { tables: mismatches.length, table: first.table, expected: first.expectedRows ?? '—', actual: first.actualRows ?? '—' });
+        throw new AppError('upgrade.cluster_counts_mismatch', { count: mismatches.length, table: first.table, expected: first.expectedRows ?? '—', actual: first.actualRows ?? '—' });
       }
       io.log(`${t.tables} tables, ${t.rows} rows in the cluster's database, as in the backup`);
       return 'done';
