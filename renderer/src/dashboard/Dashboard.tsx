@@ -136,9 +136,9 @@ export function Dashboard() {
     await useWizard.getState().update({ step: 'phase', phase, profileId: id });
     await loadProgress();
   };
-  /** The upgrade plan screen: phase 1 → 2 is guided; later moves come in a later version. */
+  /** The upgrade plan screen: phases 1 → 2 and 2 → 3 are guided runs, 3 → 4 a guided checklist. */
   const upgrade = async (phase: PhaseId) => {
-    if (profileId && phase === 2) await useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: 2 });
+    if (profileId && (phase === 2 || phase === 3 || phase === 4)) await useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: phase });
     else await comparePhases(phase);
   };
 
