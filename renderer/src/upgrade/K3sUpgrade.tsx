@@ -7,6 +7,7 @@ import { useSettings } from '../stores/settings-store';
 import { useStepAction } from '../stores/step-action';
 import { useUpgrade } from '../stores/upgrade-store';
 import { formatMoney } from './money';
+import { PlanStep } from './UpgradeScreen';
 
 // The upgrade screen's parts for phase 2 → 3 and 3 → 4: the move onto the cluster (the cluster deployed by
 // the K3s screens, its database, the DNS records now with their TTL, the change, the resolvers, the way back),
@@ -40,7 +41,35 @@ export function K3sPlanView({ plan }: { plan: UpgradePlan }) {
           {t(w.code, localParams(lang, w.params))}
         </p>
       ))}
+      {m && (
+        <ol className="upgrade-step-list" data-testid="upgrade-steps">
+          {plan.steps.map((s) => (
+            <PlanStep key={s.id} step={s} t={t} />
+          ))}
+        </ol>
+      )}
     </div>
+  );
+}
+
+/** The cluster's public address (its ingress or load balancer): what the records will point at. */
+function IngressField({ plan }: { plan: UpgradePlan }) {
+  const { t } = useTranslation();
+  const current = plan.migration?.dns.changes[0]?.to ?? '';
+  const [value, setValue] = useState(current);
+  const valid = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$/.test(value.trim());
+  return (
+    <label className="field">
+      <span>{t('upgrade.k3s.ingress')}</span>
+      <input
+        type="text"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        onBlur={() => valid && value.trim() !== current && void useUpgrade.getState().setOptions({ ingress: value.trim() })}
+        aria-invalid={!valid}
+        data-testid="upgrade-ingress"
+      />
+    </label>
   );
 }
 
@@ -68,6 +97,7 @@ function MigrationFacts({ plan }: { plan: UpgradePlan }) {
         </div>
       </dl>
       <ClusterDatabaseForm plan={plan} />
+      <IngressField plan={plan} />
       <h3>{t('upgrade.k3s.dnsTitle', { domain: m.dns.domain ?? '—' })}</h3>
       <table className="compare" data-testid="upgrade-dns">
         <thead>

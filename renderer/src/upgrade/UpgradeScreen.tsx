@@ -214,7 +214,7 @@ function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
   );
 }
 
-function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
+export function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
   const detail = step.api.length + step.remote.length > 0;
   return (
     <li data-testid={`upgrade-plan-step-${step.id}`}>
