@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../../shared/contract-upgrade';
 import type { Profile } from '../../shared/profile';
-import { describeChecklist, parseClusterDb } from '../cli-upgrade';
+import { describeChecklist, describePlan, parseClusterDb } from '../cli-upgrade';
 import { defaultComposeSettings } from '../engine/steps/compose-plan';
 import type { ProfileStore } from '../store/profile-store';
 import { changesOf, decodeViews, encodeViews } from './dns-switch';
@@ -50,6 +50,16 @@ describe('phase 2 → 3 plan', () => {
     expect(freezeScript(before, 'off')).toContain('RESET default_transaction_read_only');
     const views = [{ resolver: '1.1.1.1', addresses: ['203.0.113.7'], switched: true }, { resolver: '8.8.8.8', addresses: ['198.51.100.4'], switched: false }];
     expect(decodeViews(encodeViews(views), ['203.0.113.7'])).toEqual(views);
+  });
+
+  it('the CLI prints the records now with their TTL, the change, the resolvers and the way back', () => {
+    const text = describePlan(plan(migration()), ((k: string) => k) as never, 'en');
+    expect(text).toContain('    A 198.51.100.4 TTL 3600');
+    expect(text).toContain('    app.example.be A 198.51.100.4 → 203.0.113.7');
+    expect(text).toContain('upgrade.migration.resolvers: 1.1.1.1, 8.8.8.8');
+    expect(text).toContain('upgrade.migration.rollback: 198.51.100.4 (198.51.100.4)');
+    expect(text).toContain('upgrade.stepTitles.freeze (upgrade.steps.down)');
+    expect(text).toContain('pg_restore --clean --if-exists');
   });
 
   it('the CLI reads the cluster database as a URL (never a password)', () => {
