@@ -163,7 +163,8 @@ export class UpgradeService {
     if (await this.checklistPlan(profileId, target)) {
       const run = await finishPhase4(this.phase4Deps, profileId, this.deps.now ?? (() => new Date()));
       this.deps.emit('profiles.changed', { ids: [profileId] });
-      this.deps.emit('upgrade.finished', { profileId, run });
+      // After the answer, as for a run: the screen takes `started` first, then the result.
+      setTimeout(() => this.deps.emit('upgrade.finished', { profileId, run }), 0);
       return { started: true, runId: run.runId, done: Promise.resolve(run) };
     }
     if (this.deps.backups.isBusy(profileId)) throw new AppError('backup.busy', {});
