@@ -38,7 +38,7 @@ test.beforeAll(async () => {
     phase: 2,
     settings: { ...base.settings, 'upgrade.clusterProfile': 'cluster', 'upgrade.clusterDb.host': '127.0.0.1', 'upgrade.clusterDb.port': '15432', 'upgrade.clusterDb.user': 'koprogo', 'upgrade.clusterDb.database': 'koprogo_db' },
   });
-  write({ id: 'cluster', name: 'Cluster (dev)', phase: 3, provider: { kind: 'existing' }, server: base.server, repo: base.repo, secrets: {}, settings: { 'k3s.environment': 'dev', 'k3s.domain': DOMAIN, 'k3s.deployedAt': '2026-12-01T10:00:00.000Z', 'k3s.deployedRef': 'v1.0.0', 'k3s.deployedEnvironment': 'dev' } });
+  write({ id: 'cluster', name: 'Cluster (dev)', phase: 3, provider: { kind: 'existing' }, server: base.server, repo: base.repo, secrets: {}, settings: { 'k3s.environment': 'dev', 'k3s.domain': DOMAIN, 'k3s.deployedAt': '2026-12-01T10:00:00.000Z', 'k3s.deployedRef': 'v1.0.0', 'k3s.deployedEnvironment': 'dev', 'k3s.kubeconfig': join(dataDir, 'k3s', 'cluster', 'kubeconfig') } });
   mkdirSync(join(dataDir, 'k3s', 'cluster'), { recursive: true, mode: 0o700 });
   writeFileSync(join(dataDir, 'k3s', 'cluster', 'kubeconfig'), k8s.kubeconfig(), { mode: 0o600 });
   chmodSync(join(dataDir, 'k3s', 'cluster', 'kubeconfig'), 0o600);
@@ -73,7 +73,7 @@ async function call(page: Page, method: string, input: unknown): Promise<{ ok: b
 }
 
 test('the dashboard recommends phase 3; the plan shows the cluster, the DNS switch, the downtime and the cost', async ({ browser }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(360_000);
   const context = await browser.newContext({ locale: 'fr-BE' });
   const page = await context.newPage();
   await page.goto(app.loginUrl);
@@ -109,6 +109,28 @@ test('the dashboard recommends phase 3; the plan shows the cluster, the DNS swit
     await page.getByTestId('language-select').selectOption(lang);
     await expect(page.getByTestId('upgrade-warning-serverKept')).toContainText(lang === 'nl' ? 'alleen-lezen' : 'read-only');
     await page.screenshot({ path: join(SHOTS, `upgrade-k3s-plan-${lang}.png`), fullPage: true });
+  }
+
+  // Phase 3 → 4: the cluster's dashboard opens the checklist; an item confirmed is saved in the profile.
+  await page.getByTestId('language-select').selectOption('fr');
+  await page.getByTestId('upgrade-back').click();
+  await page.getByRole('button', { name: /Phase/ }).first().click();
+  await page.getByTestId('open-dashboard-cluster').click();
+  await page.getByTestId('phase4-open').click({ timeout: 60_000 });
+  await expect(plan).toHaveAttribute('data-route', 'k3s-progressive', { timeout: 30_000 });
+  await expect(page.getByTestId('upgrade-downtime')).toContainText('aucune');
+  await expect(page.getByTestId('upgrade-item-p4-replicate')).toHaveAttribute('data-state', 'pending');
+  // The box follows the saved state (a new plan), not the click.
+  await page.getByTestId('upgrade-item-check-p4-replicate').click();
+  await expect(page.getByTestId('upgrade-item-p4-replicate')).toHaveAttribute('data-state', 'ok');
+  // Not every item done: the footer's action says why it waits.
+  await expect(page.getByTestId('upgrade-start')).toBeDisabled();
+  await expect(page.getByTestId('upgrade-warning-checklistPending')).toContainText('4 éléments de la liste');
+  await page.screenshot({ path: join(SHOTS, 'upgrade-phase4-fr.png'), fullPage: true });
+  for (const lang of ['nl', 'en'] as const) {
+    await page.getByTestId('language-select').selectOption(lang);
+    await expect(page.getByTestId('upgrade-item-p4-replicate')).toContainText(lang === 'nl' ? 'gedaan' : 'done');
+    await page.screenshot({ path: join(SHOTS, `upgrade-phase4-${lang}.png`), fullPage: true });
   }
   await context.close();
 });

@@ -229,6 +229,15 @@ export function Dashboard() {
         <>
           <Cluster current={current} t={t} />
           {current.https && <Https current={current} lang={lang} t={t} date={f.date} />}
+          {/* Phase 3 → 4: the roadmap's progressive path, a checklist (upgrade/K3sUpgrade.tsx). */}
+          {current.phase === 3 && profileId && (
+            <p className="notice notice-info" data-testid="phase4-entry">
+              {t('upgrade.k3s.phase4Entry')}{' '}
+              <button type="button" className="btn btn-small" onClick={() => void upgrade(4)} data-testid="phase4-open">
+                {t('upgrade.k3s.phase4Open')}
+              </button>
+            </p>
+          )}
         </>
       )}
       {current && !(current.phase >= 3 && current.point === null) && (

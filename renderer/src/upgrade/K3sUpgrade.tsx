@@ -38,7 +38,7 @@ export function K3sPlanView({ plan }: { plan: UpgradePlan }) {
       {plan.checklist && <Checklist plan={plan} />}
       {plan.warnings.map((w) => (
         <p key={w.code} className="notice notice-warn" data-testid={`upgrade-warning-${w.code.split('.').pop()}`}>
-          {t(w.code, localParams(lang, w.params))}
+          {t(w.code, { ...localParams(lang, w.params), ...(typeof w.params.count === 'number' ? { count: w.params.count } : {}) })}
         </p>
       ))}
       {m && (
