@@ -33,12 +33,29 @@ interface UpgradeOpts {
   confirmPrice?: string;
   fresh?: boolean;
   json?: boolean;
+  cluster?: string;
+  ingress?: string;
+  clusterDb?: string;
+  confirm?: string[];
+  rollback?: boolean;
+  done?: string;
+  undone?: string;
+}
+
+/** `postgresql://user@host:port/database` (the password comes from KOPROGO_CLUSTER_DB_PASSWORD, never the command line). */
+export function parseClusterDb(url: string): { host: string; port: number; user: string; database: string } | null {
+  const m = /^postgres(?:ql)?:\/\/([A-Za-z0-9_]+)@([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\/([A-Za-z0-9_]+)$/.exec(url.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535 ? { user: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port, database: m[4]! } : null;
 }
 
 /** The upgrade the options ask for, or the reason they do not name one this version can do. */
 export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase'>): { target: UpgradeTarget } | { error: string } {
   if (opts.toPhase === undefined) return { error: 'cli.upgradeNeedsTarget' };
   if (opts.toPhase === '2') return { target: { kind: 'phase', toPhase: 2 } };
+  if (opts.toPhase === '3') return { target: { kind: 'phase', toPhase: 3 } };
+  if (opts.toPhase === '4') return { target: { kind: 'phase', toPhase: 4 } };
   return { error: 'cli.upgradeNotYet' };
 }
 
@@ -105,16 +122,47 @@ export function registerUpgradeCommands(ctx: CliContext): void {
     .option('--key <path>', t('cli.keyOption'))
     .option('--env-file <path>', t('cli.envOption'))
     .option('--json', t('cli.json'))
+    .option('--cluster <profile>', t('cli.clusterOption'))
+    .option('--ingress <address>', t('cli.ingressOption'))
+    .option('--cluster-db <url>', t('cli.clusterDbOption'))
+    .option('--confirm <what...>', t('cli.confirmOption'))
+    .option('--rollback', t('cli.rollbackOption'))
+    .option('--done <item>', t('cli.doneOption'))
+    .option('--undone <item>', t('cli.undoneOption'))
     .action(async (profileId: string, opts: UpgradeOpts) => {
+      if (opts.rollback) {
+        if (!(await ctx.loadSecrets(profileId, opts))) return;
+        const r = (await call('upgrade.rollback', { profileId })) as { records: { name: string; type: string; from: string[]; to: string }[]; propagated: boolean } | undefined;
+        if (!r) return;
+        if (opts.json) return out(`${JSON.stringify(r, null, 2)}\n`);
+        out(`${t('cli.rollbackDone')}\n`);
+        for (const c of r.records) out(`  ${c.name} ${c.type} ${c.from.join(', ')} → ${c.to}\n`);
+        return out(`${t(r.propagated ? 'cli.rollbackPropagated' : 'cli.rollbackNotYet')}\n`);
+      }
+      if (opts.done || opts.undone) {
+        const r = (await call('upgrade.phase4Confirm', { profileId, item: opts.done ?? opts.undone, done: !!opts.done })) as { items: NonNullable<UpgradePlan['checklist']> } | undefined;
+        if (!r) return;
+        if (opts.json) return out(`${JSON.stringify(r, null, 2)}\n`);
+        return out(describeChecklist(r.items, t));
+      }
       const wanted = upgradeTarget(opts);
       if ('error' in wanted) {
         err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '' })}\n`);
         return ctx.fail(2);
       }
       if (!(await ctx.loadSecrets(profileId, opts))) return;
+      if (opts.clusterDb) {
+        const db = parseClusterDb(opts.clusterDb);
+        const password = process.env.KOPROGO_CLUSTER_DB_PASSWORD;
+        if (!db || !opts.cluster || !password) {
+          err(`${t('cli.error')}: ${t('cli.clusterDbInvalid')}\n`);
+          return ctx.fail(2);
+        }
+        if (!(await call('upgrade.setClusterDatabase', { profileId, clusterProfileId: opts.cluster, ...db, password }))) return;
+      }
       // The CLI has no keychain: a Hetzner token comes from HCLOUD_TOKEN (the variable Hetzner's own CLI reads).
       if (process.env.HCLOUD_TOKEN && !(await call('provider.saveCredentials', { kind: 'hetzner', token: process.env.HCLOUD_TOKEN }))) return;
-      const options = { ...(opts.upgradeDisk ? { upgradeDisk: true } : {}), ...(opts.snapshot === false ? { snapshot: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.offer ? { offerId: opts.offer } : {}) };
+      const options = { ...(opts.upgradeDisk ? { upgradeDisk: true } : {}), ...(opts.snapshot === false ? { snapshot: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.offer ? { offerId: opts.offer } : {}), ...(opts.cluster ? { clusterProfileId: opts.cluster } : {}), ...(opts.ingress ? { ingress: opts.ingress } : {}) };
       const plan = (await call('upgrade.plan', { profileId, target: wanted.target, options })) as UpgradePlan | undefined;
       if (!plan) return;
       if (opts.json && !opts.yes) return out(`${JSON.stringify(plan, null, 2)}\n`);
@@ -134,9 +182,13 @@ export function registerUpgradeCommands(ctx: CliContext): void {
         });
       });
       const confirmPrice = opts.confirmPrice === undefined ? undefined : Number(opts.confirmPrice);
-      if (!(await call('upgrade.start', { profileId, target: wanted.target, options, planHash: plan.planHash, ...(confirmPrice !== undefined ? { confirmPrice } : {}), ...(opts.fresh ? { fresh: true } : {}) }))) return;
+      if (!(await call('upgrade.start', { profileId, target: wanted.target, options, planHash: plan.planHash, ...(confirmPrice !== undefined ? { confirmPrice } : {}), ...(opts.fresh ? { fresh: true } : {}), ...(opts.confirm?.length ? { confirm: opts.confirm } : {}) }))) return;
       const run = await finished;
       if (run.outcome !== 'succeeded') {
+        if (run.waitingFor) {
+          out(`${t(`cli.upgradeWaiting.${run.waitingFor}`, run.error?.params ?? {})}\n`);
+          return ctx.fail(4);
+        }
         if (run.error) err(`${t('cli.error')}: ${t(`errors.${run.error.code}.message`, run.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${run.error.remedy}`, run.error.params)}\n`);
         return ctx.fail(3);
       }
@@ -155,12 +207,40 @@ export function describePlan(plan: UpgradePlan, t: TFunction, language: Language
     `${t('upgrade.downtime.title')}: ${t('upgrade.downtime.range', { min: Math.max(1, Math.round(plan.downtime.minSec / 60)), max: Math.round(plan.downtime.maxSec / 60) })}`,
     ...(plan.order ? [t('upgrade.order.price', { price: euros(plan.order.priceNet, plan.order.currency), gross: euros(plan.order.priceGross ?? undefined, plan.order.currency), plan: plan.order.planCode })] : []),
     ...plan.warnings.map((w) => `! ${t(w.code, w.params)}`),
+    ...migrationLines(plan, t),
     '',
   ];
+  if (plan.checklist) return `${lines.join('\n')}${describeChecklist(plan.checklist, t)}`;
   plan.steps.forEach((s, i) => {
     lines.push(`${i + 1}. ${t(`upgrade.stepTitles.${s.id}`, s.titleParams)}${s.downtime ? ` (${t('upgrade.steps.down')})` : ''}`);
     for (const a of s.api) lines.push(`     ${a.method} ${a.path}${a.body ? ` ${a.body}` : ''}`);
     for (const r of s.remote) for (const a of r.actions) lines.push(...(a.kind === 'run' ? a.script : `# ${a.path}\n${a.content}`).trimEnd().split('\n').map((l) => `     ${l}`));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** Phase 2 → 3: the cluster, the records now (with their TTL), the change, the resolvers, the way back. */
+function migrationLines(plan: UpgradePlan, t: TFunction): string[] {
+  const m = plan.migration;
+  if (!m) return [];
+  return [
+    `${t('upgrade.migration.cluster')}: ${m.cluster.profileId} (${m.cluster.environment ?? '—'}, ${m.cluster.deployedAt ?? t('upgrade.migration.notDeployed')})`,
+    `${t('upgrade.migration.database')}: ${m.database ? `${m.database.user}@${m.database.host}:${m.database.port}/${m.database.database}` : '—'}`,
+    `${t('upgrade.migration.records')} (${m.dns.domain ?? '—'}):`,
+    ...m.dns.current.map((r) => `    ${r.type} ${r.value} TTL ${r.ttl}`),
+    `${t('upgrade.migration.changes')}:`,
+    ...m.dns.changes.map((c) => `    ${c.name} ${c.type} ${c.from.join(', ') || '—'} → ${c.to}`),
+    `${t('upgrade.migration.resolvers')}: ${m.dns.resolvers.join(', ')}`,
+    `${t('upgrade.migration.rollback')}: ${m.rollback.host} (${m.rollback.addresses.join(', ')})`,
+  ];
+}
+
+/** Phase 3 → 4: each item, its state, who checked it, its commands. */
+export function describeChecklist(items: NonNullable<UpgradePlan['checklist']>, t: TFunction): string {
+  const lines: string[] = [];
+  items.forEach((i, n) => {
+    lines.push(`${n + 1}. [${t(`upgrade.phase4.state.${i.state}`)}] ${t(`upgrade.stepTitles.${i.id}`)} — ${t(i.detail.code, i.detail.params)}${i.confirmedAt ? ` (${t('upgrade.phase4.confirmedAt', { at: i.confirmedAt })})` : ''}`);
+    for (const c of i.commands) lines.push(`     ${c}`);
   });
   return `${lines.join('\n')}\n`;
 }

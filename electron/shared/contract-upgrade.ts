@@ -15,18 +15,18 @@ import { profileIdSchema, serverSchema } from './profile';
 const envelopeSchema = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), remedy: z.string() });
 const messageSchema = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) });
 
-export const UPGRADE_KINDS = ['phase-1-2'] as const;
+export const UPGRADE_KINDS = ['phase-1-2', 'phase-2-3', 'phase-3-4'] as const;
 export type UpgradeKind = (typeof UPGRADE_KINDS)[number];
 
 /** How the server gets its new size. */
-export const UPGRADE_ROUTES = ['hetzner-resize', 'ovh-cloud-resize', 'ovh-vps-order', 'in-place'] as const;
+export const UPGRADE_ROUTES = ['hetzner-resize', 'ovh-cloud-resize', 'ovh-vps-order', 'in-place', 'k3s-migrate', 'k3s-progressive'] as const;
 export type UpgradeRoute = (typeof UPGRADE_ROUTES)[number];
 
 /** Every step an upgrade can hold, in the order they run. */
-export const UPGRADE_STEPS = ['preflight', 'backup', 'snapshot', 'shutdown', 'change-type', 'poweron', 'ovh-resize', 'vps-order', 'vps-wait', 'wait-ssh', 'tuning', 'restart', 'health', 'record'] as const;
+export const UPGRADE_STEPS = ['preflight', 'backup', 'snapshot', 'shutdown', 'change-type', 'poweron', 'ovh-resize', 'vps-order', 'vps-wait', 'wait-ssh', 'tuning', 'restart', 'health', 'record', 'cluster', 'dns-ttl', 'freeze', 'cluster-restore', 'cluster-health', 'dns-switch', 'cutover', 'p4-prod', 'p4-checks', 'p4-replicate', 'p4-bluegreen', 'p4-dns'] as const;
 export type UpgradeStepId = (typeof UPGRADE_STEPS)[number];
 
-export const upgradeTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('phase'), toPhase: z.literal(2) }).strict()]);
+export const upgradeTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('phase'), toPhase: z.union([z.literal(2), z.literal(3), z.literal(4)]) }).strict()]);
 export type UpgradeTarget = z.infer<typeof upgradeTargetSchema>;
 
 export const upgradeOptionsSchema = z
@@ -39,6 +39,10 @@ export const upgradeOptionsSchema = z
     snapshot: z.boolean().optional(),
     /** Where the proven backup is restored to be checked. Default the server. */
     verify: z.enum(['server', 'local']).optional(),
+    /** Phase 2 → 3: the profile of the K3s deployment (made with the K3s screens) the data moves to. Default this one's `upgrade.clusterProfile` setting. */
+    clusterProfileId: profileIdSchema.optional(),
+    /** Phase 2 → 3: the cluster's public address (its ingress or load balancer); default the Kubernetes API's address. */
+    ingress: z.union([z.ipv4(), z.ipv6()]).optional(),
   })
   .strict();
 export type UpgradeOptions = z.infer<typeof upgradeOptionsSchema>;
@@ -70,6 +74,45 @@ export const upgradeStepViewSchema = z.object({
 });
 export type UpgradeStepView = z.infer<typeof upgradeStepViewSchema>;
 
+/** Phase 2 → 3: the cluster, its database, the DNS switch (records now, the change, the resolvers that check it). */
+export const migrationSchema = z.object({
+  cluster: z.object({ profileId: z.string(), environment: z.string().nullable(), deployedAt: z.string().nullable(), ref: z.string().nullable() }),
+  /** The cluster's PostgreSQL as this computer reaches it (a port-forward or a given address); the password is a secret. */
+  database: z.object({ host: z.string(), port: z.number(), user: z.string(), database: z.string() }).nullable(),
+  dns: z.object({
+    domain: z.string().nullable(),
+    current: z.array(z.object({ type: z.enum(['A', 'AAAA']), value: z.string(), ttl: z.number() })),
+    /** The TTL advised before the switch (seconds); `lowerTtl`: today's is longer. */
+    lowerTtlTo: z.number(),
+    lowerTtl: z.boolean(),
+    /** The records to change: the name, its type, what it points at now and what it must point at. */
+    changes: z.array(z.object({ name: z.string(), type: z.enum(['A', 'AAAA']), from: z.array(z.string()), to: z.string() })),
+    /** The resolvers the propagation is checked on. */
+    resolvers: z.array(z.string()),
+  }),
+  /** Back to the server: its address, untouched (read-only during the switch). */
+  rollback: z.object({ host: z.string(), addresses: z.array(z.string()) }),
+});
+export type Migration = z.infer<typeof migrationSchema>;
+
+/** What the user confirms during a phase 2 → 3 run (the run stops and waits for it). */
+export const UPGRADE_CONFIRMATIONS = ['ttl', 'cutover'] as const;
+export type UpgradeConfirmation = (typeof UPGRADE_CONFIRMATIONS)[number];
+
+/** Phase 3 → 4: the roadmap's progressive path as a checklist, each item's state saved in the profile. */
+export const PHASE4_ITEMS = ['p4-prod', 'p4-checks', 'p4-replicate', 'p4-bluegreen', 'p4-dns'] as const;
+export type Phase4Item = (typeof PHASE4_ITEMS)[number];
+export const phase4ItemSchema = z.object({
+  id: z.enum(PHASE4_ITEMS),
+  state: z.enum(['ok', 'pending', 'failed', 'unknown']),
+  /** The app checked it (true) or the user confirmed it (false). */
+  checked: z.boolean(),
+  confirmedAt: z.string().nullable(),
+  detail: messageSchema,
+  commands: z.array(z.string()),
+});
+export type Phase4ItemView = z.infer<typeof phase4ItemSchema>;
+
 export const upgradePlanSchema = z.object({
   profileId: profileIdSchema,
   kind: z.enum(UPGRADE_KINDS),
@@ -94,6 +137,10 @@ export const upgradePlanSchema = z.object({
   verify: z.enum(['server', 'local']),
   steps: z.array(upgradeStepViewSchema),
   warnings: z.array(messageSchema),
+  /** Phase 2 → 3 only. */
+  migration: migrationSchema.optional(),
+  /** Phase 3 → 4 only: the checklist. */
+  checklist: z.array(phase4ItemSchema).optional(),
 });
 export type UpgradePlan = z.infer<typeof upgradePlanSchema>;
 
@@ -123,6 +170,10 @@ export const upgradeRunSchema = z.object({
   after: healthSummarySchema.nullable(),
   backupId: z.string().nullable(),
   error: envelopeSchema.nullable(),
+  /** Phase 2 → 3: what the run waits for the user to confirm (null: nothing). */
+  waitingFor: z.enum(UPGRADE_CONFIRMATIONS).nullable().optional(),
+  /** Phase 2 → 3: the propagation seen on each resolver at the last check. */
+  propagation: z.array(z.object({ resolver: z.string(), addresses: z.array(z.string()), switched: z.boolean() })).optional(),
 });
 export type UpgradeRun = z.infer<typeof upgradeRunSchema>;
 
@@ -163,6 +214,8 @@ export const upgradeMethods = {
         confirmPrice: z.number().min(0).optional(),
         /** Start again from the first step instead of resuming an interrupted upgrade. */
         fresh: z.boolean().optional(),
+        /** Phase 2 → 3: what the user confirms (the TTL lowered or left; the cluster checked, the server may go). */
+        confirm: z.array(z.enum(UPGRADE_CONFIRMATIONS)).max(UPGRADE_CONFIRMATIONS.length).optional(),
       })
       .strict(),
     z.object({ started: z.literal(true), runId: z.string() }),
@@ -189,6 +242,25 @@ export const upgradeMethods = {
     recognizedSchema,
     true,
   ),
+  /** Phase 2 → 3: the cluster's PostgreSQL as this computer reaches it; the password goes to the secret store. */
+  'upgrade.setClusterDatabase': method(
+    z
+      .object({
+        profileId: profileIdSchema,
+        clusterProfileId: profileIdSchema,
+        host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/),
+        port: z.number().int().min(1).max(65535),
+        user: z.string().min(1).max(63).regex(/^[A-Za-z0-9_]+$/),
+        database: z.string().min(1).max(63).regex(/^[A-Za-z0-9_]+$/),
+        password: z.string().min(1).max(500),
+      })
+      .strict(),
+    z.object({ saved: z.literal(true) }),
+  ),
+  /** Phase 2 → 3 not confirmed yet: back to the server (its database writable again; the DNS records to put back). */
+  'upgrade.rollback': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ rolledBack: z.literal(true), records: migrationSchema.shape.dns.shape.changes, propagated: z.boolean() }), true),
+  /** Phase 3 → 4: an item of the checklist confirmed (or unconfirmed) by the user, saved in the profile. */
+  'upgrade.phase4Confirm': method(z.object({ profileId: profileIdSchema, item: z.enum(PHASE4_ITEMS), done: z.boolean() }).strict(), z.object({ items: z.array(phase4ItemSchema) })),
 } as const;
 
 export const upgradeEvents = {

@@ -198,6 +198,18 @@ export const ERROR_CODES = [
   'k3s.ovh_quota_exceeded',
   'k3s.cluster_unreachable',
   'k3s.node_unreachable',
+  // Phase 2 → 3 and 3 → 4 (issue 13, second half).
+  'upgrade.cluster_not_deployed',
+  'upgrade.cluster_unhealthy',
+  'upgrade.cluster_db_missing',
+  'upgrade.cluster_db_unreachable',
+  'upgrade.cluster_restore_failed',
+  'upgrade.cluster_counts_mismatch',
+  'upgrade.freeze_failed',
+  'upgrade.dns_not_propagated',
+  'upgrade.confirm_needed',
+  'upgrade.rollback_unavailable',
+  'upgrade.checklist_incomplete',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -318,6 +318,10 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
     check: () => undefined,
     error: 'recognize.not_found',
   },
+  // Phase 2 → 3 and 3 → 4 (this profile is phase 1 and has no cluster).
+  'upgrade.setClusterDatabase': { input: { profileId: 'acme', clusterProfileId: 'no-cluster', host: '127.0.0.1', port: 15432, user: 'app', database: 'koprogo_db', password: 'x' }, check: () => undefined, error: 'profile.not_found' },
+  'upgrade.rollback': { input: { profileId: 'acme' }, check: () => undefined, error: 'upgrade.rollback_unavailable' },
+  'upgrade.phase4Confirm': { input: { profileId: 'acme', item: 'p4-replicate', done: true }, check: () => undefined, error: 'upgrade.not_available' },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -469,6 +473,12 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
     { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: 'abc', keyPath: '/k' }, field: 'hostKeySha256' },
     { input: { host: '127.0.0.1', port: 22, user: 'root', hostKeySha256: `SHA256:${'A'.repeat(43)}`, keyPath: '/k', stateDir: 'relative/dir' }, field: 'stateDir' },
   ],
+  'upgrade.setClusterDatabase': [
+    { input: { profileId: 'acme', clusterProfileId: 'c', host: '127.0.0.1 ; id', port: 5432, user: 'app', database: 'db', password: 'x' }, field: 'host' },
+    { input: { profileId: 'acme', clusterProfileId: 'c', host: '127.0.0.1', port: 0, user: 'app', database: 'db', password: 'x' }, field: 'port' },
+  ],
+  'upgrade.rollback': [{ input: {}, field: 'profileId' }],
+  'upgrade.phase4Confirm': [{ input: { profileId: 'acme', item: 'p4-nope', done: true }, field: 'item' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -498,6 +508,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'backup.list', 'backup.create', 'backup.verify', 'backup.download', 'backup.restore', 'backup.snapshot', 'backup.installDaily', 'backup.status', 'backup.cancel',
     'upgrade.plan', 'upgrade.start', 'upgrade.status', 'upgrade.timeline', 'upgrade.cancel', 'upgrade.recognize',
+    'upgrade.setClusterDatabase', 'upgrade.rollback', 'upgrade.phase4Confirm',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

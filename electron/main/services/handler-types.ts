@@ -12,6 +12,7 @@ import type { DeployService } from './deploy-service';
 import type { HealthService, Notify } from './health-service';
 import type { ProviderEndpoints } from './provider-service';
 import type { K3sServiceDeps } from '../k3s/k3s-service';
+import type { UpgradeServiceDeps } from '../upgrade/upgrade-service';
 import type { GitHubEndpoints, RecipeService } from './recipe-service';
 
 // The types every handler file shares (handlers.ts builds the table from the <domain>-handlers.ts files,
@@ -77,6 +78,6 @@ export interface ServiceDeps {
   /** Backup and upgrade overrides (tests: short waits between reconnections, download tuning). */
   backup?: Pick<ConstructorParameters<typeof BackupService>[0], 'download' | 'sessionBackoffMs' | 'now'>;
   /** Upgrade overrides (tests: how the SSH wait after the reboot probes). */
-  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number } };
+  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number }; toK3s?: UpgradeServiceDeps['toK3s'] };
 }
 

@@ -45,7 +45,14 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
             ctx.health.unwatch(profileId);
             await ctx.health.watch(profileId, c.mode);
           },
-          ...ctx.deps.upgrade,
+          // Phase 3 → 4: the K3s screens' pre-production checks (domain, DNS access; OVH items stay for the user to confirm).
+          phase4Checklist: async (profileId) => {
+            const [{ runChecklist }, { topologyFor }, { K3S_SETTINGS }] = await Promise.all([import('../k3s/checklist'), import('../k3s/topology'), import('../k3s/settings')]);
+            const p = await ctx.profiles.get(profileId);
+            return runChecklist({ domain: p.settings[K3S_SETTINGS.domain] ?? null, topology: topologyFor('prod'), ovh: null, dnsServers: ctx.deps.dnsServers });
+          },
+          toK3s: { dnsServers: ctx.deps.dnsServers, ...ctx.deps.upgrade?.toK3s },
+          sshWait: ctx.deps.upgrade?.sshWait,
         }),
     ));
   return {
@@ -53,14 +60,17 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
       await ctx.deploy.registerProfileSecrets(profileId);
       return (await upgrades()).plan(profileId, target, options);
     },
-    'upgrade.start': async ({ profileId, target, options, planHash, confirmPrice, fresh }) => {
+    'upgrade.start': async ({ profileId, target, options, planHash, confirmPrice, fresh, confirm }) => {
       await ctx.deploy.registerProfileSecrets(profileId);
-      const r = await (await upgrades()).start(profileId, target, options, planHash, { confirmPrice, fresh });
+      const r = await (await upgrades()).start(profileId, target, options, planHash, { confirmPrice, fresh, confirm });
       return { started: r.started, runId: r.runId };
     },
     'upgrade.cancel': async () => (await upgrades()).cancel(),
     'upgrade.status': async ({ profileId }) => (await upgrades()).status(profileId),
     'upgrade.timeline': async ({ profileId, from, to }) => (await upgrades()).timeline(profileId, from, to),
     'upgrade.recognize': async (input) => (await upgrades()).recognize(input),
+    'upgrade.setClusterDatabase': async (input) => (await upgrades()).setClusterDatabase(input),
+    'upgrade.rollback': async ({ profileId }) => (await upgrades()).rollback(profileId, () => ctx.deploy.registerProfileSecrets(profileId)),
+    'upgrade.phase4Confirm': async ({ profileId, item, done }) => (await upgrades()).phase4Confirm(profileId, item, done),
   };
 }

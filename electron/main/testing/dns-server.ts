@@ -1,4 +1,4 @@
-// A local authoritative DNS server over UDP on 127.0.0.1 for tests: answers A/AAAA from a table, NXDOMAIN for
+// A local authoritative DNS server over UDP on 127.0.0.1 for tests: answers A/AAAA from a table (TTL 60 s unless set), NXDOMAIN for
 // names it does not know, NOERROR with no answers for names listed without addresses. Silent (`silent: true`
 // or `setSilent(true)`), it receives queries and answers none: a computer whose DNS is unreachable (offline). Packets are encoded and
 // decoded with dns-packet. Tests point a node:dns Resolver at it (`setServers(['127.0.0.1:<port>'])`).
@@ -6,14 +6,14 @@ import { createSocket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
 
 export interface DnsRecords {
-  [name: string]: { a?: string[]; aaaa?: string[] };
+  [name: string]: { a?: string[]; aaaa?: string[]; ttl?: number };
 }
 
 export interface DnsServer {
   /** `127.0.0.1:<port>`, for `Resolver.setServers`. */
   address: string;
   port: number;
-  set(name: string, records: { a?: string[]; aaaa?: string[] }): void;
+  set(name: string, records: { a?: string[]; aaaa?: string[]; ttl?: number }): void;
   /** Stops (or resumes) answering: queries are read and dropped, as when no DNS server is reachable. */
   setSilent(silent: boolean): void;
   readonly queries: number;
@@ -38,8 +38,8 @@ export async function startDnsServer(initial: DnsRecords = {}, opts: { silent?: 
     const name = (q?.name ?? '').toLowerCase().replace(/\.$/, '');
     const entry = table.get(name);
     const answers: dnsPacket.Answer[] = [];
-    if (entry && q?.type === 'A') for (const ip of entry.a ?? []) answers.push({ type: 'A', name: q.name, ttl: 60, class: 'IN', data: ip });
-    if (entry && q?.type === 'AAAA') for (const ip of entry.aaaa ?? []) answers.push({ type: 'AAAA', name: q.name, ttl: 60, class: 'IN', data: ip });
+    if (entry && q?.type === 'A') for (const ip of entry.a ?? []) answers.push({ type: 'A', name: q.name, ttl: entry.ttl ?? 60, class: 'IN', data: ip });
+    if (entry && q?.type === 'AAAA') for (const ip of entry.aaaa ?? []) answers.push({ type: 'AAAA', name: q.name, ttl: entry.ttl ?? 60, class: 'IN', data: ip });
     const reply = dnsPacket.encode({
       id: query.id,
       type: 'response',

@@ -23,7 +23,8 @@ const plan = (facts: ProviderFacts, options = {}) => buildPlan({ kind: 'phase-1-
 
 describe('upgrade plans', () => {
   it('every route has its provider steps, in the order the steps run', () => {
-    for (const route of UPGRADE_ROUTES) {
+    // The K3s routes belong to the moves 2 → 3 and 3 → 4 (to-k3s-plan.test.ts).
+    for (const route of UPGRADE_ROUTES.filter((r) => !r.startsWith('k3s-'))) {
       const steps = stepsOf('phase-1-2', route, true);
       expect(steps.slice(0, 2)).toEqual(['preflight', 'backup']);
       expect(steps.slice(-4)).toEqual(['tuning', 'restart', 'health', 'record']);
@@ -88,7 +89,9 @@ describe('upgrade plans', () => {
 
   it('the CLI: a target from the options (the second wave adds --version and phases 3–4 there), and the plan as text', () => {
     expect(upgradeTarget({ toPhase: '2' })).toEqual({ target: { kind: 'phase', toPhase: 2 } });
-    expect(upgradeTarget({ toPhase: '3' })).toEqual({ error: 'cli.upgradeNotYet' });
+    expect(upgradeTarget({ toPhase: '3' })).toEqual({ target: { kind: 'phase', toPhase: 3 } });
+    expect(upgradeTarget({ toPhase: '4' })).toEqual({ target: { kind: 'phase', toPhase: 4 } });
+    expect(upgradeTarget({ toPhase: '5' })).toEqual({ error: 'cli.upgradeNotYet' });
     expect(upgradeTarget({})).toEqual({ error: 'cli.upgradeNeedsTarget' });
     const text = describePlan(plan(hetzner).view, ((k: string) => k) as never, 'en');
     expect(text).toContain('POST /servers/42/actions/change_type {"server_type":"cx32","upgrade_disk":false}');

@@ -20,13 +20,16 @@ export type ProviderFacts =
   | { route: 'ovh-vps-order'; serviceName: string; current: UpgradeOffer; choices: UpgradeOffer[]; quote: { planCode: string; priceNet: number; priceGross: number | null; currency: string; duration: string } | null }
   | { route: 'in-place'; memoryGb: number | null; cpus: number | null };
 
+/** The options a run keeps in its journal (the phase 2 → 3 choices are in the plan's `migration`). */
+export type ExecOptions = Required<Pick<UpgradeOptions, 'offerId' | 'upgradeDisk' | 'snapshot' | 'verify'>>;
+
 /** What the runner needs beyond the step list. */
 export interface PlanExecution {
   route: UpgradeRoute;
   serverId: string | null;
   /** Hetzner server type name, OVH flavor name, or OVH VPS plan code. */
   targetName: string | null;
-  options: Required<UpgradeOptions>;
+  options: ExecOptions;
   /** The order price the user confirms (OVH VPS). */
   orderPrice: number | null;
 }
@@ -62,6 +65,8 @@ export function providerSteps(route: UpgradeRoute): UpgradeStepId[] {
     case 'ovh-vps-order':
       return ['vps-order', 'vps-wait'];
     case 'in-place':
+    case 'k3s-migrate':
+    case 'k3s-progressive':
       return [];
     default: {
       const never: never = route;
@@ -75,6 +80,10 @@ export function stepsOf(kind: UpgradeKind, route: UpgradeRoute, snapshot: boolea
   switch (kind) {
     case 'phase-1-2':
       return ['preflight', 'backup', ...(snapshot ? (['snapshot'] as const) : []), ...providerSteps(route), ...(route === 'in-place' ? [] : (['wait-ssh'] as const)), 'tuning', 'restart', 'health', 'record'];
+    case 'phase-2-3':
+      return ['preflight', 'cluster', 'dns-ttl', 'freeze', 'backup', 'cluster-restore', 'cluster-health', 'dns-switch', 'cutover', 'record'];
+    case 'phase-3-4':
+      return ['p4-prod', 'p4-checks', 'p4-replicate', 'p4-bluegreen', 'p4-dns', 'record'];
     default: {
       const never: never = kind;
       throw new Error(`unknown upgrade ${String(never)}`);
@@ -96,8 +105,23 @@ export function isDowntime(id: UpgradeStepId, route: UpgradeRoute): boolean {
       return true;
     case 'tuning':
       return route !== 'in-place';
-    case 'preflight':
+    // Phase 2 → 3: from the server's database going read-only to the cluster answering with the data.
+    case 'freeze':
+    case 'cluster-restore':
+    case 'cluster-health':
+      return true;
     case 'backup':
+      return route === 'k3s-migrate';
+    case 'cluster':
+    case 'dns-ttl':
+    case 'dns-switch':
+    case 'cutover':
+    case 'p4-prod':
+    case 'p4-checks':
+    case 'p4-replicate':
+    case 'p4-bluegreen':
+    case 'p4-dns':
+    case 'preflight':
     case 'snapshot':
     case 'vps-order':
     case 'record':
@@ -120,6 +144,11 @@ export function expectedDowntime(route: UpgradeRoute, upgradeDisk: boolean): { m
       return { minSec: 300, maxSec: 1200 };
     case 'in-place':
       return { minSec: 30, maxSec: 180 };
+    case 'k3s-migrate':
+      // The roadmap's estimate for a first migration (30 min – 2 h); the plan narrows it from the database's size.
+      return { minSec: 1800, maxSec: 7200 };
+    case 'k3s-progressive':
+      return { minSec: 0, maxSec: 0 };
     default: {
       const never: never = route;
       throw new Error(`unknown route ${String(never)}`);
@@ -161,6 +190,18 @@ export function remoteStepsOf(id: UpgradeStepId, before: ComposeDeploySettings, 
     case 'vps-wait':
     case 'wait-ssh':
     case 'record':
+    case 'cluster':
+    case 'dns-ttl':
+    case 'freeze':
+    case 'cluster-restore':
+    case 'cluster-health':
+    case 'dns-switch':
+    case 'cutover':
+    case 'p4-prod':
+    case 'p4-checks':
+    case 'p4-replicate':
+    case 'p4-bluegreen':
+    case 'p4-dns':
       return [];
     default: {
       const never: never = id;
@@ -169,7 +210,7 @@ export function remoteStepsOf(id: UpgradeStepId, before: ComposeDeploySettings, 
   }
 }
 
-function apiOf(id: UpgradeStepId, facts: ProviderFacts, target: UpgradeOffer | null, options: Required<UpgradeOptions>): UpgradeStepView['api'] {
+function apiOf(id: UpgradeStepId, facts: ProviderFacts, target: UpgradeOffer | null, options: ExecOptions): UpgradeStepView['api'] {
   const post = (path: string, body: unknown = {}) => ({ method: 'POST' as const, path, body: JSON.stringify(body) });
   if (facts.route === 'hetzner-resize') {
     const base = `/servers/${facts.serverId}/actions`;
@@ -200,7 +241,7 @@ export function buildPlan(input: PlanInput): BuiltPlan {
   const current = facts.route === 'in-place' ? null : facts.current;
   const choices = facts.route === 'in-place' ? [] : facts.choices;
   const target = facts.route === 'in-place' ? null : (choices.find((c) => c.id === input.options.offerId) ?? choices[0] ?? null);
-  const options: Required<UpgradeOptions> = {
+  const options: ExecOptions = {
     offerId: target?.id ?? '',
     upgradeDisk: facts.route === 'hetzner-resize' ? (input.options.upgradeDisk ?? false) : false,
     snapshot: snapshotAvailable ? (input.options.snapshot ?? true) : false,

@@ -18,6 +18,8 @@ import type { UpgradeJournal, UpgradeJournalStore } from './journal';
 import * as ovh from './ovh-steps';
 import { isDowntime, type BuiltPlan } from './plan';
 import type { StepData, StepIo } from './step-io';
+import { decodeViews } from './dns-switch';
+import { runToK3sStep, type ToK3sDeps } from './to-k3s-steps';
 
 // Runs an upgrade plan on one deployment: the server's run lock (the deployment's own, engine/remote.ts),
 // the journal after every change, each step by its kind, the downtime measured from the first step that
@@ -45,6 +47,8 @@ export interface UpgradeRunnerDeps {
   onRecorded?: () => Promise<void>;
   /** The server lock's heartbeat period and staleness (lock-keeper.ts defaults); tests shorten them. */
   lock?: LockTiming;
+  /** Phase 2 → 3: the cluster, its database, the DNS checks and what the user confirmed. */
+  toK3s?: ToK3sDeps;
   now?: () => Date;
 }
 
@@ -197,7 +201,7 @@ export class UpgradeRunner {
         const result = await this.step(id, plan, rec, opts.signal);
         rec.state = result;
         rec.endedAt = this.now().toISOString();
-        if (id === 'health') {
+        if (id === 'health' || id === 'cluster-health') {
           this.journal.downtime.endedAt = this.now().getTime();
           await this.mark('up');
         }
@@ -378,6 +382,25 @@ export class UpgradeRunner {
         await this.deps.onRecorded?.().catch(() => undefined);
         return 'done';
       }
+      case 'cluster':
+      case 'dns-ttl':
+      case 'freeze':
+      case 'cluster-restore':
+      case 'cluster-health':
+      case 'dns-switch':
+      case 'cutover': {
+        const migration = plan.view.migration;
+        if (!migration || !this.deps.toK3s) throw new AppError('internal.unexpected', { method: `upgrade.${id}` });
+        const backupId = this.journal.steps.backup?.data?.backupId;
+        return runToK3sStep(id, { s: this.s, migration, io, backupId: typeof backupId === 'string' ? backupId : null, deps: this.deps.toK3s, signal });
+      }
+      // Phase 3 → 4 is a checklist (to-phase4.ts), never run here.
+      case 'p4-prod':
+      case 'p4-checks':
+      case 'p4-replicate':
+      case 'p4-bluegreen':
+      case 'p4-dns':
+        throw new AppError('internal.unexpected', { method: `upgrade.${id}` });
       default: {
         const never: never = id;
         throw new AppError('internal.unexpected', { method: `upgrade.${String(never)}` });
@@ -403,5 +426,15 @@ export function runView(j: UpgradeJournal): UpgradeRun {
     after: j.after,
     backupId: typeof backupId === 'string' ? backupId : null,
     error: j.error,
+    ...k3sView(j),
   };
+}
+
+/** Phase 2 → 3: what the run waits for, and the propagation seen at the last check. */
+function k3sView(j: UpgradeJournal): Pick<UpgradeRun, 'waitingFor' | 'propagation'> {
+  if (j.kind !== 'phase-2-3') return {};
+  const what = j.error?.code === 'upgrade.confirm_needed' ? j.error.params.what : null;
+  const views = j.steps['dns-switch']?.data?.views;
+  const expected = j.plan.view.migration?.dns.changes.map((c) => c.to) ?? [];
+  return { waitingFor: what === 'ttl' || what === 'cutover' ? what : null, propagation: typeof views === 'string' ? decodeViews(views, expected) : [] };
 }

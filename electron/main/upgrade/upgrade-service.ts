@@ -22,6 +22,11 @@ import { UpgradeJournalStore } from './journal';
 import { buildPlan, type BuiltPlan } from './plan';
 import { detailScript, parseDetail, parseRecognize, phaseOf, postgresService, recognizeScript } from './recognize';
 import { runView, UpgradeRunner } from './runner';
+import type { Checklist } from '../../shared/contract-k3s';
+import type { Phase4Item, UpgradeConfirmation } from '../../shared/contract-upgrade';
+import { buildK3sPlan } from './to-k3s-plan';
+import { migrationOf, recordMigration, rollbackToServer, setClusterDatabase, toK3sDeps, type ToK3sServiceDeps } from './to-k3s-service';
+import { confirmPhase4, finishPhase4, phase4Plan } from './to-phase4';
 
 // The upgrade use cases: the plan (what the provider says now, priced), the run in the background with
 // its events (one at a time; resumed after a crash or a cut), its status, the timeline marks of the
@@ -43,6 +48,10 @@ export interface UpgradeServiceDeps {
   secretName: (profileId: string, key: string) => string;
   /** Tests: how the SSH wait after a reboot probes. */
   sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
+  /** Phase 2 → 3: resolvers, waits, PostgreSQL programs (tests: local ones). */
+  toK3s?: Partial<Pick<ToK3sServiceDeps, 'dnsServers' | 'resolvers' | 'propagation' | 'clusterWait' | 'binDir' | 'readCluster'>>;
+  /** Phase 3 → 4: the K3s screens' pre-production checklist of a profile. */
+  phase4Checklist?: (profileId: string) => Promise<Checklist | null>;
   now?: () => Date;
 }
 
@@ -75,6 +84,11 @@ export class UpgradeService {
       case 'phase': {
         if (profile.phase >= target.toPhase) throw new AppError('upgrade.already_done', { phase: profile.phase });
         if (profile.phase !== target.toPhase - 1) throw new AppError('upgrade.not_available', { from: profile.phase, to: target.toPhase });
+        if (target.toPhase === 3) {
+          const migration = await migrationOf(this.k3sDeps, profile, options);
+          return { built: buildK3sPlan({ profileId, before: this.deps.backups.settingsOf(profile), migration, serverMonthly: null, redact: (t) => this.deps.log.redact(t) }), profile, provider: null };
+        }
+        if (target.toPhase === 4) throw new AppError('upgrade.not_available', { from: profile.phase, to: 4 });
         const before = this.deps.backups.settingsOf(profile);
         const after = composeSettingsFrom({ ...profile, phase: target.toPhase }, { envContent: 'x', publicKey: 'x' });
         const provider = await this.providerOf(profile);
@@ -112,10 +126,31 @@ export class UpgradeService {
    */
   private async halfway(profileId: string): Promise<BuiltPlan | null> {
     const j = await this.journals.read(profileId);
-    return j && j.outcome !== 'succeeded' && j.downtime.startedAt !== null ? j.plan : null;
+    // A phase 2 → 3 run rolled back is over: the server is as it was.
+    const rolledBack = j?.kind === 'phase-2-3' && j.outcome === 'cancelled';
+    return j && j.outcome !== 'succeeded' && !rolledBack && j.downtime.startedAt !== null ? j.plan : null;
+  }
+
+  private get k3sDeps(): ToK3sServiceDeps {
+    return { dataDir: this.deps.dataDir, profiles: this.deps.profiles, secrets: this.deps.secrets, secretName: this.deps.secretName, registerSecret: (v) => this.deps.log.registerSecret(v), ...this.deps.toK3s };
+  }
+
+  private get phase4Deps() {
+    return { profiles: this.deps.profiles, checklist: this.deps.phase4Checklist };
+  }
+
+  /** Phase 3 → 4 is a checklist: its plan, or null for the other moves. */
+  private async checklistPlan(profileId: string, target: UpgradeTarget): Promise<Profile | null> {
+    if (target.kind !== 'phase' || target.toPhase !== 4) return null;
+    const profile = await this.deps.profiles.get(profileId);
+    if (profile.phase >= 4) throw new AppError('upgrade.already_done', { phase: profile.phase });
+    if (profile.phase !== 3) throw new AppError('upgrade.not_available', { from: profile.phase, to: 4 });
+    return profile;
   }
 
   async plan(profileId: string, target: UpgradeTarget, options: UpgradeOptions = {}): Promise<UpgradePlan> {
+    const p4 = await this.checklistPlan(profileId, target);
+    if (p4) return phase4Plan(this.phase4Deps, p4);
     const stopped = await this.halfway(profileId);
     if (stopped) return stopped.view;
     const { built, provider } = await this.build(profileId, target, options);
@@ -123,8 +158,15 @@ export class UpgradeService {
     return built.view;
   }
 
-  async start(profileId: string, target: UpgradeTarget, options: UpgradeOptions, planHash: string, opts: { confirmPrice?: number; fresh?: boolean } = {}): Promise<{ started: true; runId: string; done: Promise<UpgradeRun | null> }> {
+  async start(profileId: string, target: UpgradeTarget, options: UpgradeOptions, planHash: string, opts: { confirmPrice?: number; fresh?: boolean; confirm?: UpgradeConfirmation[] } = {}): Promise<{ started: true; runId: string; done: Promise<UpgradeRun | null> }> {
     if (this.active) throw new AppError('upgrade.busy', {});
+    if (await this.checklistPlan(profileId, target)) {
+      const run = await finishPhase4(this.phase4Deps, profileId, this.deps.now ?? (() => new Date()));
+      this.deps.emit('profiles.changed', { ids: [profileId] });
+      // After the answer, as for a run: the screen takes `started` first, then the result.
+      setTimeout(() => this.deps.emit('upgrade.finished', { profileId, run }), 0);
+      return { started: true, runId: run.runId, done: Promise.resolve(run) };
+    }
     if (this.deps.backups.isBusy(profileId)) throw new AppError('backup.busy', {});
     const stopped = await this.halfway(profileId);
     const { built, profile, provider } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: await this.providerOf(await this.deps.profiles.get(profileId)) } : await this.build(profileId, target, options);
@@ -142,7 +184,9 @@ export class UpgradeService {
     }
     await this.deps.secrets.get(this.deps.secretName(profileId, DEPLOY_SECRETS.env)).then((env) => env && this.deps.log.registerSecret(env));
     const settings = this.deps.backups.settingsOf(profile);
-    const after = composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
+    const migration = built.view.kind === 'phase-2-3' ? built.view.migration : undefined;
+    // Phase 2 → 3 leaves the server's deployment as it is (it only goes read-only): its settings stay phase 2's.
+    const after = migration ? settings : composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
     const session = new Session(profile, settings, { connect: this.deps.connect, redact: (t) => this.deps.log.redact(t), log: (l) => this.deps.log.info(l) });
     const controller = new AbortController();
     const runner = new UpgradeRunner({
@@ -159,8 +203,9 @@ export class UpgradeService {
         if (!profile.server?.hostKeySha256) return;
         await waitForSsh({ host: profile.server.host, port: profile.server.port, hostKeySha256: profile.server.hostKeySha256, timeoutMs: this.deps.sshWait?.timeoutMs ?? 15 * 60_000, signal, ...this.deps.sshWait });
       },
-      recordProfile: async () => this.record(profileId, built),
+      recordProfile: async () => (migration ? this.recordK3s(profileId, migration) : this.record(profileId, built)),
       onRecorded: async () => this.deps.onRecorded?.(profileId),
+      ...(migration ? { toK3s: toK3sDeps(this.k3sDeps, profileId, migration, this.deps.backups, opts.confirm ?? []) } : {}),
       now: this.deps.now,
     });
     const slot: Active = { profileId, controller, runner, done: Promise.resolve(null) };
@@ -205,6 +250,40 @@ export class UpgradeService {
           : profile.provider;
     await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider });
     this.deps.emit('profiles.changed', { ids: [profileId] });
+  }
+
+  private async recordK3s(profileId: string, migration: NonNullable<UpgradePlan['migration']>): Promise<void> {
+    await recordMigration(this.k3sDeps, profileId, migration);
+    this.deps.emit('profiles.changed', { ids: [profileId] });
+  }
+
+  async setClusterDatabase(input: Parameters<typeof setClusterDatabase>[1]): Promise<{ saved: true }> {
+    const r = await setClusterDatabase(this.k3sDeps, input);
+    this.deps.emit('profiles.changed', { ids: [input.profileId] });
+    return r;
+  }
+
+  /** Phase 2 → 3 not confirmed: back to the server (see to-k3s-service.ts). */
+  async rollback(profileId: string, before?: () => Promise<void>) {
+    if (this.active) throw new AppError('upgrade.busy', {});
+    const j = await this.journals.read(profileId);
+    if (!j || j.kind !== 'phase-2-3' || j.outcome === 'succeeded') throw new AppError('upgrade.rollback_unavailable', {});
+    await before?.();
+    const profile = await this.deps.profiles.get(profileId);
+    const session = new Session(profile, this.deps.backups.settingsOf(profile), { connect: this.deps.connect, redact: (t) => this.deps.log.redact(t), log: (l) => this.deps.log.info(l) });
+    try {
+      const r = await rollbackToServer(this.journals, session, this.deps.now ?? (() => new Date()));
+      this.deps.emit('upgrade.finished', { profileId, run: r.run });
+      return { rolledBack: true as const, records: r.records, propagated: r.propagated };
+    } finally {
+      session.close();
+    }
+  }
+
+  async phase4Confirm(profileId: string, item: Phase4Item, done: boolean) {
+    const items = await confirmPhase4(this.phase4Deps, profileId, item, done, this.deps.now ?? (() => new Date()));
+    this.deps.emit('profiles.changed', { ids: [profileId] });
+    return { items };
   }
 
   cancel(): { cancelled: boolean } {

@@ -136,9 +136,9 @@ export function Dashboard() {
     await useWizard.getState().update({ step: 'phase', phase, profileId: id });
     await loadProgress();
   };
-  /** The upgrade plan screen: phase 1 → 2 is guided; later moves come in a later version. */
+  /** The upgrade plan screen: phases 1 → 2 and 2 → 3 are guided runs, 3 → 4 a guided checklist. */
   const upgrade = async (phase: PhaseId) => {
-    if (profileId && phase === 2) await useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: 2 });
+    if (profileId && (phase === 2 || phase === 3 || phase === 4)) await useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: phase });
     else await comparePhases(phase);
   };
 
@@ -229,6 +229,15 @@ export function Dashboard() {
         <>
           <Cluster current={current} t={t} />
           {current.https && <Https current={current} lang={lang} t={t} date={f.date} />}
+          {/* Phase 3 → 4: the roadmap's progressive path, a checklist (upgrade/K3sUpgrade.tsx). */}
+          {current.phase === 3 && profileId && (
+            <p className="notice notice-info" data-testid="phase4-entry">
+              {t('upgrade.k3s.phase4Entry')}{' '}
+              <button type="button" className="btn btn-small" onClick={() => void upgrade(4)} data-testid="phase4-open">
+                {t('upgrade.k3s.phase4Open')}
+              </button>
+            </p>
+          )}
         </>
       )}
       {current && !(current.phase >= 3 && current.point === null) && (

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { Api, EventPayload } from '../../../electron/shared/contract';
-import type { TimelineMark, UpgradeOptions, UpgradePlan, UpgradeRun, UpgradeStepId } from '../../../electron/shared/contract-upgrade';
+import type { Phase4Item, TimelineMark, UpgradeConfirmation, UpgradeOptions, UpgradePlan, UpgradeRun, UpgradeStepId } from '../../../electron/shared/contract-upgrade';
 import type { ErrorEnvelope } from '../../../electron/shared/errors';
 import { api } from '../app-api';
 import { toEnvelope } from './profile-store';
@@ -11,7 +11,7 @@ import { toEnvelope } from './profile-store';
 // marks. This version moves phase 1 → 2; the target is a union so later moves slot in.
 
 export type StepState = UpgradeRun['steps'][number]['state'];
-export type Target = { kind: 'phase'; toPhase: 2 };
+export type Target = { kind: 'phase'; toPhase: 2 | 3 | 4 };
 
 interface Progress {
   stepId: UpgradeStepId;
@@ -43,10 +43,18 @@ interface UpgradeStore {
   /** The last run succeeded in the past week (the dashboard says so). */
   recentSuccess: boolean;
   open(profileId: string, target: Target): Promise<void>;
+  /** Phase 2 → 3: what the user confirms when the run waits (the TTL, the cutover). */
+  confirm(what: UpgradeConfirmation): Promise<void>;
+  /** Phase 2 → 3 not confirmed: back to the server. */
+  rollback(): Promise<{ records: { name: string; type: string; from: string[]; to: string }[]; propagated: boolean } | null>;
+  /** Phase 3 → 4: a checklist item done or not. */
+  checkItem(item: Phase4Item, done: boolean): Promise<void>;
+  /** Phase 2 → 3: the cluster's database (the password goes to the secret store). */
+  setClusterDatabase(input: { clusterProfileId: string; host: string; port: number; user: string; database: string; password: string }): Promise<boolean>;
   close(): void;
   setOptions(options: UpgradeOptions): Promise<void>;
   acceptPrice(accepted: boolean): void;
-  start(fresh?: boolean): Promise<void>;
+  start(fresh?: boolean, confirm?: UpgradeConfirmation[]): Promise<void>;
   cancel(): Promise<void>;
   loadMarks(profileId: string, from: number, to: number): Promise<void>;
   /** The last run of a deployment (dashboard banner: stopped half-way, or done). */
@@ -87,12 +95,51 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
   acceptPrice(accepted) {
     set({ priceAccepted: accepted });
   },
-  async start(fresh) {
+  async confirm(what) {
+    await get().start(false, [what]);
+  },
+  async rollback() {
+    const { profileId } = get();
+    if (!profileId) return null;
+    try {
+      const r = await api()['upgrade.rollback']({ profileId });
+      await get().loadStatus(profileId);
+      await replan();
+      return r;
+    } catch (error) {
+      set({ error: toEnvelope(error, 'upgrade.rollback') });
+      return null;
+    }
+  },
+  async checkItem(item, done) {
+    const { profileId } = get();
+    if (!profileId) return;
+    try {
+      await api()['upgrade.phase4Confirm']({ profileId, item, done });
+      await replan();
+    } catch (error) {
+      set({ error: toEnvelope(error, 'upgrade.phase4Confirm') });
+    }
+  },
+  async setClusterDatabase(input) {
+    const { profileId } = get();
+    if (!profileId) return false;
+    try {
+      await api()['upgrade.setClusterDatabase']({ profileId, ...input });
+      set({ options: { ...get().options, clusterProfileId: input.clusterProfileId } });
+      await replan();
+      return true;
+    } catch (error) {
+      set({ error: toEnvelope(error, 'upgrade.setClusterDatabase') });
+      return false;
+    }
+  },
+  async start(fresh, confirm) {
     const { profileId, target, plan, options, priceAccepted } = get();
     if (!profileId || !target || !plan) return;
     set({ starting: true, error: null, log: [], progress: null, steps: {}, downSince: null });
     try {
-      await api()['upgrade.start']({ profileId, target, options, planHash: plan.planHash, ...(plan.order && priceAccepted ? { confirmPrice: plan.order.priceNet } : {}), ...(fresh ? { fresh } : {}) });
+      await api()['upgrade.start']({ profileId, target, options, planHash: plan.planHash, ...(plan.order && priceAccepted ? { confirmPrice: plan.order.priceNet } : {}), ...(fresh ? { fresh } : {}), ...(confirm?.length ? { confirm } : {}) });
       set({ running: true });
     } catch (error) {
       set({ error: toEnvelope(error, 'upgrade.start') });
@@ -150,7 +197,7 @@ function onStep(e: EventPayload<'upgrade.step'>): void {
     running: true,
     steps: { ...s.steps, [e.stepId]: e.state },
     ...(downStarts && s.downSince === null ? { downSince: Date.now() } : {}),
-    ...(e.stepId === 'health' && e.state === 'done' ? { downSince: null } : {}),
+    ...((e.stepId === 'health' || e.stepId === 'cluster-health') && e.state === 'done' ? { downSince: null } : {}),
   });
 }
 

@@ -11,6 +11,7 @@ import { formatDuration, localParams } from '../format';
 import { useSettings } from '../stores/settings-store';
 import { useUpgrade } from '../stores/upgrade-store';
 import { formatMoney } from './money';
+import { K3sPlanView, K3sPrimaryAction, K3sRunExtras } from './K3sUpgrade';
 import './upgrade.css';
 
 // The upgrade of one deployment, opened from the dashboard: the plan (the offer today and after, the
@@ -33,7 +34,9 @@ export function UpgradeScreen() {
   const { plan, planning, error, run, running, starting, priceAccepted, options } = useUpgrade();
   const { close, setOptions, acceptPrice, start, cancel } = useUpgrade.getState();
   const showRun = running || (run !== null && plan !== null && run.planHash === plan.planHash && run.outcome !== 'running');
-  const unfinished = !running && run !== null && plan !== null && run.planHash === plan.planHash && (run.outcome === 'failed' || run.outcome === 'cancelled');
+  // Phase 2 → 3 and 3 → 4: their own plan view, waits and rollback; the primary action in the footer.
+  const k3s = plan !== null && (plan.migration !== undefined || plan.checklist !== undefined);
+  const unfinished = !k3s && !running && run !== null && plan !== null && run.planHash === plan.planHash && (run.outcome === 'failed' || run.outcome === 'cancelled');
 
   return (
     <section className="panel upgrade" data-testid="upgrade-screen" data-state={running ? 'running' : (run?.outcome ?? 'plan')}>
@@ -50,8 +53,10 @@ export function UpgradeScreen() {
       </div>
       {error && <ErrorNotice error={localize(error)} />}
       {planning && !plan && <Busy text={t('upgrade.planning')} testId="upgrade-planning" />}
-      {plan && !showRun && <PlanView plan={plan} lang={lang} t={t} options={options} onOptions={(o) => void setOptions(o)} busy={planning} />}
-      {plan && !showRun && (
+      {plan && k3s && <K3sPrimaryAction plan={plan} />}
+      {plan && k3s && !showRun && <K3sPlanView plan={plan} />}
+      {plan && !k3s && !showRun && <PlanView plan={plan} lang={lang} t={t} options={options} onOptions={(o) => void setOptions(o)} busy={planning} />}
+      {plan && !k3s && !showRun && (
         <div className="card upgrade-confirm" data-testid="upgrade-confirm">
           {plan.order && (
             <label className="check">
@@ -66,6 +71,7 @@ export function UpgradeScreen() {
         </div>
       )}
       {plan && showRun && <RunView plan={plan} lang={lang} t={t} />}
+      {plan && k3s && showRun && run && <K3sRunExtras run={run} />}
       {unfinished && (
         <div className="card" data-testid="upgrade-resume-card">
           <p>{t('upgrade.run.resumeHelp')}</p>
@@ -208,7 +214,7 @@ function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
   );
 }
 
-function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
+export function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
   const detail = step.api.length + step.remote.length > 0;
   return (
     <li data-testid={`upgrade-plan-step-${step.id}`}>
