@@ -45,6 +45,8 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
             ctx.health.unwatch(profileId);
             await ctx.health.watch(profileId, c.mode);
           },
+          deploySettings: (p, envContent) => ctx.deploy.settingsFor(p, envContent),
+          envExamplePath: async (profileId) => (await ctx.recipes.savedRecipe(profileId))?.recipe.envExample?.path ?? null,
           ...ctx.deps.upgrade,
         }),
     ));
@@ -62,5 +64,9 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
     'upgrade.status': async ({ profileId }) => (await upgrades()).status(profileId),
     'upgrade.timeline': async ({ profileId, from, to }) => (await upgrades()).timeline(profileId, from, to),
     'upgrade.recognize': async (input) => (await upgrades()).recognize(input),
+    'upgrade.versions': async ({ profileId }) => {
+      await ctx.deploy.registerProfileSecrets(profileId);
+      return (await upgrades()).versions(profileId);
+    },
   };
 }

@@ -7,6 +7,7 @@ import { healthStep } from '../engine/steps/health';
 import { asRoot } from '../engine/steps/shell';
 import type { ComposeDeploySettings, Step } from '../engine/types';
 import { provenDumpScript, scratchVerifyScript, provenDumpPath } from '../backup/scripts';
+import { VERSION_STEPS, versionRemoteSteps } from './version-steps';
 
 // The plan of an upgrade, pure: from what the provider says about the server (its offer, the offers it
 // can move to, prices) and the deployment's settings before and after, the ordered steps with every
@@ -20,13 +21,16 @@ export type ProviderFacts =
   | { route: 'ovh-vps-order'; serviceName: string; current: UpgradeOffer; choices: UpgradeOffer[]; quote: { planCode: string; priceNet: number; priceGross: number | null; currency: string; duration: string } | null }
   | { route: 'in-place'; memoryGb: number | null; cpus: number | null };
 
+/** The options a plan settles (the version update's `.env` values and database choice live in its plan view). */
+export type PlanOptions = Required<Pick<UpgradeOptions, 'offerId' | 'upgradeDisk' | 'snapshot' | 'verify'>>;
+
 /** What the runner needs beyond the step list. */
 export interface PlanExecution {
   route: UpgradeRoute;
   serverId: string | null;
   /** Hetzner server type name, OVH flavor name, or OVH VPS plan code. */
   targetName: string | null;
-  options: Required<UpgradeOptions>;
+  options: PlanOptions;
   /** The order price the user confirms (OVH VPS). */
   orderPrice: number | null;
 }
@@ -73,6 +77,8 @@ export function providerSteps(route: UpgradeRoute): UpgradeStepId[] {
 /** The steps of an upgrade kind, in order; exhaustive over the kinds (the second wave adds its moves here). */
 export function stepsOf(kind: UpgradeKind, route: UpgradeRoute, snapshot: boolean): UpgradeStepId[] {
   switch (kind) {
+    case 'version':
+      return [...VERSION_STEPS];
     case 'phase-1-2':
       return ['preflight', 'backup', ...(snapshot ? (['snapshot'] as const) : []), ...providerSteps(route), ...(route === 'in-place' ? [] : (['wait-ssh'] as const)), 'tuning', 'restart', 'health', 'record'];
     default: {
@@ -93,6 +99,7 @@ export function isDowntime(id: UpgradeStepId, route: UpgradeRoute): boolean {
     case 'wait-ssh':
     case 'restart':
     case 'health':
+    case 'rollback':
       return true;
     case 'tuning':
       return route !== 'in-place';
@@ -101,6 +108,10 @@ export function isDowntime(id: UpgradeStepId, route: UpgradeRoute): boolean {
     case 'snapshot':
     case 'vps-order':
     case 'record':
+    case 'keep-previous':
+    case 'checkout':
+    case 'env-update':
+    case 'pull':
       return false;
     default: {
       const never: never = id;
@@ -162,6 +173,12 @@ export function remoteStepsOf(id: UpgradeStepId, before: ComposeDeploySettings, 
     case 'wait-ssh':
     case 'record':
       return [];
+    case 'keep-previous':
+    case 'checkout':
+    case 'env-update':
+    case 'pull':
+    case 'rollback':
+      return versionRemoteSteps(id, before, after, SAMPLE_ID);
     default: {
       const never: never = id;
       throw new Error(`unknown step ${String(never)}`);
@@ -169,7 +186,7 @@ export function remoteStepsOf(id: UpgradeStepId, before: ComposeDeploySettings, 
   }
 }
 
-function apiOf(id: UpgradeStepId, facts: ProviderFacts, target: UpgradeOffer | null, options: Required<UpgradeOptions>): UpgradeStepView['api'] {
+function apiOf(id: UpgradeStepId, facts: ProviderFacts, target: UpgradeOffer | null, options: PlanOptions): UpgradeStepView['api'] {
   const post = (path: string, body: unknown = {}) => ({ method: 'POST' as const, path, body: JSON.stringify(body) });
   if (facts.route === 'hetzner-resize') {
     const base = `/servers/${facts.serverId}/actions`;
@@ -200,7 +217,7 @@ export function buildPlan(input: PlanInput): BuiltPlan {
   const current = facts.route === 'in-place' ? null : facts.current;
   const choices = facts.route === 'in-place' ? [] : facts.choices;
   const target = facts.route === 'in-place' ? null : (choices.find((c) => c.id === input.options.offerId) ?? choices[0] ?? null);
-  const options: Required<UpgradeOptions> = {
+  const options: PlanOptions = {
     offerId: target?.id ?? '',
     upgradeDisk: facts.route === 'hetzner-resize' ? (input.options.upgradeDisk ?? false) : false,
     snapshot: snapshotAvailable ? (input.options.snapshot ?? true) : false,

@@ -22,6 +22,8 @@ import { UpgradeJournalStore } from './journal';
 import { buildPlan, type BuiltPlan } from './plan';
 import { detailScript, parseDetail, parseRecognize, phaseOf, postgresService, recognizeScript } from './recognize';
 import { runView, UpgradeRunner } from './runner';
+import { listVersions, planVersion, recordVersion, resumeVersion } from './version-service';
+import type { ComposeDeploySettings } from '../engine/types';
 
 // The upgrade use cases: the plan (what the provider says now, priced), the run in the background with
 // its events (one at a time; resumed after a crash or a cut), its status, the timeline marks of the
@@ -43,6 +45,10 @@ export interface UpgradeServiceDeps {
   secretName: (profileId: string, key: string) => string;
   /** Tests: how the SSH wait after a reboot probes. */
   sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
+  /** Version update: the deployment's settings with its secrets, `.env` replaced (the deploy service's). */
+  deploySettings?: (profile: Profile, envContent: string) => Promise<ComposeDeploySettings>;
+  /** Version update: the env example the saved recipe names. */
+  envExamplePath?: (profileId: string) => Promise<string | null>;
   now?: () => Date;
 }
 
@@ -69,9 +75,13 @@ export class UpgradeService {
   }
 
   /** The plan and what runs it; exhaustive over the targets (the second wave adds versions and phases 3–4). */
-  private async build(profileId: string, target: UpgradeTarget, options: UpgradeOptions): Promise<{ built: BuiltPlan; profile: Profile; provider: Provider | null }> {
+  private async build(profileId: string, target: UpgradeTarget, options: UpgradeOptions, starting = false): Promise<{ built: BuiltPlan; profile: Profile; provider: Provider | null; after?: ComposeDeploySettings }> {
     const profile = await this.deps.profiles.get(profileId);
     switch (target.kind) {
+      case 'version': {
+        const { built, after } = await planVersion(this.deps, profile, target.ref, options, starting);
+        return { built, profile, provider: null, after };
+      }
       case 'phase': {
         if (profile.phase >= target.toPhase) throw new AppError('upgrade.already_done', { phase: profile.phase });
         if (profile.phase !== target.toPhase - 1) throw new AppError('upgrade.not_available', { from: profile.phase, to: target.toPhase });
@@ -89,8 +99,8 @@ export class UpgradeService {
         }
       }
       default: {
-        const never: never = target.kind;
-        throw new AppError('upgrade.not_available', { from: profile.phase, to: String(never) });
+        const never: never = target;
+        throw new AppError('upgrade.not_available', { from: profile.phase, to: String((never as { kind: string }).kind) });
       }
     }
   }
@@ -112,7 +122,7 @@ export class UpgradeService {
    */
   private async halfway(profileId: string): Promise<BuiltPlan | null> {
     const j = await this.journals.read(profileId);
-    return j && j.outcome !== 'succeeded' && j.downtime.startedAt !== null ? j.plan : null;
+    return j && j.outcome !== 'succeeded' && j.downtime.startedAt !== null && !j.rollback ? j.plan : null;
   }
 
   async plan(profileId: string, target: UpgradeTarget, options: UpgradeOptions = {}): Promise<UpgradePlan> {
@@ -127,7 +137,7 @@ export class UpgradeService {
     if (this.active) throw new AppError('upgrade.busy', {});
     if (this.deps.backups.isBusy(profileId)) throw new AppError('backup.busy', {});
     const stopped = await this.halfway(profileId);
-    const { built, profile, provider } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: await this.providerOf(await this.deps.profiles.get(profileId)) } : await this.build(profileId, target, options);
+    const { built, profile, provider, after: versionAfter } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: stopped.view.kind === 'version' ? null : await this.providerOf(await this.deps.profiles.get(profileId)), after: undefined } : await this.build(profileId, target, options, true);
     if (built.view.planHash !== planHash) {
       provider?.close?.();
       throw new AppError('upgrade.plan_changed', {});
@@ -142,7 +152,8 @@ export class UpgradeService {
     }
     await this.deps.secrets.get(this.deps.secretName(profileId, DEPLOY_SECRETS.env)).then((env) => env && this.deps.log.registerSecret(env));
     const settings = this.deps.backups.settingsOf(profile);
-    const after = composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
+    const version = built.view.version ?? null;
+    const after = version ? (versionAfter ?? (await resumeVersion(this.deps, profile, version, options))) : composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
     const session = new Session(profile, settings, { connect: this.deps.connect, redact: (t) => this.deps.log.redact(t), log: (l) => this.deps.log.info(l) });
     const controller = new AbortController();
     const runner = new UpgradeRunner({
@@ -159,7 +170,8 @@ export class UpgradeService {
         if (!profile.server?.hostKeySha256) return;
         await waitForSsh({ host: profile.server.host, port: profile.server.port, hostKeySha256: profile.server.hostKeySha256, timeoutMs: this.deps.sshWait?.timeoutMs ?? 15 * 60_000, signal, ...this.deps.sshWait });
       },
-      recordProfile: async () => this.record(profileId, built),
+      recordProfile: async () => (version ? recordVersion(this.deps, profileId, version.to.ref, after.envContent).then(() => this.deps.emit('profiles.changed', { ids: [profileId] })) : this.record(profileId, built)),
+      redact: (t) => this.deps.log.redact(t),
       onRecorded: async () => this.deps.onRecorded?.(profileId),
       now: this.deps.now,
     });
@@ -205,6 +217,11 @@ export class UpgradeService {
           : profile.provider;
     await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider });
     this.deps.emit('profiles.changed', { ids: [profileId] });
+  }
+
+  /** The version update's ref picker. */
+  async versions(profileId: string) {
+    return listVersions(this.deps, await this.deps.profiles.get(profileId));
   }
 
   cancel(): { cancelled: boolean } {
