@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { TFunction } from 'i18next';
 import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
 import type { BackupFinished, BackupList } from '../shared/contract-backup';
-import type { UpgradePlan, UpgradeRun, UpgradeTarget } from '../shared/contract-upgrade';
+import { envKeySchema, versionRefSchema, type UpgradePlan, type UpgradeRun, type UpgradeTarget } from '../shared/contract-upgrade';
 import { formatNumber } from '../shared/i18n/format';
 
 // `backup <profile> [--verify server|local]` and `upgrade <profile> --to-phase 2 [--yes]`: the same
@@ -40,6 +40,9 @@ interface UpgradeOpts {
   rollback?: boolean;
   done?: string;
   undone?: string;
+  version?: string;
+  set?: string[];
+  restoreDatabase?: boolean;
 }
 
 /** `postgresql://user@host:port/database` (the password comes from KOPROGO_CLUSTER_DB_PASSWORD, never the command line). */
@@ -50,8 +53,22 @@ export function parseClusterDb(url: string): { host: string; port: number; user:
   return port >= 1 && port <= 65535 ? { user: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port, database: m[4]! } : null;
 }
 
+/** `--set KEY=VALUE` (repeatable): the values of the keys the new version's env example adds. */
+export function envValues(pairs: readonly string[] = []): { env: Record<string, string> } | { error: string; key: string } {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    const key = i > 0 ? p.slice(0, i) : p;
+    if (i <= 0 || !envKeySchema.safeParse(key).success) return { error: 'cli.upgradeBadSet', key: key.slice(0, 100) };
+    env[key] = p.slice(i + 1);
+  }
+  return { env };
+}
+
 /** The upgrade the options ask for, or the reason they do not name one this version can do. */
-export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase'>): { target: UpgradeTarget } | { error: string } {
+export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase' | 'version'>): { target: UpgradeTarget } | { error: string } {
+  if (opts.version !== undefined && opts.toPhase !== undefined) return { error: 'cli.upgradeOneTarget' };
+  if (opts.version !== undefined) return versionRefSchema.safeParse(opts.version).success ? { target: { kind: 'version', ref: opts.version } } : { error: 'cli.upgradeBadRef' };
   if (opts.toPhase === undefined) return { error: 'cli.upgradeNeedsTarget' };
   if (opts.toPhase === '2') return { target: { kind: 'phase', toPhase: 2 } };
   if (opts.toPhase === '3') return { target: { kind: 'phase', toPhase: 3 } };
@@ -112,6 +129,9 @@ export function registerUpgradeCommands(ctx: CliContext): void {
     .description(t('cli.upgrade'))
     .argument('<profile>', t('cli.profileArg'))
     .option('--to-phase <n>', t('cli.toPhaseOption'))
+    .option('--version <ref>', t('cli.versionOption'))
+    .option('--set <KEY=VALUE>', t('cli.setOption'), (v: string, all: string[] = []) => [...all, v])
+    .option('--restore-database', t('cli.restoreDatabaseOption'))
     .option('--yes', t('cli.yesOption'))
     .option('--upgrade-disk', t('cli.upgradeDiskOption'))
     .option('--no-snapshot', t('cli.noSnapshotOption'))
@@ -147,7 +167,12 @@ export function registerUpgradeCommands(ctx: CliContext): void {
       }
       const wanted = upgradeTarget(opts);
       if ('error' in wanted) {
-        err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '' })}\n`);
+        err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '', ref: opts.version ?? '' })}\n`);
+        return ctx.fail(2);
+      }
+      const values = envValues(opts.set);
+      if ('error' in values) {
+        err(`${t('cli.error')}: ${t(values.error, { key: values.key })}\n`);
         return ctx.fail(2);
       }
       if (!(await ctx.loadSecrets(profileId, opts))) return;
@@ -162,7 +187,7 @@ export function registerUpgradeCommands(ctx: CliContext): void {
       }
       // The CLI has no keychain: a Hetzner token comes from HCLOUD_TOKEN (the variable Hetzner's own CLI reads).
       if (process.env.HCLOUD_TOKEN && !(await call('provider.saveCredentials', { kind: 'hetzner', token: process.env.HCLOUD_TOKEN }))) return;
-      const options = { ...(opts.upgradeDisk ? { upgradeDisk: true } : {}), ...(opts.snapshot === false ? { snapshot: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.offer ? { offerId: opts.offer } : {}), ...(opts.cluster ? { clusterProfileId: opts.cluster } : {}), ...(opts.ingress ? { ingress: opts.ingress } : {}) };
+      const options = { ...(opts.upgradeDisk ? { upgradeDisk: true } : {}), ...(opts.snapshot === false ? { snapshot: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.offer ? { offerId: opts.offer } : {}), ...(opts.cluster ? { clusterProfileId: opts.cluster } : {}), ...(opts.ingress ? { ingress: opts.ingress } : {}), ...(opts.set?.length ? { env: values.env } : {}), ...(opts.restoreDatabase ? { restoreDatabase: true } : {}) };
       const plan = (await call('upgrade.plan', { profileId, target: wanted.target, options })) as UpgradePlan | undefined;
       if (!plan) return;
       if (opts.json && !opts.yes) return out(`${JSON.stringify(plan, null, 2)}\n`);
@@ -173,7 +198,7 @@ export function registerUpgradeCommands(ctx: CliContext): void {
           if (opts.json) out(`${JSON.stringify({ event, payload })}\n`);
           else if (event === 'upgrade.step') {
             const p = payload as EventPayload<'upgrade.step'>;
-            if (p.state !== 'checking') out(`[${t(`deploy.state.${p.state}`, { defaultValue: p.state })}] ${t(`upgrade.stepTitles.${p.stepId}`)}\n`);
+            if (p.state !== 'checking') out(`[${t(`deploy.state.${p.state}`, { defaultValue: p.state })}] ${t(`${stepTitles(plan)}.${p.stepId}`, plan.steps.find((x) => x.id === p.stepId)?.titleParams)}\n`);
           } else if (event === 'upgrade.log') out(`    ${(payload as EventPayload<'upgrade.log'>).line}\n`);
           if (event === 'upgrade.finished') {
             off();
@@ -189,18 +214,47 @@ export function registerUpgradeCommands(ctx: CliContext): void {
           out(`${t(`cli.upgradeWaiting.${run.waitingFor}`, run.error?.params ?? {})}\n`);
           return ctx.fail(4);
         }
+        if (run.rollback) out(describeRollback(run, t));
         if (run.error) err(`${t('cli.error')}: ${t(`errors.${run.error.code}.message`, run.error.params)}\n${t('cli.remedy')}: ${t(`remedies.${run.error.remedy}`, run.error.params)}\n`);
         return ctx.fail(3);
       }
+      if (!opts.json && run.ref) return out(`${t('cli.upgradeVersionDone', { ref: run.ref, downtime: run.downtimeMs === null ? '—' : `${formatNumber(language, run.downtimeMs / 1000, 0)} s` })}\n`);
       if (!opts.json) out(`${t('cli.upgradeDone', { phase: run.toPhase, downtime: run.downtimeMs === null ? '—' : `${formatNumber(language, run.downtimeMs / 1000, 0)} s` })}\n`);
     });
+}
+
+/** Where the step titles of a plan are (a version update's own wording for the shared steps). */
+export function stepTitles(plan: Pick<UpgradePlan, 'kind'>): string {
+  return plan.kind === 'version' ? 'upgrade.versionStepTitles' : 'upgrade.stepTitles';
+}
+
+/** A version update that did not become healthy: rolled back (or not), and the failing services' last log lines. */
+export function describeRollback(run: UpgradeRun, t: TFunction): string {
+  const r = run.rollback;
+  if (!r) return '';
+  const lines = [t(`upgrade.version.rollback.${r.state === 'rolled-back' ? 'done' : 'failed'}`, { ref: run.ref ?? '', services: r.services || '—' })];
+  if (r.databaseRestored) lines.push(t('upgrade.version.rollback.database'));
+  for (const l of r.logs) lines.push(`== ${l.service}`, ...l.lines.map((x) => `   ${x}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The version update's part of the plan: the refs, the env example's new keys (with whether each has a value) and removed ones. */
+function describeVersion(plan: UpgradePlan, t: TFunction): string[] {
+  const v = plan.version;
+  if (!v) return [];
+  return [
+    t('upgrade.version.fromTo', { from: v.from.ref, to: v.to.ref, commit: v.to.commit.slice(0, 12) }),
+    ...(v.added.length ? [t('upgrade.version.added', { file: v.envExample ?? '.env' }), ...v.added.map((a) => `  + ${a.key}${a.missing ? ` (${t('upgrade.version.needsValue')})` : ''}`)] : []),
+    ...(v.removed.length ? [t('upgrade.version.removed', { file: v.envExample ?? '.env' }), ...v.removed.map((k) => `  - ${k}`)] : []),
+    ...(v.restoreDatabase ? [t('upgrade.version.restoreDatabase')] : []),
+  ];
 }
 
 /** The plan as the upgrade screen shows it: offers, cost, downtime, warnings, each step with its calls and commands. */
 export function describePlan(plan: UpgradePlan, t: TFunction, language: Language): string {
   const euros = (n: number | undefined, currency = 'EUR') => (n === undefined ? '—' : `${formatNumber(language, n, 2)} ${currency}`);
   const lines = [
-    t(`upgrade.routes.${plan.route}`),
+    ...(plan.version ? describeVersion(plan, t) : [t(`upgrade.routes.${plan.route}`)]),
     ...(plan.current ? [`${t('upgrade.offer.now')}: ${plan.current.name} (${plan.current.vcpu} vCPU, ${plan.current.ramGb} GB, ${plan.current.diskGb} GB) — ${euros(plan.current.priceMonthly.net, plan.current.priceMonthly.currency)}`] : []),
     ...(plan.target ? [`${t('upgrade.offer.after')}: ${plan.target.name} (${plan.target.vcpu} vCPU, ${plan.target.ramGb} GB, ${plan.disk.keptGb ?? plan.target.diskGb} GB) — ${euros(plan.target.priceMonthly.net, plan.target.priceMonthly.currency)}`] : []),
     `${t('upgrade.cost.title')}: ${plan.cost.deltaMonthly === null ? '—' : euros(plan.cost.deltaMonthly, plan.cost.currency)}`,
@@ -212,7 +266,7 @@ export function describePlan(plan: UpgradePlan, t: TFunction, language: Language
   ];
   if (plan.checklist) return `${lines.join('\n')}${describeChecklist(plan.checklist, t)}`;
   plan.steps.forEach((s, i) => {
-    lines.push(`${i + 1}. ${t(`upgrade.stepTitles.${s.id}`, s.titleParams)}${s.downtime ? ` (${t('upgrade.steps.down')})` : ''}`);
+    lines.push(`${i + 1}. ${t(`${stepTitles(plan)}.${s.id}`, s.titleParams)}${s.downtime ? ` (${t('upgrade.steps.down')})` : ''}`);
     for (const a of s.api) lines.push(`     ${a.method} ${a.path}${a.body ? ` ${a.body}` : ''}`);
     for (const r of s.remote) for (const a of r.actions) lines.push(...(a.kind === 'run' ? a.script : `# ${a.path}\n${a.content}`).trimEnd().split('\n').map((l) => `     ${l}`));
   });

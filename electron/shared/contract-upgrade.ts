@@ -15,7 +15,7 @@ import { profileIdSchema, serverSchema } from './profile';
 const envelopeSchema = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), remedy: z.string() });
 const messageSchema = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) });
 
-export const UPGRADE_KINDS = ['phase-1-2', 'phase-2-3', 'phase-3-4'] as const;
+export const UPGRADE_KINDS = ['phase-1-2', 'phase-2-3', 'phase-3-4', 'version'] as const;
 export type UpgradeKind = (typeof UPGRADE_KINDS)[number];
 
 /** How the server gets its new size. */
@@ -23,10 +23,18 @@ export const UPGRADE_ROUTES = ['hetzner-resize', 'ovh-cloud-resize', 'ovh-vps-or
 export type UpgradeRoute = (typeof UPGRADE_ROUTES)[number];
 
 /** Every step an upgrade can hold, in the order they run. */
-export const UPGRADE_STEPS = ['preflight', 'backup', 'snapshot', 'shutdown', 'change-type', 'poweron', 'ovh-resize', 'vps-order', 'vps-wait', 'wait-ssh', 'tuning', 'restart', 'health', 'record', 'cluster', 'dns-ttl', 'freeze', 'cluster-restore', 'cluster-health', 'dns-switch', 'cutover', 'p4-prod', 'p4-checks', 'p4-replicate', 'p4-bluegreen', 'p4-dns'] as const;
+export const UPGRADE_STEPS = ['preflight', 'backup', 'snapshot', 'shutdown', 'change-type', 'poweron', 'ovh-resize', 'vps-order', 'vps-wait', 'wait-ssh', 'tuning', 'restart', 'health', 'record', 'cluster', 'dns-ttl', 'freeze', 'cluster-restore', 'cluster-health', 'dns-switch', 'cutover', 'p4-prod', 'p4-checks', 'p4-replicate', 'p4-bluegreen', 'p4-dns', 'keep-previous', 'checkout', 'env-update', 'pull', 'rollback'] as const;
 export type UpgradeStepId = (typeof UPGRADE_STEPS)[number];
 
-export const upgradeTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('phase'), toPhase: z.union([z.literal(2), z.literal(3), z.literal(4)]) }).strict()]);
+/** A tag, branch or commit of the repository (what `git rev-parse` resolves; no `..`, no leading dash). */
+export const versionRefSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/+-]{0,99}$/)
+  .refine((r) => !r.includes('..') && !r.endsWith('.lock') && !r.endsWith('/'), 'ref');
+/** A key of the env example (what Compose reads). */
+export const envKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/);
+
+export const upgradeTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('phase'), toPhase: z.union([z.literal(2), z.literal(3), z.literal(4)]) }).strict(), z.object({ kind: z.literal('version'), ref: versionRefSchema }).strict()]);
 export type UpgradeTarget = z.infer<typeof upgradeTargetSchema>;
 
 export const upgradeOptionsSchema = z
@@ -43,6 +51,10 @@ export const upgradeOptionsSchema = z
     clusterProfileId: profileIdSchema.optional(),
     /** Phase 2 → 3: the cluster's public address (its ingress or load balancer); default the Kubernetes API's address. */
     ingress: z.union([z.ipv4(), z.ipv6()]).optional(),
+    /** Version update: the new keys of the env example, as the user filled them (secret: never in a plan or a journal). */
+    env: z.record(envKeySchema, z.string().max(4000)).optional(),
+    /** Version update: a failed update also restores the database from the proven backup. Default false. */
+    restoreDatabase: z.boolean().optional(),
   })
   .strict();
 export type UpgradeOptions = z.infer<typeof upgradeOptionsSchema>;
@@ -62,6 +74,41 @@ export type UpgradeOffer = z.infer<typeof upgradeOfferSchema>;
 
 /** One provider API call the step makes (shown in the plan beside the remote commands). */
 const apiCallSchema = z.object({ method: z.enum(['GET', 'POST', 'PUT', 'DELETE']), path: z.string(), body: z.string().nullable() });
+
+/** A key the new env example adds: a form field before the plan (its example value as the default, unless a placeholder). */
+export const envAddedKeySchema = z.object({
+  key: envKeySchema,
+  comment: z.string().nullable(),
+  group: z.string().nullable(),
+  /** The example's value ('' when it is a placeholder the user must replace). */
+  example: z.string(),
+  secret: z.boolean(),
+  /** No value yet: the update cannot start until the user gives one. */
+  missing: z.boolean(),
+});
+export type EnvAddedKey = z.infer<typeof envAddedKeySchema>;
+
+export const versionChangeSchema = z.object({
+  from: z.object({ ref: z.string(), commit: z.string().nullable() }),
+  to: z.object({ ref: z.string(), commit: z.string() }),
+  /** The env example file compared (relative to the checkout), null when the repository has none. */
+  envExample: z.string().nullable(),
+  added: z.array(envAddedKeySchema),
+  /** Keys the new example no longer has (kept in `.env`: shown, not removed). */
+  removed: z.array(envKeySchema),
+  restoreDatabase: z.boolean(),
+});
+export type VersionChange = z.infer<typeof versionChangeSchema>;
+
+/** What a version update that did not become healthy left: rolled back or not, and the failing services' logs. */
+export const rollbackViewSchema = z.object({
+  state: z.enum(['rolled-back', 'failed']),
+  /** The services that were not healthy (space-separated, as the health wait names them). */
+  services: z.string(),
+  logs: z.array(z.object({ service: z.string(), lines: z.array(z.string()) })),
+  databaseRestored: z.boolean(),
+});
+export type RollbackView = z.infer<typeof rollbackViewSchema>;
 
 export const upgradeStepViewSchema = z.object({
   id: z.enum(UPGRADE_STEPS),
@@ -141,6 +188,8 @@ export const upgradePlanSchema = z.object({
   migration: migrationSchema.optional(),
   /** Phase 3 → 4 only: the checklist. */
   checklist: z.array(phase4ItemSchema).optional(),
+  /** Version update only: the refs, and what changes in the env example between them. */
+  version: versionChangeSchema.nullable().optional(),
 });
 export type UpgradePlan = z.infer<typeof upgradePlanSchema>;
 
@@ -174,14 +223,19 @@ export const upgradeRunSchema = z.object({
   waitingFor: z.enum(UPGRADE_CONFIRMATIONS).nullable().optional(),
   /** Phase 2 → 3: the propagation seen on each resolver at the last check. */
   propagation: z.array(z.object({ resolver: z.string(), addresses: z.array(z.string()), switched: z.boolean() })).optional(),
+  /** Version update: the ref it moved to, and its roll back when it did not become healthy. */
+  ref: z.string().optional(),
+  rollback: rollbackViewSchema.nullable().optional(),
 });
 export type UpgradeRun = z.infer<typeof upgradeRunSchema>;
 
 export const timelineMarkSchema = z.object({
   at: z.number(),
-  kind: z.enum(['start', 'down', 'up', 'end', 'failed']),
+  kind: z.enum(['start', 'down', 'up', 'end', 'failed', 'rolledback']),
   runId: z.string(),
   toPhase: z.number(),
+  /** Version update: the ref it moved to. */
+  ref: z.string().optional(),
 });
 export type TimelineMark = z.infer<typeof timelineMarkSchema>;
 
@@ -261,6 +315,12 @@ export const upgradeMethods = {
   'upgrade.rollback': method(z.object({ profileId: profileIdSchema }).strict(), z.object({ rolledBack: z.literal(true), records: migrationSchema.shape.dns.shape.changes, propagated: z.boolean() }), true),
   /** Phase 3 → 4: an item of the checklist confirmed (or unconfirmed) by the user, saved in the profile. */
   'upgrade.phase4Confirm': method(z.object({ profileId: profileIdSchema, item: z.enum(PHASE4_ITEMS), done: z.boolean() }).strict(), z.object({ items: z.array(phase4ItemSchema) })),
+  /** The version update's ref picker: the repository's tags and branches, as the server's checkout sees them. */
+  'upgrade.versions': method(
+    z.object({ profileId: profileIdSchema }).strict(),
+    z.object({ current: z.string().nullable(), commit: z.string().nullable(), refs: z.array(z.object({ name: z.string(), kind: z.enum(['tag', 'branch']), commit: z.string() })) }),
+    true,
+  ),
 } as const;
 
 export const upgradeEvents = {

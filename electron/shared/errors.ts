@@ -192,6 +192,10 @@ export const ERROR_CODES = [
   'upgrade.already_done',
   'upgrade.no_plan',
   'upgrade.server_unknown',
+  'upgrade.rolled_back',
+  'upgrade.rollback_failed',
+  'upgrade.env_missing',
+  'upgrade.unknown_ref',
   'recognize.not_found',
   'recognize.other_deployment',
   // Known causes of a failed K3s step (engine/failure-patterns.ts on the terminal output).

@@ -225,11 +225,16 @@ export class DeployService {
 
   // ---- plan and run ------------------------------------------------------------------------------
 
+  /** The settings with the profile's secrets and another `.env` (the version update's new one, at its new ref). */
+  async settingsFor(profile: Profile, envContent: string): Promise<ComposeDeploySettings> {
+    return this.settings(profile, envContent);
+  }
+
   /** The settings the steps are built with: the profile, its secrets, the recipe's compose files. */
-  private async settings(profile: Profile): Promise<ComposeDeploySettings> {
-    const missing = await this.missingSecrets(profile);
+  private async settings(profile: Profile, envOverride?: string): Promise<ComposeDeploySettings> {
+    const missing = (await this.missingSecrets(profile)).filter((m) => envOverride === undefined || m !== 'env');
     if (missing[0]) throw new AppError('secret.missing', { secret: missing[0] });
-    const envContent = (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
+    const envContent = envOverride ?? (await this.deps.secrets.get(secretName(profile.id, DEPLOY_SECRETS.env))) ?? '';
     if (!envContent.trim()) throw new AppError('deploy.not_ready', { missing: '.env' });
     const publicKey = await this.publicKey(profile.id);
     if (!publicKey) throw new AppError('deploy.not_ready', { missing: 'SSH key' });

@@ -51,6 +51,9 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
             const p = await ctx.profiles.get(profileId);
             return runChecklist({ domain: p.settings[K3S_SETTINGS.domain] ?? null, topology: topologyFor('prod'), ovh: null, dnsServers: ctx.deps.dnsServers });
           },
+          deploySettings: (p, envContent) => ctx.deploy.settingsFor(p, envContent),
+          envExamplePath: async (profileId) => (await ctx.recipes.savedRecipe(profileId))?.recipe.envExample?.path ?? null,
+          ...ctx.deps.upgrade,
           toK3s: { dnsServers: ctx.deps.dnsServers, ...ctx.deps.upgrade?.toK3s },
           sshWait: ctx.deps.upgrade?.sshWait,
         }),
@@ -72,5 +75,9 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
     'upgrade.setClusterDatabase': async (input) => (await upgrades()).setClusterDatabase(input),
     'upgrade.rollback': async ({ profileId }) => (await upgrades()).rollback(profileId, () => ctx.deploy.registerProfileSecrets(profileId)),
     'upgrade.phase4Confirm': async ({ profileId, item, done }) => (await upgrades()).phase4Confirm(profileId, item, done),
+    'upgrade.versions': async ({ profileId }) => {
+      await ctx.deploy.registerProfileSecrets(profileId);
+      return (await upgrades()).versions(profileId);
+    },
   };
 }

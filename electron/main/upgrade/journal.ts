@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { healthSummarySchema, timelineMarkSchema, upgradePlanSchema, UPGRADE_KINDS, UPGRADE_ROUTES, UPGRADE_STEPS, type TimelineMark } from '../../shared/contract-upgrade';
+import { healthSummarySchema, rollbackViewSchema, timelineMarkSchema, upgradePlanSchema, UPGRADE_KINDS, UPGRADE_ROUTES, UPGRADE_STEPS, type TimelineMark } from '../../shared/contract-upgrade';
 import { heredocTo } from '../engine/heredoc';
 import { journalSchema } from '../engine/journal';
 import { shQuote } from '../ssh/quote';
@@ -39,6 +39,8 @@ export const upgradeJournalSchema = journalSchema.extend({
   after: healthSummarySchema.nullable(),
   marks: z.array(timelineMarkSchema).max(20),
   error: envelope.nullable(),
+  /** Version update: its roll back, when the new version did not become healthy. */
+  rollback: rollbackViewSchema.nullable().optional(),
   /**
    * The plan the user confirmed, as it was: a resumed run goes on with it (the server may be half-way,
    * e.g. already of the new type, so planning again would describe another move).

@@ -7,6 +7,7 @@ import { healthStep } from '../engine/steps/health';
 import { asRoot } from '../engine/steps/shell';
 import type { ComposeDeploySettings, Step } from '../engine/types';
 import { provenDumpScript, scratchVerifyScript, provenDumpPath } from '../backup/scripts';
+import { VERSION_STEPS, versionRemoteSteps } from './version-steps';
 
 // The plan of an upgrade, pure: from what the provider says about the server (its offer, the offers it
 // can move to, prices) and the deployment's settings before and after, the ordered steps with every
@@ -78,6 +79,8 @@ export function providerSteps(route: UpgradeRoute): UpgradeStepId[] {
 /** The steps of an upgrade kind, in order; exhaustive over the kinds (the second wave adds its moves here). */
 export function stepsOf(kind: UpgradeKind, route: UpgradeRoute, snapshot: boolean): UpgradeStepId[] {
   switch (kind) {
+    case 'version':
+      return [...VERSION_STEPS];
     case 'phase-1-2':
       return ['preflight', 'backup', ...(snapshot ? (['snapshot'] as const) : []), ...providerSteps(route), ...(route === 'in-place' ? [] : (['wait-ssh'] as const)), 'tuning', 'restart', 'health', 'record'];
     case 'phase-2-3':
@@ -102,6 +105,7 @@ export function isDowntime(id: UpgradeStepId, route: UpgradeRoute): boolean {
     case 'wait-ssh':
     case 'restart':
     case 'health':
+    case 'rollback':
       return true;
     case 'tuning':
       return route !== 'in-place';
@@ -125,6 +129,10 @@ export function isDowntime(id: UpgradeStepId, route: UpgradeRoute): boolean {
     case 'snapshot':
     case 'vps-order':
     case 'record':
+    case 'keep-previous':
+    case 'checkout':
+    case 'env-update':
+    case 'pull':
       return false;
     default: {
       const never: never = id;
@@ -203,6 +211,12 @@ export function remoteStepsOf(id: UpgradeStepId, before: ComposeDeploySettings, 
     case 'p4-bluegreen':
     case 'p4-dns':
       return [];
+    case 'keep-previous':
+    case 'checkout':
+    case 'env-update':
+    case 'pull':
+    case 'rollback':
+      return versionRemoteSteps(id, before, after, SAMPLE_ID);
     default: {
       const never: never = id;
       throw new Error(`unknown step ${String(never)}`);

@@ -17,6 +17,7 @@ import * as hetzner from './hetzner-steps';
 import type { UpgradeJournal, UpgradeJournalStore } from './journal';
 import * as ovh from './ovh-steps';
 import { isDowntime, type BuiltPlan } from './plan';
+import { rollBack, rollbackViewOf, runVersionStep } from './rollback';
 import type { StepData, StepIo } from './step-io';
 import { decodeViews } from './dns-switch';
 import { runToK3sStep, type ToK3sDeps } from './to-k3s-steps';
@@ -49,6 +50,8 @@ export interface UpgradeRunnerDeps {
   lock?: LockTiming;
   /** Phase 2 → 3: the cluster, its database, the DNS checks and what the user confirmed. */
   toK3s?: ToK3sDeps;
+  /** Masks secrets in what the server says (the failing services' logs of a version update). */
+  redact?: (text: string) => string;
   now?: () => Date;
 }
 
@@ -72,7 +75,7 @@ export class UpgradeRunner {
   private async resumable(plan: BuiltPlan, fresh: boolean): Promise<UpgradeJournal> {
     const local = await this.deps.journals.read(this.profileId);
     const remote = this.s.connected ? await this.deps.journals.readRemote(this.s).catch(() => null) : null;
-    const candidates = [local, remote].filter((j): j is UpgradeJournal => !!j && j.planHash === plan.view.planHash && j.outcome !== 'succeeded' && j.profileId === this.profileId);
+    const candidates = [local, remote].filter((j): j is UpgradeJournal => !!j && j.planHash === plan.view.planHash && j.outcome !== 'succeeded' && !j.rollback && j.profileId === this.profileId);
     candidates.sort((a, b) => Object.keys(b.steps).length - Object.keys(a.steps).length || b.startedAt.localeCompare(a.startedAt));
     if (!fresh && candidates[0]) return structuredClone(candidates[0]);
     return {
@@ -100,7 +103,7 @@ export class UpgradeRunner {
 
   /** An unfinished run of this plan exists (the UI offers "resume"). */
   static unfinished(journal: UpgradeJournal | null, planHash: string): boolean {
-    return !!journal && journal.planHash === planHash && journal.outcome !== 'succeeded';
+    return !!journal && journal.planHash === planHash && journal.outcome !== 'succeeded' && !journal.rollback;
   }
 
   private async save(remote = false): Promise<void> {
@@ -109,7 +112,8 @@ export class UpgradeRunner {
   }
 
   private async mark(kind: TimelineMark['kind']): Promise<void> {
-    const mark: TimelineMark = { at: this.now().getTime(), kind, runId: this.journal.runId, toPhase: this.journal.toPhase };
+    const ref = this.journal.plan.view.version?.to.ref;
+    const mark: TimelineMark = { at: this.now().getTime(), kind, runId: this.journal.runId, toPhase: this.journal.toPhase, ...(ref ? { ref } : {}) };
     this.journal.marks.push(mark);
     await this.deps.journals.addMark(this.profileId, mark);
   }
@@ -229,7 +233,7 @@ export class UpgradeRunner {
       this.journal.error = e.toEnvelope();
       await this.mark('failed');
       const inDowntime = this.journal.downtime.startedAt !== null && this.journal.downtime.endedAt === null;
-      if (inDowntime && current && !cancelled) await this.recover(current, plan);
+      if (current && !cancelled && (inDowntime || plan.view.kind === 'version')) await this.recover(current, plan);
       await this.save(this.s.connected);
       // Nothing changed yet: the server is free again. Halfway through, the lock stays until the upgrade is resumed.
       await this.unlock(inDowntime || !this.s.connected);
@@ -241,6 +245,7 @@ export class UpgradeRunner {
 
   /** A Hetzner server left off by a failed step is powered on again (with whatever type it has): the application comes back. */
   private async recover(failed: UpgradeStepId, plan: BuiltPlan): Promise<void> {
+    if (plan.view.kind === 'version') return this.rollBackVersion(failed);
     if (!(this.deps.provider instanceof HetznerProvider) || !plan.exec.serverId) return;
     if (failed !== 'shutdown' && failed !== 'change-type') return;
     try {
@@ -249,6 +254,51 @@ export class UpgradeRunner {
     } catch (error) {
       this.deps.log(`upgrade: the server could not be powered on again (${error instanceof AppError ? error.code : 'error'})`);
     }
+  }
+
+  /**
+   * A version update that failed once its snapshot was kept (checkout, `.env`, pull, up, health): the previous
+   * files, `.env`, images and containers are put back (the database only when the user chose it), the server's
+   * lock is given back, and the run ends failed with `upgrade.rolled_back` and the failing services' logs.
+   */
+  private async rollBackVersion(failed: UpgradeStepId): Promise<void> {
+    if (this.journal.steps['keep-previous']?.state !== 'done' || !['checkout', 'env-update', 'pull', 'restart', 'health'].includes(failed)) return;
+    const rec = (this.journal.steps.rollback ??= { state: 'pending' });
+    rec.state = 'running';
+    rec.startedAt = this.now().toISOString();
+    this.emitStep('rollback', 'running');
+    const io = this.io('rollback', rec);
+    const version = this.journal.plan.view.version;
+    const backupId = this.journal.steps.backup?.data?.backupId;
+    const started = performance.now();
+    try {
+      const view = await rollBack({
+        s: this.s,
+        before: this.s.settings,
+        after: this.deps.after,
+        jobPrefix: `upgrade-${this.journal.runId}`,
+        redact: this.deps.redact ?? ((t) => t),
+        backups: this.deps.backups,
+        profileId: this.profileId,
+        restoreBackupId: version?.restoreDatabase && typeof backupId === 'string' ? backupId : null,
+        log: (l) => io.log(l),
+        unhealthy: String(this.journal.error?.params.services ?? ''),
+      });
+      rec.state = 'done';
+      this.journal.rollback = view;
+      this.journal.error = new AppError('upgrade.rolled_back', { ref: version?.to.ref ?? '', services: view.services || '?' }).toEnvelope();
+      if (this.journal.downtime.startedAt !== null) this.journal.downtime.endedAt = this.now().getTime();
+      await this.mark('rolledback');
+      // The previous version runs again: the server is free.
+      await this.s.remote.releaseLock(this.journal.runId).catch(() => undefined);
+    } catch (error) {
+      rec.state = 'failed';
+      rec.error = (error instanceof AppError ? error.code : 'internal.unexpected').slice(0, 200);
+      this.journal.rollback = rollbackViewOf(error) ?? { state: 'failed', services: '', logs: [], databaseRestored: false };
+      this.journal.error = (error instanceof AppError ? error : new AppError('upgrade.rollback_failed', { services: '', reason: 'internal.unexpected' })).toEnvelope();
+    }
+    rec.endedAt = this.now().toISOString();
+    this.emitStep('rollback', rec.state, { durationMs: Math.round(performance.now() - started) });
   }
 
   private io(id: UpgradeStepId, rec: { state: StepState; data?: StepData }, signal?: AbortSignal): StepIo {
@@ -401,6 +451,12 @@ export class UpgradeRunner {
       case 'p4-bluegreen':
       case 'p4-dns':
         throw new AppError('internal.unexpected', { method: `upgrade.${id}` });
+      case 'keep-previous':
+      case 'checkout':
+      case 'env-update':
+      case 'pull':
+      case 'rollback':
+        return runVersionStep(id, { s: this.s, after: this.deps.after, runId: this.journal.runId, jobPrefix: prefix, io, redact: this.deps.redact ?? ((t) => t) });
       default: {
         const never: never = id;
         throw new AppError('internal.unexpected', { method: `upgrade.${String(never)}` });
@@ -427,6 +483,7 @@ export function runView(j: UpgradeJournal): UpgradeRun {
     backupId: typeof backupId === 'string' ? backupId : null,
     error: j.error,
     ...k3sView(j),
+    ...(j.plan.view.version ? { ref: j.plan.view.version.to.ref, rollback: j.rollback ?? null } : {}),
   };
 }
 

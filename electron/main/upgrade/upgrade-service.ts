@@ -27,6 +27,8 @@ import type { Phase4Item, UpgradeConfirmation } from '../../shared/contract-upgr
 import { buildK3sPlan } from './to-k3s-plan';
 import { migrationOf, recordMigration, rollbackToServer, setClusterDatabase, toK3sDeps, type ToK3sServiceDeps } from './to-k3s-service';
 import { confirmPhase4, finishPhase4, phase4Plan } from './to-phase4';
+import { listVersions, planVersion, recordVersion, resumeVersion } from './version-service';
+import type { ComposeDeploySettings } from '../engine/types';
 
 // The upgrade use cases: the plan (what the provider says now, priced), the run in the background with
 // its events (one at a time; resumed after a crash or a cut), its status, the timeline marks of the
@@ -52,6 +54,10 @@ export interface UpgradeServiceDeps {
   toK3s?: Partial<Pick<ToK3sServiceDeps, 'dnsServers' | 'resolvers' | 'propagation' | 'clusterWait' | 'binDir' | 'readCluster'>>;
   /** Phase 3 → 4: the K3s screens' pre-production checklist of a profile. */
   phase4Checklist?: (profileId: string) => Promise<Checklist | null>;
+  /** Version update: the deployment's settings with its secrets, `.env` replaced (the deploy service's). */
+  deploySettings?: (profile: Profile, envContent: string) => Promise<ComposeDeploySettings>;
+  /** Version update: the env example the saved recipe names. */
+  envExamplePath?: (profileId: string) => Promise<string | null>;
   now?: () => Date;
 }
 
@@ -78,9 +84,13 @@ export class UpgradeService {
   }
 
   /** The plan and what runs it; exhaustive over the targets (the second wave adds versions and phases 3–4). */
-  private async build(profileId: string, target: UpgradeTarget, options: UpgradeOptions): Promise<{ built: BuiltPlan; profile: Profile; provider: Provider | null }> {
+  private async build(profileId: string, target: UpgradeTarget, options: UpgradeOptions, starting = false): Promise<{ built: BuiltPlan; profile: Profile; provider: Provider | null; after?: ComposeDeploySettings }> {
     const profile = await this.deps.profiles.get(profileId);
     switch (target.kind) {
+      case 'version': {
+        const { built, after } = await planVersion(this.deps, profile, target.ref, options, starting);
+        return { built, profile, provider: null, after };
+      }
       case 'phase': {
         if (profile.phase >= target.toPhase) throw new AppError('upgrade.already_done', { phase: profile.phase });
         if (profile.phase !== target.toPhase - 1) throw new AppError('upgrade.not_available', { from: profile.phase, to: target.toPhase });
@@ -103,8 +113,8 @@ export class UpgradeService {
         }
       }
       default: {
-        const never: never = target.kind;
-        throw new AppError('upgrade.not_available', { from: profile.phase, to: String(never) });
+        const never: never = target;
+        throw new AppError('upgrade.not_available', { from: profile.phase, to: String((never as { kind: string }).kind) });
       }
     }
   }
@@ -128,7 +138,7 @@ export class UpgradeService {
     const j = await this.journals.read(profileId);
     // A phase 2 → 3 run rolled back is over: the server is as it was.
     const rolledBack = j?.kind === 'phase-2-3' && j.outcome === 'cancelled';
-    return j && j.outcome !== 'succeeded' && !rolledBack && j.downtime.startedAt !== null ? j.plan : null;
+    return j && j.outcome !== 'succeeded' && !rolledBack && j.downtime.startedAt !== null && !j.rollback ? j.plan : null;
   }
 
   private get k3sDeps(): ToK3sServiceDeps {
@@ -169,7 +179,7 @@ export class UpgradeService {
     }
     if (this.deps.backups.isBusy(profileId)) throw new AppError('backup.busy', {});
     const stopped = await this.halfway(profileId);
-    const { built, profile, provider } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: await this.providerOf(await this.deps.profiles.get(profileId)) } : await this.build(profileId, target, options);
+    const { built, profile, provider, after: versionAfter } = stopped && !opts.fresh ? { built: stopped, profile: await this.deps.profiles.get(profileId), provider: stopped.view.kind === 'version' ? null : await this.providerOf(await this.deps.profiles.get(profileId)), after: undefined } : await this.build(profileId, target, options, true);
     if (built.view.planHash !== planHash) {
       provider?.close?.();
       throw new AppError('upgrade.plan_changed', {});
@@ -185,8 +195,9 @@ export class UpgradeService {
     await this.deps.secrets.get(this.deps.secretName(profileId, DEPLOY_SECRETS.env)).then((env) => env && this.deps.log.registerSecret(env));
     const settings = this.deps.backups.settingsOf(profile);
     const migration = built.view.kind === 'phase-2-3' ? built.view.migration : undefined;
+    const version = built.view.version ?? null;
     // Phase 2 → 3 leaves the server's deployment as it is (it only goes read-only): its settings stay phase 2's.
-    const after = migration ? settings : composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
+    const after = migration ? settings : version ? (versionAfter ?? (await resumeVersion(this.deps, profile, version, options))) : composeSettingsFrom({ ...profile, phase: built.view.toPhase as 1 | 2 }, { envContent: 'x', publicKey: 'x' });
     const session = new Session(profile, settings, { connect: this.deps.connect, redact: (t) => this.deps.log.redact(t), log: (l) => this.deps.log.info(l) });
     const controller = new AbortController();
     const runner = new UpgradeRunner({
@@ -203,7 +214,8 @@ export class UpgradeService {
         if (!profile.server?.hostKeySha256) return;
         await waitForSsh({ host: profile.server.host, port: profile.server.port, hostKeySha256: profile.server.hostKeySha256, timeoutMs: this.deps.sshWait?.timeoutMs ?? 15 * 60_000, signal, ...this.deps.sshWait });
       },
-      recordProfile: async () => (migration ? this.recordK3s(profileId, migration) : this.record(profileId, built)),
+      recordProfile: async () => (migration ? this.recordK3s(profileId, migration) : version ? recordVersion(this.deps, profileId, version.to.ref, after.envContent).then(() => this.deps.emit('profiles.changed', { ids: [profileId] })) : this.record(profileId, built)),
+      redact: (t) => this.deps.log.redact(t),
       onRecorded: async () => this.deps.onRecorded?.(profileId),
       ...(migration ? { toK3s: toK3sDeps(this.k3sDeps, profileId, migration, this.deps.backups, opts.confirm ?? []) } : {}),
       now: this.deps.now,
@@ -284,6 +296,11 @@ export class UpgradeService {
     const items = await confirmPhase4(this.phase4Deps, profileId, item, done, this.deps.now ?? (() => new Date()));
     this.deps.emit('profiles.changed', { ids: [profileId] });
     return { items };
+  }
+
+  /** The version update's ref picker. */
+  async versions(profileId: string) {
+    return listVersions(this.deps, await this.deps.profiles.get(profileId));
   }
 
   cancel(): { cancelled: boolean } {

@@ -193,6 +193,11 @@ export function Dashboard() {
           <button type="button" className="btn" onClick={() => void onExport()} data-testid="dashboard-export">
             {t('health.dashboard.exportCsv')}
           </button>
+          {profileId && current && current.phase <= 2 && (
+            <button type="button" className="btn" onClick={() => void useUpgrade.getState().openVersion(profileId)} data-testid="dashboard-update-version">
+              {t('upgrade.version.open')}
+            </button>
+          )}
           </>
           )}
           <button type="button" className="btn" onClick={() => void close()} data-testid="dashboard-close">

@@ -11,7 +11,14 @@ import { toEnvelope } from './profile-store';
 // marks. This version moves phase 1 → 2; the target is a union so later moves slot in.
 
 export type StepState = UpgradeRun['steps'][number]['state'];
-export type Target = { kind: 'phase'; toPhase: 2 | 3 | 4 };
+export type Target = { kind: 'phase'; toPhase: 2 | 3 | 4 } | { kind: 'version'; ref: string };
+
+/** A tag or branch of the repository, for the version update's ref picker. */
+export interface VersionRef {
+  name: string;
+  kind: 'tag' | 'branch';
+  commit: string;
+}
 
 interface Progress {
   stepId: UpgradeStepId;
@@ -59,6 +66,12 @@ interface UpgradeStore {
   loadMarks(profileId: string, from: number, to: number): Promise<void>;
   /** The last run of a deployment (dashboard banner: stopped half-way, or done). */
   loadStatus(profileId: string): Promise<void>;
+  /** Version update: the repository's refs (the picker) and the one running now. */
+  versions: { current: string | null; commit: string | null; refs: VersionRef[] } | null;
+  /** Opens the version update: the refs first, then the plan to the newest tag that is not the current one (or `ref`). */
+  openVersion(profileId: string, ref?: string): Promise<void>;
+  /** Another ref picked: a new plan (the values already typed for new keys are kept). */
+  setRef(ref: string): Promise<void>;
 }
 
 const LOG_LINES = 200;
@@ -80,13 +93,31 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
   downSince: null,
   marks: [],
   recentSuccess: false,
+  versions: null,
+  async openVersion(profileId, ref) {
+    set({ profileId, target: null, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null, versions: null, planning: true });
+    await get().loadStatus(profileId);
+    try {
+      const versions = await api()['upgrade.versions']({ profileId });
+      if (get().profileId !== profileId) return;
+      const pick = ref ?? versions.refs.find((r) => r.kind === 'tag' && r.commit !== versions.commit)?.name ?? versions.refs[0]?.name ?? null;
+      set({ versions, target: pick ? { kind: 'version', ref: pick } : null, planning: false });
+      if (pick) await replan();
+    } catch (error) {
+      set({ error: toEnvelope(error, 'upgrade.versions'), planning: false });
+    }
+  },
+  async setRef(ref) {
+    set({ target: { kind: 'version', ref }, plan: null });
+    await replan();
+  },
   async open(profileId, target) {
     set({ profileId, target, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null });
     await get().loadStatus(profileId);
     await replan();
   },
   close() {
-    set({ profileId: null, target: null, plan: null, error: null });
+    set({ profileId: null, target: null, plan: null, error: null, versions: null });
   },
   async setOptions(options) {
     set({ options: { ...get().options, ...options }, priceAccepted: false });

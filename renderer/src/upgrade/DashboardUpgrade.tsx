@@ -10,7 +10,7 @@ import type { ChartMark } from '../dashboard/chart';
 // What the dashboard shows of upgrades: the marks on its charts (the application down, back up, the
 // move done), and a banner with the last upgrade: stopped half-way (resume it) or done (its downtime).
 
-const COLORS: Record<TimelineMark['kind'], string> = { start: '#1e3a8a', down: '#b45309', up: '#0f766e', end: '#1e3a8a', failed: '#b91c1c' };
+const COLORS: Record<TimelineMark['kind'], string> = { start: '#1e3a8a', down: '#b45309', up: '#0f766e', end: '#1e3a8a', failed: '#b91c1c', rolledback: '#7c3aed' };
 
 export function useChartMarks(profileId: string | null, range: RangeId, clock: (ms: number) => string): ChartMark[] {
   const { t } = useTranslation();
@@ -22,7 +22,7 @@ export function useChartMarks(profileId: string | null, range: RangeId, clock: (
     void useUpgrade.getState().loadMarks(profileId, to - RANGES[range] - 60_000, to);
   }, [profileId, range, running]);
   return useMemo(
-    () => marks.filter((m) => m.kind !== 'start').map((m) => ({ at: m.at, color: COLORS[m.kind], label: t(`upgrade.marks.${m.kind}`, { phase: m.toPhase, time: clock(m.at) }) })),
+    () => marks.filter((m) => m.kind !== 'start').map((m) => ({ at: m.at, color: COLORS[m.kind], label: m.ref ? t(`upgrade.versionMarks.${m.kind}`, { ref: m.ref, time: clock(m.at) }) : t(`upgrade.marks.${m.kind}`, { phase: m.toPhase, time: clock(m.at) }) })),
     [marks, t, clock],
   );
 }

@@ -44,7 +44,7 @@ export function K3sPlanView({ plan }: { plan: UpgradePlan }) {
       {m && (
         <ol className="upgrade-step-list" data-testid="upgrade-steps">
           {plan.steps.map((s) => (
-            <PlanStep key={s.id} step={s} t={t} />
+            <PlanStep key={s.id} step={s} t={t} plan={plan} />
           ))}
         </ol>
       )}

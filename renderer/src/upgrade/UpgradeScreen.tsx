@@ -12,6 +12,7 @@ import { useSettings } from '../stores/settings-store';
 import { useUpgrade } from '../stores/upgrade-store';
 import { formatMoney } from './money';
 import { K3sPlanView, K3sPrimaryAction, K3sRunExtras } from './K3sUpgrade';
+import { stepTitleKey, VersionOutcome, VersionPlanView } from './VersionUpdate';
 import './upgrade.css';
 
 // The upgrade of one deployment, opened from the dashboard: the plan (the offer today and after, the
@@ -31,7 +32,8 @@ export function UpgradeScreen() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const localize = useLocalizeError();
-  const { plan, planning, error, run, running, starting, priceAccepted, options } = useUpgrade();
+  const { plan, planning, error, run, running, starting, priceAccepted, options, target } = useUpgrade();
+  const version = target?.kind === 'version' || plan?.kind === 'version';
   const { close, setOptions, acceptPrice, start, cancel } = useUpgrade.getState();
   const showRun = running || (run !== null && plan !== null && run.planHash === plan.planHash && run.outcome !== 'running');
   // Phase 2 → 3 and 3 → 4: their own plan view, waits and rollback; the primary action in the footer.
@@ -42,8 +44,8 @@ export function UpgradeScreen() {
     <section className="panel upgrade" data-testid="upgrade-screen" data-state={running ? 'running' : (run?.outcome ?? 'plan')}>
       <div className="dash-head">
         <div>
-          <h1>{t('upgrade.title', { phase: plan?.toPhase ?? 2 })}</h1>
-          {!showRun && <p className="muted">{t('upgrade.intro')}</p>}
+          <h1>{version ? t('upgrade.version.title', { ref: target?.kind === 'version' ? target.ref : (plan?.version?.to.ref ?? '') }) : t('upgrade.title', { phase: plan?.toPhase ?? 2 })}</h1>
+          {!showRun && <p className="muted">{t(version ? 'upgrade.version.intro' : 'upgrade.intro')}</p>}
         </div>
         <div className="dash-actions">
           <button type="button" className="btn" onClick={close} disabled={running} data-testid="upgrade-back">
@@ -52,11 +54,22 @@ export function UpgradeScreen() {
         </div>
       </div>
       {error && <ErrorNotice error={localize(error)} />}
-      {planning && !plan && <Busy text={t('upgrade.planning')} testId="upgrade-planning" />}
+      {planning && !plan && <Busy text={t(version ? 'upgrade.version.planning' : 'upgrade.planning')} testId="upgrade-planning" />}
       {plan && k3s && <K3sPrimaryAction plan={plan} />}
       {plan && k3s && !showRun && <K3sPlanView plan={plan} />}
-      {plan && !k3s && !showRun && <PlanView plan={plan} lang={lang} t={t} options={options} onOptions={(o) => void setOptions(o)} busy={planning} />}
-      {plan && !k3s && !showRun && (
+      {version && !showRun && <VersionPlanView plan={plan} lang={lang} t={t} busy={planning} />}
+      {version && plan && !showRun && (
+        <div className="card" data-testid="upgrade-steps">
+          <h2>{t('upgrade.steps.title', { count: plan.steps.length })}</h2>
+          <ol className="upgrade-step-list">
+            {plan.steps.map((s) => (
+              <PlanStep key={s.id} step={s} t={t} plan={plan} />
+            ))}
+          </ol>
+        </div>
+      )}
+      {plan && !k3s && !version && !showRun && <PlanView plan={plan} lang={lang} t={t} options={options} onOptions={(o) => void setOptions(o)} busy={planning} />}
+      {plan && !k3s && !version && !showRun && (
         <div className="card upgrade-confirm" data-testid="upgrade-confirm">
           {plan.order && (
             <label className="check">
@@ -72,7 +85,7 @@ export function UpgradeScreen() {
       )}
       {plan && showRun && <RunView plan={plan} lang={lang} t={t} />}
       {plan && k3s && showRun && run && <K3sRunExtras run={run} />}
-      {unfinished && (
+      {unfinished && !run?.rollback && (
         <div className="card" data-testid="upgrade-resume-card">
           <p>{t('upgrade.run.resumeHelp')}</p>
           <button type="button" className="btn btn-primary" onClick={() => void start()} data-testid="upgrade-resume">
@@ -206,7 +219,7 @@ function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
         <h2>{t('upgrade.steps.title', { count: plan.steps.length })}</h2>
         <ol className="upgrade-step-list">
           {plan.steps.map((s) => (
-            <PlanStep key={s.id} step={s} t={t} />
+            <PlanStep key={s.id} step={s} t={t} plan={plan} />
           ))}
         </ol>
       </div>
@@ -214,11 +227,11 @@ function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
   );
 }
 
-export function PlanStep({ step, t }: { step: UpgradeStepView; t: TFunction }) {
+export function PlanStep({ step, t, plan }: { step: UpgradeStepView; t: TFunction; plan: Pick<UpgradePlan, 'kind'> }) {
   const detail = step.api.length + step.remote.length > 0;
   return (
     <li data-testid={`upgrade-plan-step-${step.id}`}>
-      <span>{t(`upgrade.stepTitles.${step.id}`, step.titleParams)}</span>
+      <span>{t(stepTitleKey(plan, step.id), step.titleParams)}</span>
       {step.downtime && <span className="badge badge-warn">{t('upgrade.steps.down')}</span>}
       {detail && (
         <details>
@@ -250,9 +263,10 @@ function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFun
   const result = !running && run ? run : null;
   return (
     <>
-      {result?.outcome === 'succeeded' && <Result run={result} lang={lang} t={t} />}
+      {result?.outcome === 'succeeded' && plan.kind !== 'version' && <Result run={result} lang={lang} t={t} />}
+      {result && plan.kind === 'version' && <VersionOutcome run={result} lang={lang} t={t} />}
       <div className="card" data-testid="upgrade-run">
-        <h2>{running ? t('upgrade.run.title', { phase: plan.toPhase }) : t(`upgrade.run.outcome.${result?.outcome ?? 'running'}`, { phase: plan.toPhase })}</h2>
+        <h2>{plan.kind === 'version' ? t(running ? 'upgrade.version.runTitle' : `upgrade.version.outcome.${result?.rollback ? 'rolledBack' : (result?.outcome ?? 'running')}`, { phase: plan.toPhase, ref: plan.version?.to.ref ?? '' }) : running ? t('upgrade.run.title', { phase: plan.toPhase }) : t(`upgrade.run.outcome.${result?.outcome ?? 'running'}`, { phase: plan.toPhase })}</h2>
         {running && downSince !== null && now !== null && (
           <p className="notice notice-warn" data-testid="upgrade-down-now">
             {t('upgrade.run.downFor', { time: formatDuration(t, lang, Math.max(0, now - downSince)) })}
@@ -266,7 +280,7 @@ function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFun
                 <span className="step-icon" aria-hidden>
                   {STATE_ICON[state] ?? '○'}
                 </span>
-                <span>{t(`upgrade.stepTitles.${s.id}`, s.titleParams)}</span>
+                <span>{t(stepTitleKey(plan, s.id), s.titleParams)}</span>
                 <span className="muted small"> — {t(`deploy.state.${state}`, { defaultValue: state })}</span>
                 {progress?.stepId === s.id && state === 'running' && (
                   <span className="small upgrade-progress" data-testid="upgrade-progress">

@@ -48,8 +48,8 @@ function gitSshEnv(settings: ComposeDeploySettings): string {
   return files ? `env GIT_SSH_COMMAND=${shQuote(gitSshCommand(files.key.path, files.knownHosts.path))} ` : '';
 }
 
-/** Shell definitions shared by check, apply and verify: the user, paths, `git_u` and `resolve_ref`. */
-function prelude(settings: ComposeDeploySettings): string[] {
+/** Shell definitions shared by check, apply and verify: the user, paths, `git_u` and `resolve_ref` (the version update reads refs with them too). */
+export function repositoryPrelude(settings: ComposeDeploySettings): string[] {
   const env = gitSshEnv(settings);
   return [
     ...asUserPrelude(settings.deployUser),
@@ -74,7 +74,7 @@ export function repositoryStep(settings: ComposeDeploySettings): Step {
     id: 'repository',
     titleParams: { ref: settings.repo.ref },
     check: asRoot([
-      ...prelude(settings),
+      ...repositoryPrelude(settings),
       '[ -d "$dir/.git" ]',
       'cd "$dir"',
       '[ "$(git_u remote get-url origin)" = "$url" ]',
@@ -87,7 +87,7 @@ export function repositoryStep(settings: ComposeDeploySettings): Step {
         kind: 'run',
         command: asRoot(
           [
-            ...prelude(settings),
+            ...repositoryPrelude(settings),
             ...ensurePackages(packages),
             `install -d -m 0755 -o root -g root ${root}`,
             `cd ${root}`,
@@ -112,6 +112,6 @@ export function repositoryStep(settings: ComposeDeploySettings): Step {
         ),
       },
     ],
-    verify: asRoot([...prelude(settings), 'cd "$dir"', '[ "$(git_u rev-parse HEAD)" = "$(resolve_ref)" ]']),
+    verify: asRoot([...repositoryPrelude(settings), 'cd "$dir"', '[ "$(git_u rev-parse HEAD)" = "$(resolve_ref)" ]']),
   };
 }
