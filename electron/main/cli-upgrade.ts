@@ -7,7 +7,7 @@ import { formatNumber } from '../shared/i18n/format';
 
 // `backup <profile> [--verify server|local]` and `upgrade <profile> --to-phase 2 [--yes]`: the same
 // services as the app. The upgrade target is built from the options in one place (upgradeTarget), so
-// `--to-version REF` (not `--version`: the program's own -V, --version would take it) and `--to-phase 2|3|4`.
+// `--version REF` (the program's options are positional, cli.ts, so its own -V, --version does not take it) and `--to-phase 2|3|4`.
 
 export interface CliContext {
   program: Command;
@@ -40,7 +40,7 @@ interface UpgradeOpts {
   rollback?: boolean;
   done?: string;
   undone?: string;
-  toVersion?: string;
+  version?: string;
   set?: string[];
   restoreDatabase?: boolean;
 }
@@ -66,9 +66,9 @@ export function envValues(pairs: readonly string[] = []): { env: Record<string, 
 }
 
 /** The upgrade the options ask for, or the reason they do not name one this version can do. */
-export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase' | 'toVersion'>): { target: UpgradeTarget } | { error: string } {
-  if (opts.toVersion !== undefined && opts.toPhase !== undefined) return { error: 'cli.upgradeOneTarget' };
-  if (opts.toVersion !== undefined) return versionRefSchema.safeParse(opts.toVersion).success ? { target: { kind: 'version', ref: opts.toVersion } } : { error: 'cli.upgradeBadRef' };
+export function upgradeTarget(opts: Pick<UpgradeOpts, 'toPhase' | 'version'>): { target: UpgradeTarget } | { error: string } {
+  if (opts.version !== undefined && opts.toPhase !== undefined) return { error: 'cli.upgradeOneTarget' };
+  if (opts.version !== undefined) return versionRefSchema.safeParse(opts.version).success ? { target: { kind: 'version', ref: opts.version } } : { error: 'cli.upgradeBadRef' };
   if (opts.toPhase === undefined) return { error: 'cli.upgradeNeedsTarget' };
   if (opts.toPhase === '2') return { target: { kind: 'phase', toPhase: 2 } };
   if (opts.toPhase === '3') return { target: { kind: 'phase', toPhase: 3 } };
@@ -129,7 +129,7 @@ export function registerUpgradeCommands(ctx: CliContext): void {
     .description(t('cli.upgrade'))
     .argument('<profile>', t('cli.profileArg'))
     .option('--to-phase <n>', t('cli.toPhaseOption'))
-    .option('--to-version <ref>', t('cli.versionOption'))
+    .option('--version <ref>', t('cli.versionOption'))
     .option('--set <KEY=VALUE>', t('cli.setOption'), (v: string, all: string[] = []) => [...all, v])
     .option('--restore-database', t('cli.restoreDatabaseOption'))
     .option('--yes', t('cli.yesOption'))
@@ -167,7 +167,7 @@ export function registerUpgradeCommands(ctx: CliContext): void {
       }
       const wanted = upgradeTarget(opts);
       if ('error' in wanted) {
-        err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '', ref: opts.toVersion ?? '' })}\n`);
+        err(`${t('cli.error')}: ${t(wanted.error, { phase: opts.toPhase ?? '', ref: opts.version ?? '' })}\n`);
         return ctx.fail(2);
       }
       const values = envValues(opts.set);

@@ -175,16 +175,16 @@ describe('cli', () => {
     }
   });
 
-  it('upgrade --to-version reaches the upgrade (the program\'s own --version does not take it); a bad ref or two targets exit 2', async () => {
-    const bad = await run('upgrade', 'koprogo', '--to-version', '-rf');
+  it('upgrade --version reaches the upgrade (the program\'s own -V, --version does not take it); a bad ref or two targets exit 2', async () => {
+    const bad = await run('upgrade', 'koprogo', '--version', '-rf');
     expect(bad.code).toBe(2);
     expect(bad.out).not.toContain('0.1.0');
-    const dots = await run('upgrade', 'koprogo', '--to-version', 'v1..2');
+    const dots = await run('upgrade', 'koprogo', '--version', 'v1..2');
     expect(dots.code).toBe(2);
     expect(dots.err).toContain('v1..2');
-    const both = await run('upgrade', 'koprogo', '--to-version', 'v1.2.0', '--to-phase', '2');
+    const both = await run('upgrade', 'koprogo', '--version', 'v1.2.0', '--to-phase', '2');
     expect(both.code).toBe(2);
-    expect(both.err).toContain('--to-version or --to-phase');
+    expect(both.err).toContain('--version or --to-phase');
   });
 
   it('detect exits 4 when the recipe has blocking problems', async () => {

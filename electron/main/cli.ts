@@ -110,6 +110,8 @@ export async function runCli(
     .helpOption('-h, --help', t('cli.help.option'))
     .helpCommand('help [command]', t('cli.help.command'))
     .version(pkg.version, '-V, --version', t('cli.help.version'))
+    // The program's own options only before a command: `upgrade <profile> --version REF` is the upgrade's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => undefined })
     .addHelpText('after', `\n${t('cli.help.exitCodes')}\n${t('cli.help.envNote')}\n`);
