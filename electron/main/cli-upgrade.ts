@@ -1,3 +1,4 @@
+import { phase4DetailParams } from '../shared/phase4-text';
 import type { Command } from 'commander';
 import type { TFunction } from 'i18next';
 import type { EventName, EventPayload, Language, MethodName } from '../shared/contract';
@@ -293,7 +294,7 @@ function migrationLines(plan: UpgradePlan, t: TFunction): string[] {
 export function describeChecklist(items: NonNullable<UpgradePlan['checklist']>, t: TFunction): string {
   const lines: string[] = [];
   items.forEach((i, n) => {
-    lines.push(`${n + 1}. [${t(`upgrade.phase4.state.${i.state}`)}] ${t(`upgrade.stepTitles.${i.id}`)} — ${t(i.detail.code, i.detail.params)}${i.confirmedAt ? ` (${t('upgrade.phase4.confirmedAt', { at: i.confirmedAt })})` : ''}`);
+    lines.push(`${n + 1}. [${t(`upgrade.phase4.state.${i.state}`)}] ${t(`upgrade.stepTitles.${i.id}`)} — ${t(i.detail.code, phase4DetailParams(i.detail, (k) => t(k)))}${i.confirmedAt ? ` (${t('upgrade.phase4.confirmedAt', { at: i.confirmedAt })})` : ''}`);
     for (const c of i.commands) lines.push(`     ${c}`);
   });
   return `${lines.join('\n')}\n`;

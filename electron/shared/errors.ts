@@ -196,6 +196,8 @@ export const ERROR_CODES = [
   'upgrade.rollback_failed',
   'upgrade.env_missing',
   'upgrade.unknown_ref',
+  'upgrade.no_checkout',
+  'upgrade.repo_unreachable',
   'recognize.not_found',
   'recognize.other_deployment',
   // Known causes of a failed K3s step (engine/failure-patterns.ts on the terminal output).

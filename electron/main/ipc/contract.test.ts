@@ -322,6 +322,8 @@ const good: Record<string, { input: unknown; check: (value: any) => void; error?
   'upgrade.setClusterDatabase': { input: { profileId: 'acme', clusterProfileId: 'no-cluster', host: '127.0.0.1', port: 15432, user: 'app', database: 'koprogo_db', password: 'x' }, check: () => undefined, error: 'profile.not_found' },
   'upgrade.rollback': { input: { profileId: 'acme' }, check: () => undefined, error: 'upgrade.rollback_unavailable' },
   'upgrade.phase4Confirm': { input: { profileId: 'acme', item: 'p4-replicate', done: true }, check: () => undefined, error: 'upgrade.not_available' },
+  // The version update's ref picker reads the server's checkout: this server has none (never deployed).
+  'upgrade.versions': { input: { profileId: 'acme' }, check: () => undefined, error: 'upgrade.no_checkout' },
 };
 
 /** Bad input for every method, and the field the error must point at ('' for no particular field). */
@@ -463,6 +465,8 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   'backup.status': [{ input: {}, field: 'profileId' }],
   'upgrade.plan': [
     { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 5 } }, field: 'target.toPhase' },
+    { input: { profileId: 'acme', target: { kind: 'version', ref: '--upload-pack=x' } }, field: 'target.ref' },
+    { input: { profileId: 'acme', target: { kind: 'version', ref: 'v1..v2' } }, field: 'target.ref' },
     { input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 }, options: { upgradeDisk: 'yes' } }, field: 'options.upgradeDisk' },
   ],
   'upgrade.start': [{ input: { profileId: 'acme', target: { kind: 'phase', toPhase: 2 } }, field: 'planHash' }],
@@ -479,6 +483,7 @@ const bad: Record<string, { input: unknown; field: string }[]> = {
   ],
   'upgrade.rollback': [{ input: {}, field: 'profileId' }],
   'upgrade.phase4Confirm': [{ input: { profileId: 'acme', item: 'p4-nope', done: true }, field: 'item' }],
+  'upgrade.versions': [{ input: { profileId: 'acme', ref: 'v1' }, field: '(root)' }],
 };
 
 describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('contract through %s', (_name, makeDoor) => {
@@ -508,7 +513,7 @@ describe.each([['electron-ipc', ipcDoor], ['web-socket', wsDoor]] as const)('con
     'health.watch', 'health.current', 'health.history', 'health.exportCsv', 'health.logs', 'health.unwatch',
     'backup.list', 'backup.create', 'backup.verify', 'backup.download', 'backup.restore', 'backup.snapshot', 'backup.installDaily', 'backup.status', 'backup.cancel',
     'upgrade.plan', 'upgrade.start', 'upgrade.status', 'upgrade.timeline', 'upgrade.cancel', 'upgrade.recognize',
-    'upgrade.setClusterDatabase', 'upgrade.rollback', 'upgrade.phase4Confirm',
+    'upgrade.setClusterDatabase', 'upgrade.rollback', 'upgrade.phase4Confirm', 'upgrade.versions',
     'profiles.delete', 'github.forget',
     'provider.saveCredentials', 'provider.status', 'provider.offers', 'provider.servers',
     'provider.ovhRequestConsumerKey', 'provider.ovhStatus', 'provider.ovhVps', 'provider.create', 'provider.forget',

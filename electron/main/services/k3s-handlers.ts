@@ -4,7 +4,7 @@ import { OVH_VARIABLES } from '../../shared/k3s-entry';
 import type { K3sService } from '../k3s/k3s-service';
 import { secretName } from './deploy-service';
 import type { DomainHandlers, HandlerContext } from './handler-types';
-import type { ProviderService } from './provider-service';
+import { ovhEnvironment, ovhReader } from './provider-access';
 
 /**
  * Handlers of the methods declared in contract-k3s.ts. The K3s service (node-pty, the run machinery) loads on the
@@ -12,24 +12,10 @@ import type { ProviderService } from './provider-service';
  * which has no keychain, also takes the roadmap's exported OVH_* variables).
  */
 export function k3sHandlers(ctx: HandlerContext): DomainHandlers<typeof k3sMethods> {
-  let providers: Promise<ProviderService> | undefined;
-  const provider = (): Promise<ProviderService> =>
-    (providers ??= import('./provider-service').then(
-      (m) => new m.ProviderService({ profiles: ctx.profiles, secrets: ctx.secrets, log: ctx.log, deploy: ctx.deploy, emit: ctx.deps.emit, openExternal: ctx.deps.openExternal, endpoints: ctx.deps.providers }),
-    ));
-  const ovhEnvironment = async (): Promise<Record<string, string>> => {
-    try {
-      return await (await provider()).ovhEnvironment();
-    } catch (error) {
-      const env = process.env;
-      if (ctx.deps.frontDoor === 'cli' && OVH_VARIABLES.every((v) => env[v])) return Object.fromEntries(OVH_VARIABLES.map((v) => [v, env[v]!]));
-      throw error;
-    }
-  };
   let service: Promise<K3sService> | undefined;
   const k3s = (): Promise<K3sService> =>
-    (service ??= Promise.all([import('../k3s/k3s-service'), import('../providers/ovh/client')]).then(
-      ([m, ovh]) =>
+    (service ??= import('../k3s/k3s-service').then(
+      (m) =>
         new m.K3sService({
           dataDir: ctx.deps.dataDir,
           profiles: ctx.profiles,
@@ -37,19 +23,8 @@ export function k3sHandlers(ctx: HandlerContext): DomainHandlers<typeof k3sMetho
           log: ctx.log,
           emit: ctx.deps.emit,
           connect: (profile) => ctx.deploy.connect(profile),
-          ovhEnvironment,
-          ovhReader: async () => {
-            const env = await ovhEnvironment().catch(() => null);
-            if (!env?.OVH_ENDPOINT || !/^ovh-(eu|ca|us)$/.test(env.OVH_ENDPOINT)) return null;
-            return new ovh.OvhClient({
-              endpoint: env.OVH_ENDPOINT as 'ovh-eu' | 'ovh-ca' | 'ovh-us',
-              baseUrl: ctx.deps.providers?.ovhApiUrl,
-              ca: ctx.deps.providers?.ovhCa,
-              applicationKey: env.OVH_APPLICATION_KEY ?? '',
-              applicationSecret: env.OVH_APPLICATION_SECRET ?? '',
-              consumerKey: env.OVH_CONSUMER_KEY ?? null,
-            });
-          },
+          ovhEnvironment: () => ovhEnvironment(ctx),
+          ovhReader: () => ovhReader(ctx),
           secretName,
           dnsServers: ctx.deps.dnsServers,
           ...ctx.deps.k3s,

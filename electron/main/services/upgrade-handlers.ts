@@ -3,7 +3,7 @@ import type { HealthCurrent } from '../../shared/contract-health';
 import type { UpgradeService } from '../upgrade/upgrade-service';
 import { secretName } from './deploy-service';
 import type { DomainHandlers, HandlerContext } from './handler-types';
-import { providerFor } from './provider-access';
+import { ovhReader, providerFor } from './provider-access';
 
 /** The dashboard's figures in one line: what the upgrade shows before and after. */
 export function healthSummary(c: HealthCurrent): HealthSummary | null {
@@ -45,11 +45,11 @@ export function upgradeHandlers(ctx: HandlerContext): DomainHandlers<typeof upgr
             ctx.health.unwatch(profileId);
             await ctx.health.watch(profileId, c.mode);
           },
-          // Phase 3 → 4: the K3s screens' pre-production checks (domain, DNS access; OVH items stay for the user to confirm).
+          // Phase 3 → 4: the K3s screens' pre-production checks (domain, DNS access, and the OVHcloud project and quotas when its credentials are there).
           phase4Checklist: async (profileId) => {
             const [{ runChecklist }, { topologyFor }, { K3S_SETTINGS }] = await Promise.all([import('../k3s/checklist'), import('../k3s/topology'), import('../k3s/settings')]);
             const p = await ctx.profiles.get(profileId);
-            return runChecklist({ domain: p.settings[K3S_SETTINGS.domain] ?? null, topology: topologyFor('prod'), ovh: null, dnsServers: ctx.deps.dnsServers });
+            return runChecklist({ domain: p.settings[K3S_SETTINGS.domain] ?? null, topology: topologyFor('prod'), ovh: await ovhReader(ctx), dnsServers: ctx.deps.dnsServers });
           },
           deploySettings: (p, envContent) => ctx.deploy.settingsFor(p, envContent),
           envExamplePath: async (profileId) => (await ctx.recipes.savedRecipe(profileId))?.recipe.envExample?.path ?? null,

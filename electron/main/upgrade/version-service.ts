@@ -7,7 +7,8 @@ import type { ComposeDeploySettings } from '../engine/types';
 import type { UpgradeServiceDeps } from './upgrade-service';
 import type { BuiltPlan } from './plan';
 import { buildVersionPlan, versionEnv, type VersionFacts } from './version-plan';
-import { listRefsScript, parseRefs, parseVersionFacts, versionFactsScript } from './version-steps';
+import { listRefsScript, parseRefs, parseVersionFacts, VERSION_SCRIPT_EXIT, versionFactsScript } from './version-steps';
+import { checkoutDir } from '../engine/steps/shell';
 
 // The version update's part of the upgrade service: the facts read on the server (the checkout fetched, the
 // ref resolved, the env example of both commits), the settings at the new ref with the new `.env`, the plan,
@@ -32,6 +33,11 @@ async function settingsAt(deps: Deps, profile: Profile, ref: string, envContent:
   return composeSettingsFrom(at, { envContent, publicKey: 'x' });
 }
 
+/** A version script's known failure, in words: no checkout on the server, the repository out of its reach, no such ref. */
+function versionScriptError(code: number | null, settings: ComposeDeploySettings, ref: string): void {
+  if (code === 3 || code === 4 || code === 5) throw new AppError(VERSION_SCRIPT_EXIT[code], { ref, dir: checkoutDir(settings), url: settings.repo.url });
+}
+
 function session(deps: Deps, profile: Profile, settings: ComposeDeploySettings): Session {
   return new Session(profile, settings, { connect: deps.connect, redact: (t) => deps.log.redact(t), log: (l) => deps.log.info(l) });
 }
@@ -44,7 +50,7 @@ async function readFacts(deps: Deps, profile: Profile, ref: string, envContent: 
   const s = session(deps, profile, current);
   try {
     const r = await s.root(versionFactsScript(current, ref, candidates), { timeoutMs: 10 * 60_000 });
-    if (r.code === 3) throw new AppError('upgrade.unknown_ref', { ref });
+    versionScriptError(r.code, current, ref);
     const facts = r.code === 0 ? parseVersionFacts(r.stdout) : null;
     if (!facts) throw new AppError('deploy.step_failed', { step: 'version-facts', exitCode: String(r.code) });
     return { fromRef: profile.repo.ref, toRef: ref, envContent, ...facts };
@@ -103,6 +109,7 @@ export async function listVersions(deps: Deps, profile: Profile): Promise<{ curr
   const s = session(deps, profile, settings);
   try {
     const r = await s.root(listRefsScript(settings), { timeoutMs: 120_000 });
+    versionScriptError(r.code, settings, '');
     if (r.code !== 0) throw new AppError('deploy.step_failed', { step: 'list-refs', exitCode: String(r.code) });
     const { head, refs } = parseRefs(r.stdout);
     return { current: profile.repo?.ref ?? null, commit: head, refs };

@@ -144,12 +144,20 @@ export function parseServiceLogs(out: string): { service: string; lines: string[
  * it compares (the first of `candidates` one of both commits has) and both versions of it, base64 (`-` when absent).
  * Exit 3 with `unknown_ref` when the ref names nothing.
  */
+/**
+ * The deployment's checkout is there (exit 4: not) and the server reaches the repository (exit 5: not): what
+ * the version scripts check first, so a founder reads which of the two is wrong (VERSION_SCRIPT_EXIT).
+ */
+const CHECKOUT_REACHABLE = ['[ -d "$dir/.git" ] || exit 4', 'cd "$dir"', 'git_u fetch -q --tags --force --prune origin || exit 5'];
+
+/** What the version scripts' exit codes mean (the others: the step failed). */
+export const VERSION_SCRIPT_EXIT = { 3: 'upgrade.unknown_ref', 4: 'upgrade.no_checkout', 5: 'upgrade.repo_unreachable' } as const;
+
 export function versionFactsScript(settings: ComposeDeploySettings, ref: string, candidates: readonly string[]): string {
   const s = { ...settings, repo: { ...settings.repo, ref } };
   return asRoot([
     ...repositoryPrelude(s),
-    'cd "$dir"',
-    'git_u fetch -q --tags --force --prune origin',
+    ...CHECKOUT_REACHABLE,
     'old=$(git_u rev-parse HEAD)',
     `new=$(resolve_ref) || { echo "unknown_ref" >&2; exit 3; }`,
     `printf 'old %s\\nnew %s\\n' "$old" "$new"`,
@@ -190,7 +198,7 @@ export function parseVersionFacts(out: string): VersionFactsOut | null {
 
 /** The repository's tags and branches as its origin lists them (`git ls-remote`, as the deploy user). */
 export function listRefsScript(settings: ComposeDeploySettings): string {
-  return asRoot([...repositoryPrelude(settings), 'cd "$dir"', `printf 'head %s\\n' "$(git_u rev-parse HEAD)"`, 'git_u ls-remote --tags --heads origin'], { timeoutMs: 120_000 }).script;
+  return asRoot([...repositoryPrelude(settings), '[ -d "$dir/.git" ] || exit 4', 'cd "$dir"', `printf 'head %s\\n' "$(git_u rev-parse HEAD)"`, 'git_u ls-remote --tags --heads origin || exit 5'], { timeoutMs: 120_000 }).script;
 }
 
 export function parseRefs(out: string): { head: string | null; refs: { name: string; kind: 'tag' | 'branch'; commit: string }[] } {

@@ -1,3 +1,4 @@
+import { phase4DetailParams } from '../../../electron/shared/phase4-text';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { UpgradePlan, UpgradeRun } from '../../../electron/shared/contract-upgrade';
@@ -172,7 +173,7 @@ function Checklist({ plan }: { plan: UpgradePlan }) {
           <label className="check">
             <input type="checkbox" checked={i.state === 'ok'} disabled={i.checked} onChange={(e) => void useUpgrade.getState().checkItem(i.id, e.target.checked)} data-testid={`upgrade-item-check-${i.id}`} />
             <span>
-              <strong>{t(`upgrade.stepTitles.${i.id}`)}</strong> — {t(i.detail.code, localParams(lang, i.detail.params))}
+              <strong>{t(`upgrade.stepTitles.${i.id}`)}</strong> — {t(i.detail.code, localParams(lang, phase4DetailParams(i.detail, (k) => t(k))))}
               <span className={`badge ${i.state === 'ok' ? 'badge-ok' : 'badge-warn'}`}>{t(`upgrade.phase4.state.${i.state}`)}</span>
             </span>
           </label>
