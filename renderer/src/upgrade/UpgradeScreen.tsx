@@ -9,6 +9,7 @@ import { Busy } from '../components/Spinner';
 import { useLocalizeError } from '../error-text';
 import { formatDuration, localParams } from '../format';
 import { useSettings } from '../stores/settings-store';
+import { useStepAction } from '../stores/step-action';
 import { useUpgrade } from '../stores/upgrade-store';
 import { formatMoney } from './money';
 import { K3sPlanView, K3sPrimaryAction, K3sRunExtras } from './K3sUpgrade';
@@ -32,9 +33,9 @@ export function UpgradeScreen() {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const localize = useLocalizeError();
-  const { plan, planning, error, run, running, starting, priceAccepted, options, target } = useUpgrade();
+  const { plan, planning, error, run, running, priceAccepted, options, target } = useUpgrade();
   const version = target?.kind === 'version' || plan?.kind === 'version';
-  const { close, setOptions, acceptPrice, start, cancel } = useUpgrade.getState();
+  const { close, setOptions, acceptPrice, cancel } = useUpgrade.getState();
   const showRun = running || (run !== null && plan !== null && run.planHash === plan.planHash && run.outcome !== 'running');
   // Phase 2 → 3 and 3 → 4: their own plan view, waits and rollback; the primary action in the footer.
   const k3s = plan !== null && (plan.migration !== undefined || plan.checklist !== undefined);
@@ -78,19 +79,14 @@ export function UpgradeScreen() {
             </label>
           )}
           <p>{t('upgrade.confirmText', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</p>
-          <button type="button" className="btn btn-primary" disabled={starting || planning || (plan.order !== null && !priceAccepted) || (plan.route !== 'in-place' && !plan.target)} onClick={() => void start()} data-testid="upgrade-start">
-            {starting ? t('upgrade.starting') : t('upgrade.start', { phase: plan.toPhase })}
-          </button>
         </div>
       )}
+      {plan && !k3s && !version && <PhasePrimaryAction plan={plan} unfinished={unfinished && !run?.rollback} />}
       {plan && showRun && <RunView plan={plan} lang={lang} t={t} />}
       {plan && k3s && showRun && run && <K3sRunExtras run={run} />}
       {unfinished && !run?.rollback && (
         <div className="card" data-testid="upgrade-resume-card">
           <p>{t('upgrade.run.resumeHelp')}</p>
-          <button type="button" className="btn btn-primary" onClick={() => void start()} data-testid="upgrade-resume">
-            {t('upgrade.run.resume')}
-          </button>
         </div>
       )}
       {running && (
@@ -100,6 +96,29 @@ export function UpgradeScreen() {
       )}
     </section>
   );
+}
+
+/** The footer's button for the move to phase 2: start (once the price is accepted), or resume where it stopped. */
+function PhasePrimaryAction({ plan, unfinished }: { plan: UpgradePlan; unfinished: boolean }) {
+  const { t } = useTranslation();
+  const { running, starting, planning, priceAccepted } = useUpgrade();
+  const blocked = running
+    ? t('upgrade.k3s.runningNow')
+    : plan.route !== 'in-place' && !plan.target
+      ? t('upgrade.blocked.noOffer')
+      : !unfinished && plan.order !== null && !priceAccepted
+        ? t('upgrade.blocked.price')
+        : null;
+  useStepAction('dashboard', {
+    label: unfinished ? t('upgrade.run.resume') : t('upgrade.start', { phase: plan.toPhase }),
+    run: () => useUpgrade.getState().start(),
+    blocked,
+    busy: starting || planning,
+    busyLabel: t('upgrade.starting'),
+    holds: null,
+    testId: unfinished ? 'upgrade-resume' : 'upgrade-start',
+  });
+  return null;
 }
 
 interface PlanProps {
