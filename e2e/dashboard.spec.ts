@@ -4,7 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { HealthHistory, historyDirFor } from '../electron/main/health/history';
 import { startDeployHost, startTcpProxy, type DeployHost, type TcpProxy } from '../electron/main/testing';
 import { createTestCertificates, startHttpsServer, type HttpsTestServer, type TestCertificates } from '../electron/main/testing/https-server';
-import { newDataDir, startWebApp, type WebApp } from './web-app';
+import { apiCall as call, newDataDir, startWebApp, type WebApp } from './web-app';
 
 // The live dashboard in web mode against a real test server: a deployment (real sshd + sudo, Docker
 // engine, Compose, fixture repository), its dashboard reached from the Result step with live charts,
@@ -60,24 +60,6 @@ test.afterAll(async () => {
 });
 
 /** A contract call from the page, over the page's own authenticated WebSocket session. */
-async function call(page: Page, method: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string } }> {
-  return page.evaluate(
-    ([m, i]) =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(`ws://${location.host}/ws`);
-        ws.onerror = () => reject(new Error('socket'));
-        ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: m, input: i }));
-        ws.onmessage = (msg) => {
-          const data = JSON.parse(String(msg.data)) as { id?: number; envelope?: unknown };
-          if (data.id === 1) {
-            ws.close();
-            resolve(data.envelope as never);
-          }
-        };
-      }),
-    [method, input] as const,
-  );
-}
 
 /** 35 minutes of samples at `ramPercent`, ending now: as if the app had been watching for that long. */
 async function seedHistory(profileId: string, ramPercent: number): Promise<void> {

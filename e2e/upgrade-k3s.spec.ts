@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { startDeployHost, type DeployHost } from '../electron/main/testing';
 import { startDnsServer, type DnsServer } from '../electron/main/testing/dns-server';
 import { startK8sFake, type K8sFake } from '../electron/main/testing/k8s-fake';
-import { newDataDir, startWebApp, type WebApp } from './web-app';
+import { apiCall as call, newDataDir, startWebApp, type WebApp } from './web-app';
 
 // The move from phase 2 to the K3s cluster as the user sees it in web mode: a phase 2 deployment on the test
 // host (real sshd) with 600 copros told to the wizard, so the dashboard recommends phase 3; a cluster profile
@@ -53,24 +53,6 @@ test.afterAll(async () => {
   await host?.stop();
 });
 
-async function call(page: Page, method: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string } }> {
-  return page.evaluate(
-    ([m, i]) =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(`ws://${location.host}/ws`);
-        ws.onerror = () => reject(new Error('socket'));
-        ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: m, input: i }));
-        ws.onmessage = (msg) => {
-          const data = JSON.parse(String(msg.data)) as { id?: number; envelope?: unknown };
-          if (data.id === 1) {
-            ws.close();
-            resolve(data.envelope as never);
-          }
-        };
-      }),
-    [method, input] as const,
-  );
-}
 
 test('the dashboard recommends phase 3; the plan shows the cluster, the DNS switch, the downtime and the cost', async ({ browser }) => {
   test.setTimeout(360_000);

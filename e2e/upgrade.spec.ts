@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { HealthHistory, historyDirFor } from '../electron/main/health/history';
 import { startDeployHost, startHetznerFake, type DeployHost } from '../electron/main/testing';
 import { seedFixtureData, tableCounts } from '../electron/main/testing/fixture-data';
 import type { HetznerFake } from '../electron/main/testing/hetzner-fake';
-import { newDataDir, startWebApp, type WebApp } from './web-app';
+import { apiCall as call, newDataDir, startWebApp, type WebApp } from './web-app';
 
 // The upgrade in web mode, as the user follows it: a phase 1 deployment on Hetzner (the fake API; the
 // test host — real sshd, Docker, Compose, PostgreSQL with fixture data — is the server), whose history
@@ -52,24 +52,6 @@ test.afterAll(async () => {
   await host?.stop();
 });
 
-async function call(page: Page, method: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string } }> {
-  return page.evaluate(
-    ([m, i]) =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(`ws://${location.host}/ws`);
-        ws.onerror = () => reject(new Error('socket'));
-        ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: m, input: i }));
-        ws.onmessage = (msg) => {
-          const data = JSON.parse(String(msg.data)) as { id?: number; envelope?: unknown };
-          if (data.id === 1) {
-            ws.close();
-            resolve(data.envelope as never);
-          }
-        };
-      }),
-    [method, input] as const,
-  );
-}
 
 async function seedHighRam(profileId: string): Promise<void> {
   const history = await HealthHistory.open({ dir: historyDirFor(dataDir, profileId) });
