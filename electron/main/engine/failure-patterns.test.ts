@@ -17,7 +17,7 @@ const CAPTURED = {
     'Creating cap14_web_1 ... \r\nHost is already in use by another container\nCreating cap14_web_1 ... error\r\n\nERROR: for cap14_web_1  Cannot start service web: driver failed programming external connectivity on endpoint cap14_web_1 (f8af070f40e1): Error starting userland proxy: listen tcp4 127.0.0.1:18999: bind: address already in use\nEncountered errors while bringing up the project.\n',
   // git 2.39 and dockerd 20.10 with no DNS answer for the host.
   dnsGit: "fatal: unable to access 'https://nonexistent.invalid/x/': Could not resolve host: nonexistent.invalid\n",
-  dnsDocker: 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host\n',
+  dnsDocker: 'Error response from daemon: Get "https://registry.mirror.example/v2/": dial tcp: lookup registry.mirror.example on 10.255.255.53:53: no such host\n',
   // sudo 1.9 for a user without NOPASSWD.
   sudo: 'sudo: a password is required\n',
   // docker CLI with no engine behind the socket.
@@ -43,8 +43,8 @@ describe('known failures', () => {
     expect(recognizeFailure(CAPTURED.portInUse)).toMatchObject({ code: 'deploy.port_in_use', params: { port: '18999', address: '127.0.0.1' } });
     expect(recognizeFailure('Bind for 0.0.0.0:443 failed: port is already allocated')).toMatchObject({ code: 'deploy.port_in_use', params: { port: '443' } });
     expect(recognizeFailure(CAPTURED.dnsGit)).toMatchObject({ code: 'deploy.dns_failed', params: { host: 'nonexistent.invalid' } });
-    expect(recognizeFailure(CAPTURED.dnsDocker)).toMatchObject({ code: 'deploy.dns_failed', params: { host: 'registry-1.docker.io' } });
-    expect(recognizeFailure("Temporary failure resolving 'deb.debian.org'")).toMatchObject({ code: 'deploy.dns_failed', params: { host: 'deb.debian.org' } });
+    expect(recognizeFailure(CAPTURED.dnsDocker)).toMatchObject({ code: 'deploy.dns_failed', params: { host: 'registry.mirror.example' } });
+    expect(recognizeFailure("Temporary failure resolving 'apt.mirror.example'")).toMatchObject({ code: 'deploy.dns_failed', params: { host: 'apt.mirror.example' } });
     expect(recognizeFailure(CAPTURED.sudo)).toMatchObject({ code: 'ssh.sudo_password' });
     expect(recognizeFailure(CAPTURED.dockerDown)).toMatchObject({ code: 'deploy.docker_unreachable', params: { socket: 'unix:///var/run/docker.sock' } });
     expect(recognizeFailure(STAND_INS.rateLimit)).toMatchObject({ code: 'deploy.registry_rate_limited' });

@@ -100,8 +100,8 @@ export const FAILURE_PATTERNS: readonly FailurePattern[] = [
   {
     id: 'dns',
     code: 'deploy.dns_failed',
-    // git/curl "Could not resolve host: github.com", apt "Temporary failure resolving 'deb.debian.org'",
-    // Docker/Go "dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: no such host", getaddrinfo in Node.
+    // git/curl "Could not resolve host: github.com", apt "Temporary failure resolving '<mirror>'",
+    // Docker/Go "dial tcp: lookup <registry> on 10.0.0.53:53: no such host", getaddrinfo in Node.
     match: /Could not resolve host: ([^\s'"]+)|Temporary failure resolving '([^']+)'|lookup ([^\s:]+)(?: on [^\s]+)?: (?:no such host|server misbehaving|Temporary failure in name resolution|i\/o timeout)|getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([^\s]+)|Could not resolve '([^']+)'/,
     params: (m) => ({ host: first(m[1], m[2], m[3], m[4], m[5]) }),
   },

@@ -157,8 +157,8 @@ function podObject(spec: FakePodSpec, defaultNode: string | null): unknown {
       lastState: restartCount > 0 ? { terminated: { exitCode: 1, reason: 'Error', startedAt: CREATED, finishedAt: CREATED, containerID: `containerd://${c.name}-prev` } } : {},
       ready,
       restartCount,
-      image: `docker.io/library/${c.name}:latest`,
-      imageID: `docker.io/library/${c.name}@sha256:${'0'.repeat(64)}`,
+      image: `registry.example/library/${c.name}:latest`,
+      imageID: `registry.example/library/${c.name}@sha256:${'0'.repeat(64)}`,
       containerID: `containerd://${c.name}`,
       started: state === 'running',
     };
