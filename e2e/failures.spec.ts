@@ -66,6 +66,8 @@ test.describe('restart, resume, and the one missing cause', () => {
     try {
       expect((await apiCall(page, 'deploy.start', { profileId: 'koprogo' })).ok).toBe(true);
       await expect.poll(() => stepState(page, 'koprogo', 'firewall'), { timeout: 120_000, intervals: [500] }).toBe('running');
+      // Its line is in the run's record on disk (what a restart shows) before the app goes away.
+      await expect.poll(async () => ((await apiCall(page, 'deploy.status', { profileId: 'koprogo' })).value as { log: { stepId: string }[] }).log.some((l) => l.stepId === 'firewall'), { timeout: 30_000 }).toBe(true);
       // The app goes away in the middle (a closed laptop, a crash, Ctrl+C).
       await page.context().close();
       await app.stop();

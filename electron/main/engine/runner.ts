@@ -286,9 +286,11 @@ export class StepRunner {
         return;
       }
     }
-    await this.setState(step, 'running', { job: undefined, attempt: (rec.attempt ?? 0) + 1 }, true, started);
     // One line per step applied: the log (and the last run's record after a restart) says where it was.
-    this.log(step.id, 'engine', `applying (attempt ${this.record(step.id).attempt ?? 1})`);
+    // Written before the journal says "running", so a crash right after the state change keeps the line.
+    const attempt = (rec.attempt ?? 0) + 1;
+    this.log(step.id, 'engine', `applying (attempt ${attempt})`);
+    await this.setState(step, 'running', { job: undefined, attempt }, true, started);
     for (const [index, action] of step.apply.entries()) {
       if (signal?.aborted) {
         await this.setState(step, 'cancelled', {}, true, started);
