@@ -1,7 +1,7 @@
 // A small KoproGo-like repository (Compose files, env example, monitoring scripts) as a bare repo
 // behind a file:// URL that any local user can clone. Tag v1.0.0, then one more commit on main.
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -204,4 +204,44 @@ export async function createGitRepo(files: Record<string, string>): Promise<GitR
     await guard.run();
     throw e;
   }
+}
+
+/** git with no user or system configuration and no prompt: the same in CI and on a developer's machine. */
+export const TEST_GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+
+export interface ReleaseFiles {
+  compose: string;
+  example: string;
+}
+
+/**
+ * Adds a release to a fixture repository (`createFixtureRepo`): v1.0.0's `docker-compose.yml` and
+ * `.env.vps.example` changed by `edit`, VERSION set, tagged `tag` (annotated) and pushed. Returns its commit.
+ */
+export async function addRelease(repoUrl: string, tag: string, edit: (files: ReleaseFiles) => ReleaseFiles): Promise<string> {
+  const git = (cwd: string, ...args: string[]): Promise<string> => runOk('git', args, { cwd, env: TEST_GIT_ENV });
+  const work = await mkdtemp(join(tmpdir(), 'kgt-release-'));
+  try {
+    await git(work, 'clone', '-q', repoUrl, 'w');
+    const w = join(work, 'w');
+    await git(w, 'config', 'user.name', 'KoproGo Test');
+    await git(w, 'config', 'user.email', 'test@koprogo.invalid');
+    await git(w, 'checkout', '-q', '--detach', 'v1.0.0');
+    const files = edit({ compose: await readFile(join(w, 'docker-compose.yml'), 'utf8'), example: await readFile(join(w, '.env.vps.example'), 'utf8') });
+    await writeFile(join(w, 'docker-compose.yml'), files.compose);
+    await writeFile(join(w, '.env.vps.example'), files.example);
+    await writeFile(join(w, 'VERSION'), `${tag.slice(1)}\n`);
+    await git(w, 'commit', '-q', '-am', `KoproGo ${tag}`);
+    await git(w, 'tag', '-a', tag, '-m', `Release ${tag}`);
+    const commit = (await git(w, 'rev-parse', 'HEAD')).trim();
+    await git(w, 'push', '-q', 'origin', `refs/tags/${tag}`);
+    return commit;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The commit checked out in a deployment's folder (owned by another user: named safe for this one call). */
+export async function headOf(checkout: string): Promise<string> {
+  return (await runOk('git', ['-c', `safe.directory=${checkout}`, '-C', checkout, 'rev-parse', 'HEAD'], { env: TEST_GIT_ENV })).trim();
 }

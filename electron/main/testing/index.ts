@@ -17,7 +17,7 @@ export {
   type SystemShimHandle,
 } from './docker-host';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
-export { createFixtureRepo, fixtureFiles, type FixtureRepo, type FixtureRepoOptions } from './git-fixture';
+export { addRelease, createFixtureRepo, fixtureFiles, headOf, TEST_GIT_ENV, type FixtureRepo, type FixtureRepoOptions, type ReleaseFiles } from './git-fixture';
 export { freePort } from './free-port';
 export { run, runOk, shq, requireRoot, type RunResult, type RunOptions } from './proc';
 export { installSystemShims, type SystemShims } from './system-shims';

@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload, MethodName } from '../../shared/contract';
 import type { UpgradePlan, UpgradeRun } from '../../shared/contract-upgrade';
-import type { Envelope } from '../../shared/errors';
 import { findLocalPostgres, startScratchCluster, type ScratchCluster } from '../backup/scratch-cluster';
 import { dispatch } from '../ipc/dispatcher';
 import { saveKubeconfig } from '../k3s/kubeconfig';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { createHandlers, type Handlers } from '../services/handlers';
+import { contractCalls } from '../testing/contract-calls';
 import { startDeployHost, type DeployHost } from '../testing';
 import { startDnsServer, type DnsServer } from '../testing/dns-server';
 import { hostPsql, seedFixtureData, tableCounts } from '../testing/fixture-data';
@@ -37,28 +36,7 @@ let dns: DnsServer[] = [];
 let dataDir: string;
 let secrets: MemorySecretStore;
 let handlers: Handlers;
-const events: { event: EventName; payload: unknown }[] = [];
-const listeners = new Set<(event: EventName, payload: unknown) => void>();
-
-async function call<T>(method: MethodName, input: unknown): Promise<T> {
-  const e: Envelope<unknown> = await dispatch(handlers, method, input);
-  if (!e.ok) throw new Error(`${method}: ${JSON.stringify(e.error)}`);
-  return e.value as T;
-}
-
-function next<E extends EventName>(event: E, match: (p: EventPayload<E>) => boolean = () => true, timeoutMs = 600_000): Promise<EventPayload<E>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    const l = (e: EventName, p: unknown) => {
-      if (e === event && match(p as EventPayload<E>)) {
-        clearTimeout(timer);
-        listeners.delete(l);
-        resolve(p as EventPayload<E>);
-      }
-    };
-    listeners.add(l);
-  });
-}
+const { events, emit, call, next } = contractCalls(() => handlers);
 
 const target = { kind: 'phase', toPhase: 3 } as const;
 const options = { clusterProfileId: CLUSTER, ingress: INGRESS };
@@ -107,10 +85,7 @@ beforeAll(async () => {
     openExternal: null,
     secrets,
     dnsServers: [dns[0]!.address],
-    emit: <E extends EventName>(event: E, payload: EventPayload<E>) => {
-      events.push({ event, payload });
-      for (const l of listeners) l(event, payload);
-    },
+    emit,
     backup: { download: { backoffMs: 50 }, sessionBackoffMs: 50 },
     upgrade: { toK3s: { resolvers: dns.map((d) => d.address), propagation: { timeoutMs: 1500, pollMs: 200 }, clusterWait: { attempts: 3, delayMs: 100 } } },
   });

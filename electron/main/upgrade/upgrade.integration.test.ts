@@ -2,12 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload, MethodName } from '../../shared/contract';
 import type { UpgradePlan, UpgradeRun } from '../../shared/contract-upgrade';
-import type { Envelope } from '../../shared/errors';
 import { dispatch } from '../ipc/dispatcher';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { createHandlers, type Handlers } from '../services/handlers';
+import { contractCalls } from '../testing/contract-calls';
 import { docker, startDeployHost, startHetznerFake, startTcpProxy, type DeployHost, type TcpProxy } from '../testing';
 import { spoilPgDump, seedFixtureData, tableCounts, hostPsql, databaseContainer } from '../testing/fixture-data';
 import type { HetznerFake } from '../testing/hetzner-fake';
@@ -25,8 +24,7 @@ let apiProxy: TcpProxy;
 let dataDir: string;
 let secrets: MemorySecretStore;
 let serverId = 0;
-const events: { event: EventName; payload: unknown }[] = [];
-const listeners = new Set<(event: EventName, payload: unknown) => void>();
+const { events, emit, call, next } = contractCalls(() => handlers);
 
 function handlersFor(): Handlers {
   return createHandlers({
@@ -37,10 +35,7 @@ function handlersFor(): Handlers {
     systemLanguages: () => ['en'],
     openExternal: null,
     secrets,
-    emit: <E extends EventName>(event: E, payload: EventPayload<E>) => {
-      events.push({ event, payload });
-      for (const l of listeners) l(event, payload);
-    },
+    emit,
     providers: { hetznerApiUrl: `http://127.0.0.1:${apiProxy.port}/v1`, hetznerClient: { pollInitialMs: 20, pollFactor: 1.5, pollMaxMs: 150, baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 } },
     backup: { download: { backoffMs: 50 }, sessionBackoffMs: 50 },
     upgrade: { sshWait: { initialDelayMs: 50, maxDelayMs: 200 } },
@@ -48,26 +43,6 @@ function handlersFor(): Handlers {
 }
 
 let handlers: Handlers;
-
-async function call<T>(method: MethodName, input: unknown): Promise<T> {
-  const e: Envelope<unknown> = await dispatch(handlers, method, input);
-  if (!e.ok) throw new Error(`${method}: ${JSON.stringify(e.error)}`);
-  return e.value as T;
-}
-
-function next<E extends EventName>(event: E, match: (p: EventPayload<E>) => boolean = () => true, timeoutMs = 600_000): Promise<EventPayload<E>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    const l = (e: EventName, p: unknown) => {
-      if (e === event && match(p as EventPayload<E>)) {
-        clearTimeout(timer);
-        listeners.delete(l);
-        resolve(p as EventPayload<E>);
-      }
-    };
-    listeners.add(l);
-  });
-}
 
 const changeTypeActions = () => hetzner.state.actions.filter((a) => a.command === 'change_server_type');
 const target = { kind: 'phase', toPhase: 2 } as const;

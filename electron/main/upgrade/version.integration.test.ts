@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload, MethodName } from '../../shared/contract';
 import type { UpgradePlan, UpgradeRun } from '../../shared/contract-upgrade';
-import type { Envelope } from '../../shared/errors';
 import { dispatch } from '../ipc/dispatcher';
 import { MemorySecretStore } from '../secrets/secret-store';
 import { createHandlers, type Handlers } from '../services/handlers';
-import { docker, runOk, startDeployHost, type DeployHost } from '../testing';
+import { contractCalls } from '../testing/contract-calls';
+import { addRelease, docker, headOf as checkoutHead, startDeployHost, type DeployHost, type ReleaseFiles } from '../testing';
 import { seedFixtureData, tableCounts } from '../testing/fixture-data';
 import { VERSION_STEPS } from './version-steps';
 
@@ -25,53 +24,12 @@ const PROFILE = 'testhost';
 let host: DeployHost;
 let dataDir: string;
 let handlers: Handlers;
-const events: { event: EventName; payload: unknown }[] = [];
-const listeners = new Set<(event: EventName, payload: unknown) => void>();
+const { events, emit, call, next } = contractCalls(() => handlers);
 const commits: Record<string, string> = {};
 
-async function call<T>(method: MethodName, input: unknown): Promise<T> {
-  const e: Envelope<unknown> = await dispatch(handlers, method, input);
-  if (!e.ok) throw new Error(`${method}: ${JSON.stringify(e.error)}`);
-  return e.value as T;
-}
-
-function next<E extends EventName>(event: E, match: (p: EventPayload<E>) => boolean = () => true, timeoutMs = 600_000): Promise<EventPayload<E>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    const l = (e: EventName, p: unknown) => {
-      if (e === event && match(p as EventPayload<E>)) {
-        clearTimeout(timer);
-        listeners.delete(l);
-        resolve(p as EventPayload<E>);
-      }
-    };
-    listeners.add(l);
-  });
-}
-
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
-const git = (cwd: string, ...args: string[]) => runOk('git', args, { cwd, env: gitEnv });
-
 /** Adds a release to the fixture repository: v1.0.0's files changed by `edit`, tagged `tag`. */
-async function release(tag: string, edit: (files: { compose: string; example: string }) => { compose: string; example: string }): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'kgt-release-'));
-  try {
-    await git(work, 'clone', '-q', host.repo.url, 'w');
-    const w = join(work, 'w');
-    await git(w, 'config', 'user.name', 'KoproGo Test');
-    await git(w, 'config', 'user.email', 'test@koprogo.invalid');
-    await git(w, 'checkout', '-q', '--detach', 'v1.0.0');
-    const files = edit({ compose: readFileSync(join(w, 'docker-compose.yml'), 'utf8'), example: readFileSync(join(w, '.env.vps.example'), 'utf8') });
-    writeFileSync(join(w, 'docker-compose.yml'), files.compose);
-    writeFileSync(join(w, '.env.vps.example'), files.example);
-    writeFileSync(join(w, 'VERSION'), `${tag.slice(1)}\n`);
-    await git(w, 'commit', '-q', '-am', `KoproGo ${tag}`);
-    await git(w, 'tag', '-a', tag, '-m', `Release ${tag}`);
-    commits[tag] = (await git(w, 'rev-parse', 'HEAD')).trim();
-    await git(w, 'push', '-q', 'origin', `refs/tags/${tag}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+async function release(tag: string, edit: (files: ReleaseFiles) => ReleaseFiles): Promise<void> {
+  commits[tag] = await addRelease(host.repo.url, tag, edit);
 }
 
 /** Every file under the checkout (`.git`, `.env` and the override included): path → type, mode, owner, content hash. */
@@ -110,7 +68,7 @@ async function containers(): Promise<Record<string, ContainerView>> {
 }
 
 const checkout = () => join(host.root, 'opt', 'app');
-const headOf = async () => (await runOk('git', ['-c', `safe.directory=${checkout()}`, '-C', checkout(), 'rev-parse', 'HEAD'], { env: gitEnv })).trim();
+const headOf = () => checkoutHead(checkout());
 const healthy = async () => (await fetch(host.repo.healthUrl).then((r) => r.status).catch(() => 0)) === 200;
 
 beforeAll(async () => {
@@ -124,10 +82,7 @@ beforeAll(async () => {
     systemLanguages: () => ['en'],
     openExternal: null,
     secrets: new MemorySecretStore(),
-    emit: <E extends EventName>(event: E, payload: EventPayload<E>) => {
-      events.push({ event, payload });
-      for (const l of listeners) l(event, payload);
-    },
+    emit,
     backup: { download: { backoffMs: 50 }, sessionBackoffMs: 50 },
   });
   const base = host.profile();
