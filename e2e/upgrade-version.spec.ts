@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { VERSION_STEPS } from '../electron/main/upgrade/version-steps';
-import { runOk, startDeployHost, type DeployHost } from '../electron/main/testing';
+import { addRelease, headOf as checkoutHead, startDeployHost, type DeployHost, type ReleaseFiles } from '../electron/main/testing';
 import { apiCall, newDataDir, startWebApp, type WebApp } from './web-app';
 
 // The app version update in web mode, as a founder follows it: a phase 1 deployment of v1.0.0 on the test
@@ -25,32 +24,13 @@ let host: DeployHost;
 let app: WebApp;
 const commits: Record<string, string> = {};
 
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
-const git = (cwd: string, ...args: string[]) => runOk('git', args, { cwd, env: gitEnv });
 const checkout = () => join(host.root, 'opt', 'app');
-const headOf = async () => (await runOk('git', ['-c', `safe.directory=${checkout()}`, '-C', checkout(), 'rev-parse', 'HEAD'], { env: gitEnv })).trim();
+const headOf = () => checkoutHead(checkout());
 const status = (url: string) => fetch(url).then((r) => r.status).catch(() => 0);
 
-/** Adds a release to the fixture repository: v1.0.0's files changed by `edit`, tagged `tag` (as the integration test does). */
-async function release(tag: string, edit: (files: { compose: string; example: string }) => { compose: string; example: string }): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'kgt-release-'));
-  try {
-    await git(work, 'clone', '-q', host.repo.url, 'w');
-    const w = join(work, 'w');
-    await git(w, 'config', 'user.name', 'KoproGo Test');
-    await git(w, 'config', 'user.email', 'test@koprogo.invalid');
-    await git(w, 'checkout', '-q', '--detach', 'v1.0.0');
-    const files = edit({ compose: readFileSync(join(w, 'docker-compose.yml'), 'utf8'), example: readFileSync(join(w, '.env.vps.example'), 'utf8') });
-    writeFileSync(join(w, 'docker-compose.yml'), files.compose);
-    writeFileSync(join(w, '.env.vps.example'), files.example);
-    writeFileSync(join(w, 'VERSION'), `${tag.slice(1)}\n`);
-    await git(w, 'commit', '-q', '-am', `KoproGo ${tag}`);
-    await git(w, 'tag', '-a', tag, '-m', `Release ${tag}`);
-    commits[tag] = (await git(w, 'rev-parse', 'HEAD')).trim();
-    await git(w, 'push', '-q', 'origin', `refs/tags/${tag}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+/** Adds a release to the fixture repository: v1.0.0's files changed by `edit`, tagged `tag`. */
+async function release(tag: string, edit: (files: ReleaseFiles) => ReleaseFiles): Promise<void> {
+  commits[tag] = await addRelease(host.repo.url, tag, edit);
 }
 
 /** Neither the .env's secrets nor the new key's value anywhere in the page's text (closed details included). */
@@ -196,8 +176,13 @@ test('the founder updates the app: a version that is not healthy is rolled back 
   await expect(runCard.locator('h2')).toHaveText('La mise à jour vers v1.1.0 a été annulée par un retour arrière');
   const stateOf = (id: string) => page.getByTestId(`upgrade-step-${id}`).getAttribute('data-state');
   expect(Object.fromEntries(await Promise.all(VERSION_STEPS.map(async (id) => [id, await stateOf(id)])))).toMatchObject({ checkout: 'done', 'env-update': 'done', restart: 'done', health: 'failed', rollback: 'done', record: 'pending' });
+  // One message, not two: the result card says what happened and what to do; no error notice repeats it.
+  await expect(page.getByTestId('upgrade-rollback-advice')).toContainText('Lisez les journaux');
+  await expect(page.getByTestId('error-notice')).toHaveCount(0);
   await page.getByTestId('upgrade-run').locator('details summary').click();
   await expectNoSecret(page);
+  // The run log (the test host's paths) stays out of the screenshots.
+  await page.getByTestId('upgrade-run').locator('details summary').click();
   // Healthy again, on v1.0.0: its commit, its .env (without the new key), the profile unchanged.
   expect(await status(host.repo.healthUrl)).toBe(200);
   expect(await headOf()).toBe(v100);
@@ -219,6 +204,18 @@ test('the founder updates the app: a version that is not healthy is rolled back 
   await expect(dashboard).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
   await expect.poll(marks, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   const afterRollback = await marks();
+  // Its banner names the version put back (not a phase), and opens what happened, with nothing to resume.
+  await expect(page.getByTestId('dashboard-version')).toHaveText('Version déployée : v1.0.0');
+  const banner = page.getByTestId('upgrade-banner');
+  await expect(banner).toHaveAttribute('data-outcome', 'rolledback');
+  await expect(banner).toContainText('La mise à jour vers la version v1.1.0 du');
+  await expect(banner).toContainText('la version précédente tourne à nouveau');
+  await expect(page.getByTestId('upgrade-banner-open')).toHaveText('Voir ce qui s’est passé');
+  await page.getByTestId('upgrade-banner-open').click();
+  await expect(page.getByTestId('upgrade-screen')).toBeVisible();
+  await expect(picker).toHaveValue('v1.1.0', { timeout: 30_000 });
+  await page.getByTestId('upgrade-back').click();
+  await expect(dashboard).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
 
   // Then v1.2.0: proposed first; the new key asked again, LOG_LEVEL with its example's value; it succeeds.
   await page.getByTestId('dashboard-update-version').click();
@@ -247,6 +244,8 @@ test('the founder updates the app: a version that is not healthy is rolled back 
   await page.getByTestId('upgrade-back').click();
   await expect(dashboard).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
   await expect(page.getByTestId('upgrade-banner')).toHaveAttribute('data-outcome', 'succeeded');
+  await expect(page.getByTestId('upgrade-banner')).toContainText('Mis à jour vers la version v1.2.0 le');
+  await expect(page.getByTestId('dashboard-version')).toHaveText('Version déployée : v1.2.0');
   await expect.poll(marks, { timeout: 30_000 }).toBeGreaterThan(afterRollback);
   await expect(page.locator('[data-testid^="container-"][data-status="healthy"]').first()).toBeVisible({ timeout: 60_000 });
   const { marks: timeline } = (await apiCall(page, 'upgrade.timeline', { profileId: PROFILE, from: 0, to: Date.now() + 1000 })).value as { marks: { kind: string; ref?: string }[] };

@@ -15,7 +15,7 @@ import { useSettings } from '../stores/settings-store';
 import { RANGES, useHealth, type ChartMetric, type HealthCurrent, type RangeId } from '../stores/health-store';
 import { useUpgrade } from '../stores/upgrade-store';
 import { BackupsPanel } from '../upgrade/BackupsPanel';
-import { UpgradeBanner, useChartMarks } from '../upgrade/DashboardUpgrade';
+import { DeployedVersion, UpgradeBanner, useChartMarks } from '../upgrade/DashboardUpgrade';
 import { UpgradeScreen } from '../upgrade/UpgradeScreen';
 import { LEVEL_COLORS, type Level } from './chart';
 import { MetricChart } from './MetricChart';
@@ -172,6 +172,7 @@ export function Dashboard() {
               </>
             )}
           </p>
+          {profileId && <DeployedVersion profileId={profileId} />}
         </div>
         <div className="dash-actions">
           {/* A K3s cluster watched from this computer has no server history to chart or export. */}

@@ -47,8 +47,8 @@ interface UpgradeStore {
   /** When the application went down (live downtime counter), and when it came back. */
   downSince: number | null;
   marks: TimelineMark[];
-  /** The last run succeeded in the past week (the dashboard says so). */
-  recentSuccess: boolean;
+  /** The last run ended in the past week (the dashboard says how: done, or rolled back). */
+  recentlyFinished: boolean;
   open(profileId: string, target: Target): Promise<void>;
   /** Phase 2 → 3: what the user confirms when the run waits (the TTL, the cutover). */
   confirm(what: UpgradeConfirmation): Promise<void>;
@@ -92,7 +92,7 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
   log: [],
   downSince: null,
   marks: [],
-  recentSuccess: false,
+  recentlyFinished: false,
   versions: null,
   async openVersion(profileId, ref) {
     set({ profileId, target: null, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null, versions: null, planning: true });
@@ -193,8 +193,8 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
     try {
       const s = await api()['upgrade.status']({ profileId });
       if (get().profileId === profileId || get().profileId === null) {
-        const finished = s.run?.outcome === 'succeeded' && s.run.finishedAt ? Date.parse(s.run.finishedAt) : null;
-        set({ run: s.run, running: s.active, steps: Object.fromEntries((s.run?.steps ?? []).map((x) => [x.id, x.state])), recentSuccess: finished !== null && Date.now() - finished < 7 * 86_400_000 });
+        const finished = s.run?.outcome !== 'running' && s.run?.finishedAt ? Date.parse(s.run.finishedAt) : null;
+        set({ run: s.run, running: s.active, steps: Object.fromEntries((s.run?.steps ?? []).map((x) => [x.id, x.state])), recentlyFinished: finished !== null && Date.now() - finished < 7 * 86_400_000 });
       }
     } catch {
       set({ run: null });
@@ -245,7 +245,7 @@ function onLog(e: EventPayload<'upgrade.log'>): void {
 function onFinished(e: EventPayload<'upgrade.finished'>): void {
   const s = useUpgrade.getState();
   if (e.profileId !== s.profileId && s.profileId !== null) return;
-  useUpgrade.setState({ run: e.run, running: false, downSince: null, progress: null, recentSuccess: e.run.outcome === 'succeeded', steps: Object.fromEntries(e.run.steps.map((x) => [x.id, x.state])), ...(e.run.error ? { error: e.run.error as ErrorEnvelope } : {}) });
+  useUpgrade.setState({ run: e.run, running: false, downSince: null, progress: null, recentlyFinished: e.run.outcome !== 'running', steps: Object.fromEntries(e.run.steps.map((x) => [x.id, x.state])), ...(e.run.error ? { error: e.run.error as ErrorEnvelope } : {}) });
 }
 
 let subscribed = false;

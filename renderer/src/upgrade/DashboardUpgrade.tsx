@@ -1,6 +1,7 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { TimelineMark } from '../../../electron/shared/contract-upgrade';
+import type { TimelineMark, UpgradeRun } from '../../../electron/shared/contract-upgrade';
+import { api } from '../app-api';
 import { formatDateTime, formatDuration } from '../format';
 import { RANGES, type RangeId } from '../stores/health-store';
 import { useSettings } from '../stores/settings-store';
@@ -27,22 +28,53 @@ export function useChartMarks(profileId: string | null, range: RangeId, clock: (
   );
 }
 
+/** The screen a banner's button opens: the version update at its ref, or the phase move the run was for. */
+function openRun(profileId: string, run: UpgradeRun): void {
+  const store = useUpgrade.getState();
+  if (run.kind === 'version') {
+    void store.openVersion(profileId, run.ref);
+    return;
+  }
+  const toPhase = run.toPhase === 3 || run.toPhase === 4 ? run.toPhase : 2;
+  void store.open(profileId, { kind: 'phase', toPhase });
+}
+
 export function UpgradeBanner({ profileId }: { profileId: string }) {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
   const run = useUpgrade((s) => s.run);
   const running = useUpgrade((s) => s.running);
-  const recent = useUpgrade((s) => s.recentSuccess);
+  const recent = useUpgrade((s) => s.recentlyFinished);
   useEffect(() => {
     void useUpgrade.getState().loadStatus(profileId);
   }, [profileId]);
   if (!run) return null;
-  const open = () => void useUpgrade.getState().open(profileId, { kind: 'phase', toPhase: 2 });
+  const version = run.kind === 'version';
+  const ref = run.ref ?? '—';
+  const open = () => openRun(profileId, run);
+  const finished = run.finishedAt ? formatDateTime(lang, run.finishedAt) : '—';
+  // A version update that did not become healthy and was put back: the application runs as before, the
+  // founder sees what happened (a week long, like a success), nothing to resume.
+  if (!running && version && run.rollback?.state === 'rolled-back') {
+    if (!recent) return null;
+    return (
+      <div className="notice notice-warn upgrade-banner" role="status" data-testid="upgrade-banner" data-outcome="rolledback">
+        <span>{t('upgrade.banner.versionRolledBack', { ref, date: finished })}</span>
+        <button type="button" className="btn" onClick={open} data-testid="upgrade-banner-open">
+          {t('upgrade.banner.details')}
+        </button>
+      </div>
+    );
+  }
   if (running || run.outcome === 'failed' || run.outcome === 'cancelled' || run.outcome === 'running') {
     const at = run.steps.find((s) => s.state === 'failed' || s.state === 'cancelled' || s.state === 'running');
+    const step = at ? t(`upgrade.stepTitles.${at.id}`) : '—';
+    const text = running
+      ? version ? t('upgrade.banner.versionRunning', { ref }) : t('upgrade.banner.running', { phase: run.toPhase })
+      : version ? t('upgrade.banner.versionStopped', { ref, step }) : t('upgrade.banner.stopped', { phase: run.toPhase, step });
     return (
       <div className="notice notice-warn upgrade-banner" role="status" data-testid="upgrade-banner" data-outcome={running ? 'running' : run.outcome}>
-        <span>{running ? t('upgrade.banner.running', { phase: run.toPhase }) : t('upgrade.banner.stopped', { phase: run.toPhase, step: at ? t(`upgrade.stepTitles.${at.id}`) : '—' })}</span>
+        <span>{text}</span>
         <button type="button" className="btn" onClick={open} data-testid="upgrade-banner-open">
           {running ? t('upgrade.banner.follow') : t('upgrade.run.resume')}
         </button>
@@ -50,11 +82,34 @@ export function UpgradeBanner({ profileId }: { profileId: string }) {
     );
   }
   if (run.outcome === 'succeeded' && run.finishedAt && recent) {
+    const downtime = run.downtimeMs === null ? '—' : formatDuration(t, lang, run.downtimeMs);
     return (
       <p className="notice notice-ok" data-testid="upgrade-banner" data-outcome="succeeded">
-        {t('upgrade.banner.done', { phase: run.toPhase, date: formatDateTime(lang, run.finishedAt), downtime: run.downtimeMs === null ? '—' : formatDuration(t, lang, run.downtimeMs) })}
+        {version ? t('upgrade.banner.versionDone', { ref, date: finished, downtime }) : t('upgrade.banner.done', { phase: run.toPhase, date: finished, downtime })}
       </p>
     );
   }
   return null;
+}
+
+/** The version the deployment runs (the profile's ref), read again after each upgrade run ends. */
+export function DeployedVersion({ profileId }: { profileId: string }) {
+  const { t } = useTranslation();
+  const finishedAt = useUpgrade((s) => s.run?.finishedAt ?? null);
+  const [ref, setRef] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api()['profiles.get']({ id: profileId })
+      .then((p) => live && setRef(p.repo?.ref ?? null))
+      .catch(() => live && setRef(null));
+    return () => {
+      live = false;
+    };
+  }, [profileId, finishedAt]);
+  if (!ref) return null;
+  return (
+    <p className="small muted" data-testid="dashboard-version">
+      {t('upgrade.version.deployed', { ref })}
+    </p>
+  );
 }

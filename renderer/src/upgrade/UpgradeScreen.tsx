@@ -54,7 +54,8 @@ export function UpgradeScreen() {
           </button>
         </div>
       </div>
-      {error && <ErrorNotice error={localize(error)} />}
+      {/* A version rolled back by itself: its result card says it all (what, why, the logs, what to do). */}
+      {error && !(showRun && error.code === 'upgrade.rolled_back' && run?.rollback?.state === 'rolled-back') && <ErrorNotice error={localize(error)} />}
       {planning && !plan && <Busy text={t(version ? 'upgrade.version.planning' : 'upgrade.planning')} testId="upgrade-planning" />}
       {plan && k3s && <K3sPrimaryAction plan={plan} />}
       {plan && k3s && !showRun && <K3sPlanView plan={plan} />}

@@ -171,6 +171,7 @@ export function VersionOutcome({ run, lang, t }: { run: UpgradeRun; lang: Langua
     <div className={`card upgrade-result ${r.state === 'rolled-back' ? 'notice-warn' : 'notice-error'}`} data-testid="upgrade-result" data-outcome={r.state} role="status">
       <h2>{t(`upgrade.version.rollback.${r.state === 'rolled-back' ? 'done' : 'failed'}`, { ref: run.ref ?? '', services: r.services || '—' })}</h2>
       {r.databaseRestored ? <p>{t('upgrade.version.rollback.database')}</p> : <p className="small muted">{t('upgrade.version.rollback.databaseKept')}</p>}
+      {r.state === 'rolled-back' && <p data-testid="upgrade-rollback-advice">{t('remedies.upgrade.rolled_back')}</p>}
       {r.logs.map((l) => (
         <details key={l.service} open data-testid={`upgrade-failing-logs-${l.service}`}>
           <summary>{t('upgrade.version.rollback.logs', { service: l.service })}</summary>
