@@ -140,11 +140,6 @@ export function parseServiceLogs(out: string): { service: string; lines: string[
 }
 
 /**
- * Fetches the repository in the checkout and prints the current commit, the one `ref` names, which env example
- * it compares (the first of `candidates` one of both commits has) and both versions of it, base64 (`-` when absent).
- * Exit 3 with `unknown_ref` when the ref names nothing.
- */
-/**
  * The deployment's checkout is there (exit 4: not) and the server reaches the repository (exit 5: not): what
  * the version scripts check first, so a founder reads which of the two is wrong (VERSION_SCRIPT_EXIT).
  */
@@ -153,6 +148,11 @@ const CHECKOUT_REACHABLE = ['[ -d "$dir/.git" ] || exit 4', 'cd "$dir"', 'git_u 
 /** What the version scripts' exit codes mean (the others: the step failed). */
 export const VERSION_SCRIPT_EXIT = { 3: 'upgrade.unknown_ref', 4: 'upgrade.no_checkout', 5: 'upgrade.repo_unreachable' } as const;
 
+/**
+ * Fetches the repository in the checkout and prints the current commit, the one `ref` names, which env example
+ * it compares (the first of `candidates` one of both commits has) and both versions of it, base64 (`-` when absent).
+ * Exit 3 with `unknown_ref` when the ref names nothing.
+ */
 export function versionFactsScript(settings: ComposeDeploySettings, ref: string, candidates: readonly string[]): string {
   const s = { ...settings, repo: { ...settings.repo, ref } };
   return asRoot([

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,4 +219,19 @@ describe('version update (phases 1–2)', () => {
     const status = await call<{ run: UpgradeRun }>('upgrade.status', { profileId: PROFILE });
     expect(status.run.ref).toBe('v1.2.0');
   }, 900_000);
+
+  it('a repository the server cannot reach is named as such, for the picker and the plan; nothing changes', async () => {
+    const head = await headOf();
+    renameSync(host.repo.path, `${host.repo.path}.away`);
+    try {
+      const list = await dispatch(handlers, 'upgrade.versions', { profileId: PROFILE });
+      expect(list).toMatchObject({ ok: false, error: { code: 'upgrade.repo_unreachable', params: { url: host.repo.url } } });
+      const plan = await dispatch(handlers, 'upgrade.plan', { profileId: PROFILE, target: { kind: 'version', ref: 'v1.1.0' } });
+      expect(plan).toMatchObject({ ok: false, error: { code: 'upgrade.repo_unreachable' } });
+    } finally {
+      renameSync(`${host.repo.path}.away`, host.repo.path);
+    }
+    expect(await headOf()).toBe(head);
+    expect((await call<{ refs: unknown[] }>('upgrade.versions', { profileId: PROFILE })).refs.length).toBeGreaterThan(0);
+  }, 300_000);
 });
