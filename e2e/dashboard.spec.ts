@@ -113,6 +113,8 @@ test('the dashboard shows a deployment live, and a sustained high-RAM fixture re
   await expect(page.getByTestId('https-status')).toHaveAttribute('data-ok', 'true', { timeout: 20_000 });
   await expect(page.getByTestId('cert-expiring')).toBeVisible();
   await expect(page.getByTestId('upgrade-recommendation')).toHaveCount(0);
+  // Deployed: its version can be updated.
+  await expect(page.getByTestId('dashboard-update-version')).toBeVisible();
   await page.screenshot({ path: join(SHOTS, 'dashboard-live-fr.png'), fullPage: true });
   // CSV export of the period.
   const download = page.waitForEvent('download');
@@ -135,6 +137,9 @@ test('the dashboard shows a deployment live, and a sustained high-RAM fixture re
   await expect(page.getByTestId('upgrade-cost')).toContainText(/15\s€/);
   await expect(page.getByTestId('upgrade-reasons')).toContainText('Mémoire au-dessus de 85 %');
   await expect(page.getByTestId('signal-toast')).toBeVisible();
+  // Never deployed by the app: no version to update (its checkout is not on the server).
+  await expect(page.getByTestId('dashboard')).toHaveAttribute('data-app', 'never');
+  await expect(page.getByTestId('dashboard-update-version')).toHaveCount(0);
   await page.screenshot({ path: join(SHOTS, 'dashboard-upgrade-fr.png'), fullPage: true });
   for (const lang of ['nl', 'en'] as const) {
     await page.getByTestId('language-select').selectOption(lang);

@@ -194,7 +194,8 @@ export function Dashboard() {
           <button type="button" className="btn" onClick={() => void onExport()} data-testid="dashboard-export">
             {t('health.dashboard.exportCsv')}
           </button>
-          {profileId && current && current.phase <= 2 && (
+          {/* A version update needs a deployment that ran once (its checkout on the server). */}
+          {profileId && current && current.phase <= 2 && app !== 'never' && (
             <button type="button" className="btn" onClick={() => void useUpgrade.getState().openVersion(profileId)} data-testid="dashboard-update-version">
               {t('upgrade.version.open')}
             </button>
@@ -261,7 +262,7 @@ export function Dashboard() {
                 <div key={def.metric} className={`tile tile-${level === 'ok' && !honest ? 'neutral' : (level ?? 'none')}`} data-testid={`tile-${def.metric}`} data-level={level ?? 'none'}>
                   <span className="tile-label">{t(`health.dashboard.metrics.${def.metric}`)}</span>
                   <span className="tile-value">{v === null ? '—' : value(def, v)}</span>
-                  <span className="tile-level">{t(`health.dashboard.levels.${level === 'ok' && !honest ? 'okServer' : (level ?? 'none')}`)}</span>
+                  <span className="tile-level">{def.metric === 'cpu' && v === null && current.point ? t('health.dashboard.cpuNextSample') : t(`health.dashboard.levels.${level === 'ok' && !honest ? 'okServer' : (level ?? 'none')}`)}</span>
                   {th && <span className="tile-th">{t('health.dashboard.thresholdsLine', { warn: value(def, th.warn), critical: value(def, th.critical) })}</span>}
                   {def.metric === 'load1' && current.point && <span className="tile-th">{t('health.dashboard.cores', { count: current.point.cpus })}</span>}
                 </div>
