@@ -80,7 +80,25 @@ export class Logger {
       extra = ` ${typeof safe === 'string' ? safe : inspect(safe, { depth: 4, breakLength: Infinity })}`;
     }
     const line = this.redactor.redact(`${new Date().toISOString()} ${level} ${message}${extra}`);
-    if (this.file) appendFileSync(this.file, `${line}\n`, { mode: 0o600 });
+    if (this.file) this.append(this.file, `${line}\n`);
     if (this.echo) process.stderr.write(`${line}\n`);
+  }
+
+  /**
+   * A log line must never break the work it describes: a logs folder removed under a running app is made
+   * again; any other failure (a full disk) sends the line to stderr, and the run goes on.
+   */
+  private append(file: string, text: string): void {
+    try {
+      appendFileSync(file, text, { mode: 0o600 });
+    } catch (error) {
+      try {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        appendFileSync(file, text, { mode: 0o600 });
+      } catch {
+        process.stderr.write(text);
+      }
+    }
   }
 }
