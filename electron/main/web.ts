@@ -7,6 +7,7 @@ import { createHandlers } from './services/handlers';
 import { endpointsFromEnv } from './services/endpoints';
 import { startWebServer } from './web-server';
 import { providerEndpointsFromEnv } from './services/provider-service';
+import { upgradeTestOverridesFromEnv } from './services/upgrade-test-env';
 
 // `npm run web`: the app in a browser on this machine, same services, same contract.
 
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
         updater,
         emit,
         providers: providerEndpointsFromEnv(process.env),
+        // End-to-end tests only: local resolvers and a short wait for the phase 2 → 3 DNS propagation.
+        ...upgradeTestOverridesFromEnv(process.env),
       }),
   });
   // The token is printed once, here, and nowhere else (not in the log file).
