@@ -235,6 +235,7 @@ test('the founder updates the app: a version that is not healthy is rolled back 
   await expect(page.getByTestId('upgrade-downtime-measured')).toContainText("L'application a été interrompue pendant");
   expect(await stateOf('rollback')).toBe('skipped');
   expect(await stateOf('record')).toBe('done');
+  await expect(page.getByTestId('upgrade-done')).toHaveText('Retour au tableau de bord');
   await expectNoSecret(page);
   expect(await headOf()).toBe(commits['v1.2.0']);
   expect(await fetch(host.repo.healthUrl.replace('/health', '/version')).then((r) => r.text())).toBe('1.2.0\n');

@@ -80,11 +80,16 @@ export function App() {
       </div>
       {/* Over the wizard, a screen that declares no action (the dashboard) has no footer. */}
       <footer className="navbar" hidden={dashboardOpen && !declared}>
-        <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
-          {t('nav.back')}
-        </button>
+        {/* Over the wizard (the dashboard's screens), the wizard's "Back" and step count mean nothing: their places stay empty. */}
+        {dashboardOpen ? (
+          <span aria-hidden />
+        ) : (
+          <button type="button" className="btn" disabled={index === 0} onClick={() => void back()} data-testid="nav-back">
+            {t('nav.back')}
+          </button>
+        )}
         <span className={action.blocked ? 'nav-reason' : 'muted'} data-testid="nav-status" id="nav-status">
-          {action.busy && action.busyLabel ? action.busyLabel : (action.blocked ?? t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length }))}
+          {action.busy && action.busyLabel ? action.busyLabel : (action.blocked ?? (dashboardOpen ? '' : t('nav.stepOf', { n: index + 1, total: WIZARD_STEPS.length })))}
         </span>
         <button
           type="button"

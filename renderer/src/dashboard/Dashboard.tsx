@@ -77,7 +77,9 @@ export function Dashboard() {
   const range = useHealth((s) => s.range);
   const series = useHealth((s) => s.series);
   const error = useHealth((s) => s.error);
-  const started = useHealth((s) => s.started);
+  const startedAll = useHealth((s) => s.started);
+  // A signal that started and no longer holds (the deployment moved to a phase it fits) is not announced.
+  const started = current ? startedAll.filter((x) => current.signals.active.some((a) => a.id === x.id)) : startedAll;
   const { close, setRange, exportCsv, dismissStarted } = useHealth.getState();
   const f = useFormats(lang, range);
   const upgradeOpen = useUpgrade((s) => s.profileId !== null);
@@ -234,6 +236,7 @@ export function Dashboard() {
       {/* K3s (phases 3–4): the cluster is watched from this computer; a server's figures are for phases 1–2. */}
       {current && current.phase >= 3 && current.point === null && (
         <>
+          {profileId && <UpgradeBanner profileId={profileId} />}
           <Cluster current={current} t={t} />
           {current.https && <Https current={current} lang={lang} t={t} date={f.date} />}
           {/* Phase 3 → 4: the roadmap's progressive path, a checklist (upgrade/K3sUpgrade.tsx). */}

@@ -27,6 +27,12 @@ interface Progress {
   percent: number | null;
 }
 
+/** "Back to the server" (phase 2 → 3): the DNS records to put back, and whether they already are. */
+export interface RollbackResult {
+  records: { name: string; type: string; from: string[]; to: string }[];
+  propagated: boolean;
+}
+
 interface UpgradeStore {
   /** The deployment whose upgrade screen is open (null: closed). */
   profileId: string | null;
@@ -47,13 +53,15 @@ interface UpgradeStore {
   /** When the application went down (live downtime counter), and when it came back. */
   downSince: number | null;
   marks: TimelineMark[];
+  /** What the last "back to the server" said (the records to put back), until the next start. */
+  rolledBack: RollbackResult | null;
   /** The last run ended in the past week (the dashboard says how: done, or rolled back). */
   recentlyFinished: boolean;
   open(profileId: string, target: Target): Promise<void>;
   /** Phase 2 → 3: what the user confirms when the run waits (the TTL, the cutover). */
   confirm(what: UpgradeConfirmation): Promise<void>;
   /** Phase 2 → 3 not confirmed: back to the server. */
-  rollback(): Promise<{ records: { name: string; type: string; from: string[]; to: string }[]; propagated: boolean } | null>;
+  rollback(): Promise<RollbackResult | null>;
   /** Phase 3 → 4: a checklist item done or not. */
   checkItem(item: Phase4Item, done: boolean): Promise<void>;
   /** Phase 2 → 3: the cluster's database (the password goes to the secret store). */
@@ -93,9 +101,10 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
   downSince: null,
   marks: [],
   recentlyFinished: false,
+  rolledBack: null,
   versions: null,
   async openVersion(profileId, ref) {
-    set({ profileId, target: null, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null, versions: null, planning: true });
+    set({ profileId, target: null, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null, versions: null, rolledBack: null, planning: true });
     await get().loadStatus(profileId);
     try {
       const versions = await api()['upgrade.versions']({ profileId });
@@ -112,12 +121,12 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
     await replan();
   },
   async open(profileId, target) {
-    set({ profileId, target, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null });
+    set({ profileId, target, options: {}, plan: null, error: null, priceAccepted: false, progress: null, log: [], steps: {}, downSince: null, rolledBack: null });
     await get().loadStatus(profileId);
     await replan();
   },
   close() {
-    set({ profileId: null, target: null, plan: null, error: null, versions: null });
+    set({ profileId: null, target: null, plan: null, error: null, versions: null, rolledBack: null });
   },
   async setOptions(options) {
     set({ options: { ...get().options, ...options }, priceAccepted: false });
@@ -134,6 +143,7 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
     if (!profileId) return null;
     try {
       const r = await api()['upgrade.rollback']({ profileId });
+      set({ rolledBack: r });
       await get().loadStatus(profileId);
       await replan();
       return r;
@@ -168,7 +178,7 @@ export const useUpgrade = create<UpgradeStore>((set, get) => ({
   async start(fresh, confirm) {
     const { profileId, target, plan, options, priceAccepted } = get();
     if (!profileId || !target || !plan) return;
-    set({ starting: true, error: null, log: [], progress: null, steps: {}, downSince: null });
+    set({ starting: true, error: null, log: [], progress: null, steps: {}, downSince: null, rolledBack: null });
     try {
       await api()['upgrade.start']({ profileId, target, options, planHash: plan.planHash, ...(plan.order && priceAccepted ? { confirmPrice: plan.order.priceNet } : {}), ...(fresh ? { fresh } : {}), ...(confirm?.length ? { confirm } : {}) });
       set({ running: true });

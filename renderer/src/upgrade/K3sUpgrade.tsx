@@ -193,7 +193,8 @@ function Checklist({ plan }: { plan: UpgradePlan }) {
 export function K3sRunExtras({ run }: { run: UpgradeRun }) {
   const { t } = useTranslation();
   const lang = useSettings((s) => s.language);
-  const [back, setBack] = useState<Awaited<ReturnType<ReturnType<typeof useUpgrade.getState>['rollback']>>>(null);
+  // What "back to the server" said belongs to that stop: the store clears it on the next start.
+  const rolledBack = useUpgrade((s) => (s.running ? null : s.rolledBack));
   const open = run.outcome === 'failed' || run.outcome === 'cancelled';
   return (
     <>
@@ -208,7 +209,7 @@ export function K3sRunExtras({ run }: { run: UpgradeRun }) {
             <tr>
               <th>{t('upgrade.k3s.resolver')}</th>
               <th>{t('upgrade.k3s.answers')}</th>
-              <th />
+              <th>{t('upgrade.k3s.switchedHead')}</th>
             </tr>
           </thead>
           <tbody>
@@ -216,25 +217,25 @@ export function K3sRunExtras({ run }: { run: UpgradeRun }) {
               <tr key={v.resolver}>
                 <th className="mono">{v.resolver}</th>
                 <td className="mono">{v.addresses.join(', ') || '—'}</td>
-                <td>{v.switched ? '✓' : '…'}</td>
+                <td className={v.switched ? 'ok' : 'muted'}>{v.switched ? `✓ ${t('upgrade.k3s.switchedYes')}` : `✗ ${t('upgrade.k3s.switchedNo')}`}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {open && run.kind === 'phase-2-3' && (
+      {open && run.kind === 'phase-2-3' && !rolledBack && (
         <div className="card" data-testid="upgrade-rollback-card">
           <p>{t('upgrade.k3s.rollbackHelp')}</p>
-          <button type="button" className="btn" onClick={async () => setBack(await useUpgrade.getState().rollback())} data-testid="upgrade-rollback">
+          <button type="button" className="btn" onClick={() => void useUpgrade.getState().rollback()} data-testid="upgrade-rollback">
             {t('upgrade.k3s.rollback')}
           </button>
         </div>
       )}
-      {back && (
+      {rolledBack && (
         <div className="card notice-ok" data-testid="upgrade-rolled-back">
-          <p>{t(back.propagated ? 'cli.rollbackPropagated' : 'cli.rollbackNotYet')}</p>
+          <p>{t(rolledBack.propagated ? 'cli.rollbackPropagated' : 'cli.rollbackNotYet')}</p>
           <ul>
-            {back.records.map((r) => (
+            {rolledBack.records.map((r) => (
               <li key={`${r.name}-${r.type}`} className="mono">{`${r.name} ${r.type} ${r.from.join(', ')} → ${r.to}`}</li>
             ))}
           </ul>
