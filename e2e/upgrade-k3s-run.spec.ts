@@ -187,12 +187,17 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
   await start.click();
   const waiting = page.getByTestId('upgrade-waiting');
   await expect(waiting).toHaveAttribute('data-what', 'ttl', { timeout: 120_000 });
-  await expect(screen).toHaveAttribute('data-state', 'failed');
+  // A question, not a failure: the step and the title say the move waits for the founder's answer.
+  await expect(screen).toHaveAttribute('data-state', 'waiting');
+  await expect(page.getByTestId('upgrade-run').locator('h2')).toHaveText('Le passage en phase 3 attend votre réponse');
   await expect(waiting).toContainText(/de 3\s600 s/);
   await expect(waiting).toContainText('Baissez-le à 300 s');
-  await expect(page.getByTestId('upgrade-step-dns-ttl')).toHaveAttribute('data-state', 'failed');
+  await expect(page.getByTestId('upgrade-step-dns-ttl')).toHaveAttribute('data-state', 'waiting');
+  await expect(page.getByTestId('upgrade-step-dns-ttl')).toContainText('Attend votre réponse');
   await expect(page.getByTestId('upgrade-step-freeze')).toHaveAttribute('data-state', 'pending');
   await expect(start).toHaveText('Continuer avec ce TTL');
+  // A wait is not an error: no error notice (whose remedy is the CLI's --confirm) beside the waiting card.
+  await expect(page.getByTestId('error-notice')).toHaveCount(0);
   expect(await serverWritable()).toBe(true);
   await expectNoSecret(page);
   await shots(page, 'ttl', {
@@ -215,6 +220,7 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
   await expect(propagation.locator('tbody tr')).toHaveCount(3);
   for (const d of dns) await expect(propagation.locator('tbody tr', { hasText: d.address })).toContainText('127.0.0.1');
   await expect(propagation.locator('tbody tr', { hasText: '✓' })).toHaveCount(0);
+  await expect(propagation.locator('tbody tr', { hasText: '✗ pas encore' })).toHaveCount(3);
   await expect(page.getByTestId('upgrade-rollback')).toBeVisible();
   // The cluster's database holds the server's data, table by table; the server stays up, read-only.
   expect(await clusterCounts()).toEqual(counts);
@@ -232,6 +238,7 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
   await expect(back).toContainText('Tous les résolveurs pointent vers le serveur.');
   await expect(back).toContainText(`${DOMAIN} A ${INGRESS} → 127.0.0.1`);
   await expect(screen).toHaveAttribute('data-state', 'cancelled');
+  await expect(page.getByTestId('upgrade-rollback')).toHaveCount(0);
   expect(await serverWritable()).toBe(true);
   expect(((await apiCall(page, 'upgrade.status', { profileId: PROFILE })).value as { run: { outcome: string } }).run.outcome).toBe('cancelled');
   expect(((await apiCall(page, 'profiles.get', { id: PROFILE })).value as { phase: number }).phase).toBe(2);
@@ -243,14 +250,18 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
   await expect(start).toBeEnabled();
   await start.click();
   await expect(page.getByTestId('upgrade-step-cluster-health')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  // What the rollback said belonged to that run: gone from this one.
+  await expect(page.getByTestId('upgrade-rolled-back')).toHaveCount(0);
   dns[0]!.set(DOMAIN, { a: [INGRESS], ttl: 300 });
   dns[1]!.set(DOMAIN, { a: [INGRESS], ttl: 300 });
   setTimeout(() => dns[2]!.set(DOMAIN, { a: [INGRESS], ttl: 300 }), 400);
   await expect(waiting).toHaveAttribute('data-what', 'cutover', { timeout: 60_000 });
   await expect(page.getByTestId('upgrade-step-dns-switch')).toHaveAttribute('data-state', 'done');
-  await expect(page.getByTestId('upgrade-step-cutover')).toHaveAttribute('data-state', 'failed');
+  await expect(page.getByTestId('upgrade-step-cutover')).toHaveAttribute('data-state', 'waiting');
+  await expect(screen).toHaveAttribute('data-state', 'waiting');
   await expect(waiting).toContainText('lecture seule');
-  await expect(propagation.locator('tbody tr', { hasText: '✓' })).toHaveCount(3);
+  await expect(propagation.locator('tbody tr', { hasText: '✓ basculé' })).toHaveCount(3);
+  await expect(page.getByTestId('error-notice')).toHaveCount(0);
   for (const d of dns) await expect(propagation.locator('tbody tr', { hasText: d.address })).toContainText(INGRESS);
   await expect(start).toHaveText('L’application fonctionne sur le cluster : terminer');
   expect(await clusterCounts()).toEqual(counts);
@@ -271,6 +282,18 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
   await expect(page.getByTestId('upgrade-downtime-measured')).toContainText('L\'application a été interrompue pendant');
   await expect(page.getByTestId('upgrade-step-record')).toHaveAttribute('data-state', 'done');
   await expect(page.getByTestId('upgrade-rollback')).toHaveCount(0);
+  await expect(page.getByTestId('upgrade-rolled-back')).toHaveCount(0);
+  // Before: the server's figures; after: the cluster's nodes and pods (not the old server measured again).
+  const compare = page.getByTestId('upgrade-before-after');
+  await expect(compare.locator('thead')).toContainText('Avant : le serveur');
+  await expect(compare.locator('thead')).toContainText('Après : le cluster');
+  await expect(page.getByTestId('upgrade-before-after-nodes').locator('td').nth(0)).toHaveText('—');
+  await expect(page.getByTestId('upgrade-before-after-nodes').locator('td').nth(1)).toHaveText(/^\d+ sur \d+ prêts$/);
+  await expect(page.getByTestId('upgrade-before-after-cpus').locator('td').nth(0)).toHaveText(/^\d+$/);
+  await expect(page.getByTestId('upgrade-before-after-cpus').locator('td').nth(1)).toHaveText('—');
+  // Done: the footer leads back to the dashboard, it does not offer the move again.
+  await expect(page.getByTestId('upgrade-start')).toHaveCount(0);
+  await expect(page.getByTestId('upgrade-done')).toHaveText('Retour au tableau de bord');
   const profile = (await apiCall(page, 'profiles.get', { id: PROFILE })).value as { phase: number; settings: Record<string, string> };
   expect(profile).toMatchObject({ phase: 3, settings: { 'k3s.domain': DOMAIN, 'upgrade.migratedFrom': host.sshd.host } });
   await expectNoSecret(page);
@@ -279,5 +302,15 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
     nl: () => expect(result).toContainText('Fase 3 draait'),
     en: () => expect(result).toContainText('Phase 3 is running'),
   }, 'fr');
+  await page.getByTestId('upgrade-done').click();
+  await expect(page.getByTestId('upgrade-screen')).toHaveCount(0);
+  // The dashboard watches the cluster now: the move's banner, its nodes; the 600 copros fit phase 3, so the
+  // signal that led here is no longer announced.
+  await expect(page.getByTestId('upgrade-banner')).toHaveAttribute('data-outcome', 'succeeded', { timeout: 30_000 });
+  await expect(page.getByTestId('upgrade-banner')).toContainText('phase 3');
+  await expect(page.getByText('koprogo-dev-worker-0')).toBeVisible();
+  await expect(page.getByTestId('signal-toast')).toHaveCount(0);
+  await expect(page.getByTestId('upgrade-recommendation')).toHaveCount(0);
+  await page.screenshot({ path: join(SHOTS, 'upgrade-k3s-run-dashboard-fr.png'), fullPage: true });
   await context.close();
 });

@@ -193,13 +193,17 @@ export const upgradePlanSchema = z.object({
 });
 export type UpgradePlan = z.infer<typeof upgradePlanSchema>;
 
+const readyOfSchema = z.object({ ready: z.number().int().nonnegative(), total: z.number().int().nonnegative() });
+/** One health sample for the before/after figures: a server's (phases 1–2) or a cluster's (K3s: nodes and pods, no server figures). */
 export const healthSummarySchema = z.object({
   at: z.number(),
-  cpus: z.number(),
+  cpus: z.number().nullable(),
   cpuPercent: z.number().nullable(),
-  ramUsedPercent: z.number(),
-  load1: z.number(),
+  ramUsedPercent: z.number().nullable(),
+  load1: z.number().nullable(),
   p99Ms: z.number().nullable(),
+  nodes: readyOfSchema.nullable().optional(),
+  pods: readyOfSchema.nullable().optional(),
 });
 export type HealthSummary = z.infer<typeof healthSummarySchema>;
 

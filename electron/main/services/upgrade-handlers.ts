@@ -6,10 +6,15 @@ import type { DomainHandlers, HandlerContext } from './handler-types';
 import { ovhReader, providerFor } from './provider-access';
 
 /** The dashboard's figures in one line: what the upgrade shows before and after. */
+/** The before/after figures of an upgrade: the server's sample (phases 1–2), or the cluster's nodes and pods (K3s). */
 export function healthSummary(c: HealthCurrent): HealthSummary | null {
   const p = c.point;
-  if (!p) return null;
-  return { at: p.at, cpus: p.cpus, cpuPercent: p.cpuPercent, ramUsedPercent: p.ramUsedPercent, load1: p.load.one, p99Ms: c.https?.latency.p99 ?? null };
+  const p99Ms = c.https?.latency.p99 ?? null;
+  if (p) return { at: p.at, cpus: p.cpus, cpuPercent: p.cpuPercent, ramUsedPercent: p.ramUsedPercent, load1: p.load.one, p99Ms };
+  const k = c.cluster;
+  if (!k || k.error || k.nodes.length === 0) return null;
+  const readyOf = (xs: { ready: boolean }[]) => ({ ready: xs.filter((x) => x.ready).length, total: xs.length });
+  return { at: k.checkedAt, cpus: null, cpuPercent: null, ramUsedPercent: null, load1: null, p99Ms, nodes: readyOf(k.nodes), pods: readyOf(k.pods) };
 }
 
 /**

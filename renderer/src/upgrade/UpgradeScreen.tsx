@@ -39,10 +39,12 @@ export function UpgradeScreen() {
   const showRun = running || (run !== null && plan !== null && run.planHash === plan.planHash && run.outcome !== 'running');
   // Phase 2 → 3 and 3 → 4: their own plan view, waits and rollback; the primary action in the footer.
   const k3s = plan !== null && (plan.migration !== undefined || plan.checklist !== undefined);
+  // Done: the footer no longer offers to start it again, it leads back to the dashboard.
+  const finished = !running && run !== null && plan !== null && run.planHash === plan.planHash && run.outcome === 'succeeded';
   const unfinished = !k3s && !running && run !== null && plan !== null && run.planHash === plan.planHash && (run.outcome === 'failed' || run.outcome === 'cancelled');
 
   return (
-    <section className="panel upgrade" data-testid="upgrade-screen" data-state={running ? 'running' : (run?.outcome ?? 'plan')}>
+    <section className="panel upgrade" data-testid="upgrade-screen" data-state={running ? 'running' : showRun && run?.waitingFor ? 'waiting' : (run?.outcome ?? 'plan')}>
       <div className="dash-head">
         <div>
           <h1>{version ? t('upgrade.version.title', { ref: target?.kind === 'version' ? target.ref : (plan?.version?.to.ref ?? '') }) : t('upgrade.title', { phase: plan?.toPhase ?? 2 })}</h1>
@@ -54,10 +56,15 @@ export function UpgradeScreen() {
           </button>
         </div>
       </div>
-      {/* A version rolled back by itself: its result card says it all (what, why, the logs, what to do). */}
-      {error && !(showRun && error.code === 'upgrade.rolled_back' && run?.rollback?.state === 'rolled-back') && <ErrorNotice error={localize(error)} />}
+      {/* A version rolled back by itself: its result card says it all (what, why, the logs, what to do). A move
+          waiting for the user's confirmation is not an error: its waiting card says what to do (the notice's
+          remedy is the CLI's --confirm). */}
+      {error &&
+        !(showRun && error.code === 'upgrade.rolled_back' && run?.rollback?.state === 'rolled-back') &&
+        !(showRun && error.code === 'upgrade.confirm_needed' && run?.waitingFor) && <ErrorNotice error={localize(error)} />}
       {planning && !plan && <Busy text={t(version ? 'upgrade.version.planning' : 'upgrade.planning')} testId="upgrade-planning" />}
-      {plan && k3s && <K3sPrimaryAction plan={plan} />}
+      {finished && <DoneAction />}
+      {plan && k3s && !finished && <K3sPrimaryAction plan={plan} />}
       {plan && k3s && !showRun && <K3sPlanView plan={plan} />}
       {version && !showRun && <VersionPlanView plan={plan} lang={lang} t={t} busy={planning} />}
       {version && plan && !showRun && (
@@ -82,7 +89,7 @@ export function UpgradeScreen() {
           <p>{t('upgrade.confirmText', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</p>
         </div>
       )}
-      {plan && !k3s && !version && <PhasePrimaryAction plan={plan} unfinished={unfinished && !run?.rollback} />}
+      {plan && !k3s && !version && !finished && <PhasePrimaryAction plan={plan} unfinished={unfinished && !run?.rollback} />}
       {plan && showRun && <RunView plan={plan} lang={lang} t={t} />}
       {plan && k3s && showRun && run && <K3sRunExtras run={run} />}
       {unfinished && !run?.rollback && (
@@ -97,6 +104,13 @@ export function UpgradeScreen() {
       )}
     </section>
   );
+}
+
+/** The footer's button once the upgrade succeeded: back to the dashboard, which now watches the new phase or version. */
+function DoneAction() {
+  const { t } = useTranslation();
+  useStepAction('dashboard', { label: t('upgrade.back'), run: () => useUpgrade.getState().close(), blocked: null, holds: null, testId: 'upgrade-done' });
+  return null;
 }
 
 /** The footer's button for the move to phase 2: start (once the price is accepted), or resume where it stopped. */
@@ -269,7 +283,7 @@ export function PlanStep({ step, t, plan }: { step: UpgradeStepView; t: TFunctio
   );
 }
 
-const STATE_ICON: Record<string, string> = { pending: '○', checking: '…', running: '◌', done: '✓', skipped: '✓', failed: '✗', cancelled: '■' };
+const STATE_ICON: Record<string, string> = { pending: '○', checking: '…', running: '◌', done: '✓', skipped: '✓', failed: '✗', cancelled: '■', waiting: '?' };
 
 function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFunction }) {
   const { run, running, steps, progress, log, downSince } = useUpgrade();
@@ -281,12 +295,15 @@ function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFun
     return () => clearInterval(timer);
   }, [running]);
   const result = !running && run ? run : null;
+  // A move stopped to ask the founder (TTL, cutover) has not failed: its step and title say it waits for an answer.
+  const waiting = result?.waitingFor ? true : false;
+  const titled = waiting ? 'waiting' : (result?.outcome ?? 'running');
   return (
     <>
       {result?.outcome === 'succeeded' && plan.kind !== 'version' && <Result run={result} lang={lang} t={t} />}
       {result && plan.kind === 'version' && <VersionOutcome run={result} lang={lang} t={t} />}
       <div className="card" data-testid="upgrade-run">
-        <h2>{plan.kind === 'version' ? t(running ? 'upgrade.version.runTitle' : `upgrade.version.outcome.${result?.rollback ? 'rolledBack' : (result?.outcome ?? 'running')}`, { phase: plan.toPhase, ref: plan.version?.to.ref ?? '' }) : running ? t('upgrade.run.title', { phase: plan.toPhase }) : t(`upgrade.run.outcome.${result?.outcome ?? 'running'}`, { phase: plan.toPhase })}</h2>
+        <h2>{plan.kind === 'version' ? t(running ? 'upgrade.version.runTitle' : `upgrade.version.outcome.${result?.rollback ? 'rolledBack' : (result?.outcome ?? 'running')}`, { phase: plan.toPhase, ref: plan.version?.to.ref ?? '' }) : running ? t('upgrade.run.title', { phase: plan.toPhase }) : t(`upgrade.run.outcome.${titled}`, { phase: plan.toPhase })}</h2>
         {running && downSince !== null && now !== null && (
           <p className="notice notice-warn" data-testid="upgrade-down-now">
             {t('upgrade.run.downFor', { time: formatDuration(t, lang, Math.max(0, now - downSince)) })}
@@ -294,7 +311,7 @@ function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFun
         )}
         <ol className="upgrade-step-list">
           {plan.steps.map((s) => {
-            const state = steps[s.id] ?? 'pending';
+            const state = waiting && steps[s.id] === 'failed' ? 'waiting' : (steps[s.id] ?? 'pending');
             return (
               <li key={s.id} data-testid={`upgrade-step-${s.id}`} data-state={state} className={`state-${state}`}>
                 <span className="step-icon" aria-hidden>
@@ -325,13 +342,20 @@ function RunView({ plan, lang, t }: { plan: UpgradePlan; lang: Language; t: TFun
 }
 
 function Result({ run, lang, t }: { run: UpgradeRun; lang: Language; t: TFunction }) {
-  const rows: [string, (h: HealthSummary) => string][] = [
-    ['cpus', (h) => formatNumber(lang, h.cpus)],
-    ['ram', (h) => `${formatNumber(lang, h.ramUsedPercent, 1)} %`],
-    ['cpu', (h) => (h.cpuPercent === null ? '—' : `${formatNumber(lang, h.cpuPercent, 1)} %`)],
-    ['load', (h) => formatNumber(lang, h.load1, 2)],
-    ['p99', (h) => (h.p99Ms === null ? '—' : `${formatNumber(lang, h.p99Ms, 0)} ms`)],
+  const of = (x: { ready: number; total: number } | null | undefined) => (x ? t('upgrade.result.readyOf', { ready: formatNumber(lang, x.ready), total: formatNumber(lang, x.total) }) : '—');
+  // A server's figures, or a cluster's nodes and pods (a move to K3s: the server before, the cluster after).
+  const all: [string, (h: HealthSummary) => string, boolean][] = [
+    ['cpus', (h) => (h.cpus === null ? '—' : formatNumber(lang, h.cpus)), true],
+    ['ram', (h) => (h.ramUsedPercent === null ? '—' : `${formatNumber(lang, h.ramUsedPercent, 1)} %`), true],
+    ['cpu', (h) => (h.cpuPercent === null ? '—' : `${formatNumber(lang, h.cpuPercent, 1)} %`), true],
+    ['load', (h) => (h.load1 === null ? '—' : formatNumber(lang, h.load1, 2)), true],
+    ['nodes', (h) => of(h.nodes), Boolean(run.before?.nodes || run.after?.nodes)],
+    ['pods', (h) => of(h.pods), Boolean(run.before?.pods || run.after?.pods)],
+    ['p99', (h) => (h.p99Ms === null ? '—' : `${formatNumber(lang, h.p99Ms, 0)} ms`), true],
   ];
+  // A row with nothing on either side (no HTTPS check, say) says nothing.
+  const rows = all.filter(([, f, shown]) => shown && [run.before, run.after].some((h) => h && f(h) !== '—'));
+  const moved = Boolean(run.after?.nodes) && !run.before?.nodes;
   return (
     <div className="card notice-ok upgrade-result" data-testid="upgrade-result" role="status">
       <h2>{t('upgrade.result.title', { phase: run.toPhase })}</h2>
@@ -342,13 +366,13 @@ function Result({ run, lang, t }: { run: UpgradeRun; lang: Language; t: TFunctio
           <thead>
             <tr>
               <th />
-              <th>{t('upgrade.result.before')}</th>
-              <th>{t('upgrade.result.after')}</th>
+              <th>{t(moved ? 'upgrade.result.beforeServer' : 'upgrade.result.before')}</th>
+              <th>{t(moved ? 'upgrade.result.afterCluster' : 'upgrade.result.after')}</th>
             </tr>
           </thead>
           <tbody>
             {rows.map(([k, f]) => (
-              <tr key={k}>
+              <tr key={k} data-testid={`upgrade-before-after-${k}`}>
                 <th>{t(`upgrade.result.rows.${k}`)}</th>
                 <td>{run.before ? f(run.before) : '—'}</td>
                 <td>{run.after ? f(run.after) : '—'}</td>
