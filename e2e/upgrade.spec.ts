@@ -142,6 +142,9 @@ test('the dashboard signals phase 2, the user follows the upgrade and sees phase
   await expect(result).toContainText('La phase 2 tourne et est en bonne santé');
   await expect(page.getByTestId('upgrade-downtime-measured')).toContainText("L'application a été interrompue pendant");
   await expect(page.getByTestId('upgrade-before-after')).toBeVisible();
+  // Done: the footer leads back to the dashboard instead of offering the move again.
+  await expect(page.getByTestId('upgrade-done')).toHaveText('Retour au tableau de bord');
+  await expect(page.getByTestId('upgrade-start')).toHaveCount(0);
   await page.screenshot({ path: join(SHOTS, 'upgrade-done-fr.png'), fullPage: true });
   for (const lang of ['nl', 'en'] as const) {
     await page.getByTestId('language-select').selectOption(lang);
@@ -158,6 +161,9 @@ test('the dashboard signals phase 2, the user follows the upgrade and sees phase
   await expect(page.locator('[data-testid="upgrade-recommendation"][data-phase="2"]')).toHaveCount(0, { timeout: 60_000 });
   await expect.poll(async () => Number(await page.getByTestId('chart-ram').getAttribute('data-marks')), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   await expect(page.locator('[data-testid^="container-"][data-status="healthy"]').first()).toBeVisible({ timeout: 60_000 });
+  // The old server's high memory does not recommend phase 3 right after the move, nor announce it.
+  await expect(page.getByTestId('upgrade-recommendation')).toHaveCount(0);
+  await expect(page.getByTestId('signal-toast')).toHaveCount(0);
   await page.screenshot({ path: join(SHOTS, 'dashboard-after-upgrade-en.png'), fullPage: true });
   expect(hetzner.state.servers[0]!.server_type.name).toBe('cx32');
   expect(hetzner.state.actions.filter((a) => a.command === 'change_server_type')).toHaveLength(1);

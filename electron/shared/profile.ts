@@ -66,6 +66,19 @@ export const profileSchema = z.object({
 
 export type Profile = z.infer<typeof profileSchema>;
 
+/**
+ * A profile setting: when the deployment began running at its current phase (ms since the epoch, written when a
+ * move is recorded). The upgrade signals read only what was measured since: the old server's figures do not
+ * recommend the next phase right after a move.
+ */
+export const PHASE_SINCE_SETTING = 'upgrade.phaseSince';
+
+/** The start of the deployment's current phase (0: not known, every sample counts). */
+export function phaseSinceOf(profile: Pick<Profile, 'settings'>): number {
+  const v = Number(profile.settings[PHASE_SINCE_SETTING]);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
 /** What a caller may send to save a profile: the store fills version and timestamps. */
 export const profileInputSchema = profileSchema.omit({ version: true, createdAt: true, updatedAt: true });
 export type ProfileInput = z.infer<typeof profileInputSchema>;

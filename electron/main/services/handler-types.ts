@@ -78,6 +78,6 @@ export interface ServiceDeps {
   /** Backup and upgrade overrides (tests: short waits between reconnections, download tuning). */
   backup?: Pick<ConstructorParameters<typeof BackupService>[0], 'download' | 'sessionBackoffMs' | 'now'>;
   /** Upgrade overrides (tests: how the SSH wait after the reboot probes). */
-  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number }; toK3s?: UpgradeServiceDeps['toK3s'] };
+  upgrade?: { sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number }; toK3s?: UpgradeServiceDeps['toK3s']; lock?: UpgradeServiceDeps['lock'] };
 }
 

@@ -5,7 +5,7 @@ import type { EventName, EventPayload } from '../../shared/contract';
 import type { HealthChartMetric, HealthCurrent, HealthMode } from '../../shared/contract-health';
 import { AppError } from '../../shared/errors';
 import { pickLanguage } from '../../shared/i18n/format';
-import type { Profile } from '../../shared/profile';
+import { phaseSinceOf, type Profile } from '../../shared/profile';
 import { DEFAULT_LAYOUT } from '../engine/types';
 import { HealthHistory, historyDirFor, type HistoryRow } from '../health/history';
 import { takeSample, type HealthPoint, type TakenSample, type TakeSampleOptions } from '../health/sample';
@@ -307,7 +307,8 @@ export class HealthService {
 
   private async evaluate(w: Watch, history: HealthHistory): Promise<void> {
     const now = this.now();
-    const rows = history.fullRows(now - SIGNAL_LOOKBACK_MS, now + 60_000);
+    // Only what this phase's deployment measured: right after a move, the old server's figures recommend nothing.
+    const rows = history.fullRows(Math.max(now - SIGNAL_LOOKBACK_MS, phaseSinceOf(w.profile)), now + 60_000);
     const copros = await this.activeCopros(w.profileId);
     w.signals = evaluateSignals({
       currentPhase: w.profile.phase,

@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload, MethodName, MethodOutput } from '../../shared/contract';
 import { DEPLOY_SECRETS } from '../../shared/deploy';
+import type { PhaseId } from '../../shared/phases';
+import { PHASE_SINCE_SETTING } from '../../shared/profile';
 import type { Envelope } from '../../shared/errors';
 import { HealthHistory, historyDirFor } from '../health/history';
 import { takeSample } from '../health/sample';
@@ -75,11 +77,11 @@ function app(opts: { dataDir?: string; health?: ServiceDeps['health']; secrets?:
   };
 }
 
-async function saveProfile(a: App, id: string, port: number, secrets: MemorySecretStore, settings: Record<string, string> = {}): Promise<void> {
+async function saveProfile(a: App, id: string, port: number, secrets: MemorySecretStore, settings: Record<string, string> = {}, phase: PhaseId = 1): Promise<void> {
   await new ProfileStore(a.dataDir).save({
     id,
     name: `Health ${id}`,
-    phase: 1,
+    phase,
     provider: { kind: 'existing' },
     server: { host: sshd.host, port, user: sshd.user, hostKeySha256: sshd.hostKeySha256 },
     repo: null,
@@ -293,6 +295,24 @@ describe('health service over the real test host', () => {
       expect(spike.notified).toEqual([]);
     } finally {
       await spike.call('health.unwatch', { profileId: 'spike' });
+    }
+
+    // Just moved to phase 2: the 35 minutes at 92 % were the old server's. The new one, at 92 % too for its
+    // first samples, has not been watched for the window yet: no phase 3 signal, nothing notified.
+    const movedSecrets = new MemorySecretStore();
+    const moved = app({ secrets: movedSecrets, health: { sample: forced(92) } });
+    await saveProfile(moved, 'moved', sshd.port, movedSecrets, { [PHASE_SINCE_SETTING]: String(Date.now() - 4_000) }, 2);
+    await seed(moved.dataDir, 'moved', 92);
+    await moved.call('health.watch', { profileId: 'moved', mode: 'foreground' });
+    try {
+      await waitFor('three samples', () => samples(moved, 'moved').filter((c) => c.live).length >= 3);
+      const current = await moved.call('health.current', { profileId: 'moved' });
+      expect(current.phase).toBe(2);
+      expect(current.levels.ram).toBe('critical');
+      expect(current.signals).toMatchObject({ active: [], recommendation: null });
+      expect(moved.notified).toEqual([]);
+    } finally {
+      await moved.call('health.unwatch', { profileId: 'moved' });
     }
   }, 90_000);
 

@@ -130,13 +130,15 @@ export class UpgradeRunner {
   }
 
   private keeper: LockKeeper | null = null;
+  /** Aborted when the lock is found to be someone else's: the step that runs stops there, not at its end. */
+  private lockLost = new AbortController();
 
   /** Takes the server's lock (or takes it back after a reboot) and keeps it alive with heartbeats (lock-keeper.ts). */
   private async lock(): Promise<void> {
     // The run id holds it: a resumed run of the same journal takes its own lock back.
     const held = this.keeper
       ? await this.keeper.reacquire()
-      : await LockKeeper.acquire({ target: remoteLockTarget(() => (this.s.connected ? this.s.remote : null)), owner: { runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() }, lockId: this.journal.runId, ...this.deps.lock });
+      : await LockKeeper.acquire({ target: remoteLockTarget(() => (this.s.connected ? this.s.remote : null)), owner: { runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() }, lockId: this.journal.runId, ...this.deps.lock, onLost: () => this.lockLost.abort() });
     if (!held.ok) throw new AppError('deploy.locked', lockedParams(held.holder));
     this.keeper = held.keeper;
   }
@@ -180,12 +182,15 @@ export class UpgradeRunner {
   }
 
   async execute(plan: BuiltPlan, signal?: AbortSignal): Promise<UpgradeRun> {
-    const opts = { signal };
+    if (this.lockLost.signal.aborted && !this.keeper?.lost) this.lockLost = new AbortController();
+    // The user's cancel, or the lock lost while a step runs (another computer took it over): the step stops.
+    const stepSignal = signal ? AbortSignal.any([signal, this.lockLost.signal]) : this.lockLost.signal;
+    const lockLost = () => this.keeper?.lost === true && !signal?.aborted;
     let current: UpgradeStepId | null = null;
     try {
       for (const id of this.journal.order) {
         current = id;
-        if (opts.signal?.aborted) throw new AppError('deploy.cancelled');
+        if (signal?.aborted) throw new AppError('deploy.cancelled');
         if (this.keeper?.lost) throw new AppError('deploy.lock_lost', { runId: this.journal.runId });
         const rec = (this.journal.steps[id] ??= { state: 'pending' });
         if (rec.state === 'done' || rec.state === 'skipped') {
@@ -202,7 +207,7 @@ export class UpgradeRunner {
         }
         await this.save(this.s.connected);
         this.emitStep(id, 'running');
-        const result = await this.step(id, plan, rec, opts.signal);
+        const result = await this.step(id, plan, rec, stepSignal);
         rec.state = result;
         rec.endedAt = this.now().toISOString();
         if (id === 'health' || id === 'cluster-health') {
@@ -218,8 +223,9 @@ export class UpgradeRunner {
       await this.save(true);
       await this.unlock();
     } catch (error) {
-      const e = error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'upgrade' });
-      if (!(error instanceof AppError)) this.deps.log(`upgrade failed: ${String(error)}`);
+      const lost = lockLost();
+      const e = lost ? new AppError('deploy.lock_lost', { runId: this.journal.runId }) : error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'upgrade' });
+      if (!(error instanceof AppError) && !lost) this.deps.log(`upgrade failed: ${String(error)}`);
       const cancelled = e.code === 'deploy.cancelled';
       if (current) {
         const rec = (this.journal.steps[current] ??= { state: 'pending' });
@@ -233,8 +239,10 @@ export class UpgradeRunner {
       this.journal.error = e.toEnvelope();
       await this.mark('failed');
       const inDowntime = this.journal.downtime.startedAt !== null && this.journal.downtime.endedAt === null;
-      if (current && !cancelled && (inDowntime || plan.view.kind === 'version')) await this.recover(current, plan);
-      await this.save(this.s.connected);
+      // Lost to another computer: what it does now is its own; nothing is powered on or rolled back under it.
+      if (current && !cancelled && !lost && (inDowntime || plan.view.kind === 'version')) await this.recover(current, plan);
+      // Nor is its journal on the server written over: this run's stays on this computer.
+      await this.save(this.s.connected && !lost);
       // Nothing changed yet: the server is free again. Halfway through, the lock stays until the upgrade is resumed.
       await this.unlock(inDowntime || !this.s.connected);
     }
@@ -428,8 +436,9 @@ export class UpgradeRunner {
         // What another computer reads to recognise the deployment, now at its new phase.
         await this.s.open();
         await this.s.remote.installFile(descriptionFile(this.profileId, this.deps.after));
-        this.journal.after ??= await this.deps.health().catch(() => null);
+        // Watched again at the new phase first, so the figures after are the new deployment's (a move to K3s: the cluster's, not the old server's).
         await this.deps.onRecorded?.().catch(() => undefined);
+        this.journal.after ??= await this.deps.health().catch(() => null);
         return 'done';
       }
       case 'cluster':

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Migration, UpgradeOptions, UpgradeRun } from '../../shared/contract-upgrade';
 import { AppError } from '../../shared/errors';
-import type { Profile } from '../../shared/profile';
+import { PHASE_SINCE_SETTING, type Profile } from '../../shared/profile';
 import type { BackupService } from '../backup/backup-service';
 import type { Session } from '../backup/session';
 import { parseKubeconfig, readClusterState, type ClusterState } from '../health/k3s';
@@ -144,7 +144,7 @@ export function toK3sDeps(d: ToK3sServiceDeps, profileId: string, migration: Mig
 }
 
 /** The move recorded: the profile becomes the K3s deployment (the cluster's settings, its kubeconfig), phase 3. */
-export async function recordMigration(d: ToK3sServiceDeps, profileId: string, migration: Migration): Promise<void> {
+export async function recordMigration(d: ToK3sServiceDeps, profileId: string, migration: Migration, at: number): Promise<void> {
   const profile = await d.profiles.get(profileId);
   const cluster = await d.profiles.get(migration.cluster.profileId);
   const yaml = await kubeconfigOf(d, cluster.id);
@@ -155,6 +155,7 @@ export async function recordMigration(d: ToK3sServiceDeps, profileId: string, mi
     await d.secrets.set(d.secretName(profileId, KUBECONFIG_SECRET), yaml);
   }
   settings[TO_K3S_SETTINGS.migratedFrom] = migration.rollback.host;
+  settings[PHASE_SINCE_SETTING] = String(at);
   if (migration.dns.domain) settings.publicHealthUrl ??= `https://${migration.dns.domain}/api/v1/health`;
   await d.profiles.update(profile, { phase: 3, settings, repo: cluster.repo ?? profile.repo });
 }

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/contract';
+import type { LockTiming } from '../engine/lock-keeper';
 import type { HealthSummary, Recognized, UpgradeOptions, UpgradePlan, UpgradeRun, UpgradeTarget } from '../../shared/contract-upgrade';
 import { DEPLOY_SECRETS } from '../../shared/deploy';
 import { AppError } from '../../shared/errors';
 import { getPhase } from '../../shared/phases';
-import { profileIdSchema, type Profile } from '../../shared/profile';
+import { PHASE_SINCE_SETTING, profileIdSchema, type Profile } from '../../shared/profile';
 import type { BackupService } from '../backup/backup-service';
 import { Session } from '../backup/session';
 import { DEFAULT_LAYOUT } from '../engine/types';
@@ -50,6 +51,8 @@ export interface UpgradeServiceDeps {
   secretName: (profileId: string, key: string) => string;
   /** Tests: how the SSH wait after a reboot probes. */
   sshWait?: { initialDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
+  /** Tests: the server lock's heartbeat period and staleness (lock-keeper.ts defaults: 20 s / 90 s). */
+  lock?: LockTiming;
   /** Phase 2 → 3: resolvers, waits, PostgreSQL programs (tests: local ones). */
   toK3s?: Partial<Pick<ToK3sServiceDeps, 'dnsServers' | 'resolvers' | 'propagation' | 'clusterWait' | 'binDir' | 'readCluster'>>;
   /** Phase 3 → 4: the K3s screens' pre-production checklist of a profile. */
@@ -219,6 +222,7 @@ export class UpgradeService {
       onRecorded: async () => this.deps.onRecorded?.(profileId),
       ...(migration ? { toK3s: toK3sDeps(this.k3sDeps, profileId, migration, this.deps.backups, opts.confirm ?? []) } : {}),
       now: this.deps.now,
+      lock: this.deps.lock,
     });
     const slot: Active = { profileId, controller, runner, done: Promise.resolve(null) };
     this.active = slot;
@@ -260,12 +264,12 @@ export class UpgradeService {
         : profile.provider?.kind === 'ovh' && name
           ? { ...profile.provider, offer: built.exec.route === 'ovh-cloud-resize' ? built.view.target!.id.replace(/^ovh:/, '') : name }
           : profile.provider;
-    await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider });
+    await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider, settings: { ...profile.settings, [PHASE_SINCE_SETTING]: String((this.deps.now?.() ?? new Date()).getTime()) } });
     this.deps.emit('profiles.changed', { ids: [profileId] });
   }
 
   private async recordK3s(profileId: string, migration: NonNullable<UpgradePlan['migration']>): Promise<void> {
-    await recordMigration(this.k3sDeps, profileId, migration);
+    await recordMigration(this.k3sDeps, profileId, migration, (this.deps.now?.() ?? new Date()).getTime());
     this.deps.emit('profiles.changed', { ids: [profileId] });
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,20 +71,26 @@ const checkout = () => join(host.root, 'opt', 'app');
 const headOf = () => checkoutHead(checkout());
 const healthy = async () => (await fetch(host.repo.healthUrl).then((r) => r.status).catch(() => 0)) === 200;
 
-beforeAll(async () => {
-  host = await startDeployHost({ postgres: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'koprogo-version-'));
-  handlers = createHandlers({
+const secrets = new MemorySecretStore();
+function handlersFor(upgrade?: Parameters<typeof createHandlers>[0]['upgrade']): Handlers {
+  return createHandlers({
     dataDir,
     appName: 'KoproGo Deploy',
     appVersion: '0.0.0-test',
     frontDoor: 'test',
     systemLanguages: () => ['en'],
     openExternal: null,
-    secrets: new MemorySecretStore(),
+    secrets,
     emit,
     backup: { download: { backoffMs: 50 }, sessionBackoffMs: 50 },
+    ...(upgrade ? { upgrade } : {}),
   });
+}
+
+beforeAll(async () => {
+  host = await startDeployHost({ postgres: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'koprogo-version-'));
+  handlers = handlersFor();
   const base = host.profile();
   await call('profiles.save', { ...base, settings: { ...base.settings, healthTimeoutSec: '30' } });
   await call('server.importKey', { profileId: PROFILE, path: host.sshd.userKeyPath });
@@ -234,4 +240,38 @@ describe('version update (phases 1–2)', () => {
     expect(await headOf()).toBe(head);
     expect((await call<{ refs: unknown[] }>('upgrade.versions', { profileId: PROFILE })).refs.length).toBeGreaterThan(0);
   }, 300_000);
+
+  // Last: it leaves the server as another computer's run would find it.
+  it('an update whose lock another computer takes over stops in the middle of its step: nothing rolled back under it, its journal kept', async () => {
+    handlers = handlersFor({ lock: { heartbeatMs: 100 } });
+    const target = { kind: 'version', ref: 'v1.1.0' } as const;
+    const options = { env: { MAIL_API_KEY: MAIL_KEY } };
+    const plan = await call<UpgradePlan>('upgrade.plan', { profileId: PROFILE, target, options });
+    const lockDir = join(host.root, 'state', 'lock');
+    const successorJournal = join(host.root, 'state', 'upgrade-journal.json');
+    // While the new version's health is awaited (v1.1.0 never gets healthy), the desktop takes the lock over:
+    // the files its own run writes on the server (engine/remote.ts's lock), and its journal.
+    const takenOver = next('upgrade.step', (e) => e.stepId === 'health' && e.state === 'running').then(() => {
+      rmSync(lockDir, { recursive: true, force: true });
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'owner.json'), JSON.stringify({ runId: 'successor', lockId: 'successor-lock', owner: 'bob', machine: 'desktop', machineId: 'mb', since: new Date().toISOString() }));
+      writeFileSync(join(lockDir, 'heartbeat'), '');
+      writeFileSync(successorJournal, '{"successor":true}\n');
+    });
+    const finished = next('upgrade.finished');
+    await call('upgrade.start', { profileId: PROFILE, target, options, planHash: plan.planHash });
+    await takenOver;
+    const run = (await finished).run;
+    expect(run.outcome).toBe('failed');
+    expect(run.error).toMatchObject({ code: 'deploy.lock_lost', params: { runId: run.runId } });
+    const state = Object.fromEntries(run.steps.map((s) => [s.id, s.state]));
+    // Stopped in the health wait (not at its end, whose failure would have rolled back): no roll back, no record.
+    expect(state).toMatchObject({ restart: 'done', health: 'failed', rollback: 'pending', record: 'pending' });
+    expect(run.rollback).toBeNull();
+    expect(JSON.parse(readFileSync(join(lockDir, 'owner.json'), 'utf8')).lockId).toBe('successor-lock');
+    expect(readFileSync(successorJournal, 'utf8')).toBe('{"successor":true}\n');
+    expect(await call('profiles.get', { id: PROFILE })).toMatchObject({ repo: { ref: 'v1.2.0' } });
+    expect(JSON.stringify(events)).not.toContain(MAIL_KEY);
+    rmSync(lockDir, { recursive: true, force: true });
+  }, 600_000);
 });
