@@ -1,4 +1,4 @@
-import { mkdtempSync, chmodSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +66,40 @@ describe('detached jobs', () => {
     expect(alive.stdout.trim()).toBe('0');
     expect(readFileSync(join(stateDir, 'runs', 'job-c', 'log'), 'utf8')).not.toContain('finished');
     expect(existsSync(join(stateDir, 'runs', 'job-c', 'exit'))).toBe(false);
+  });
+});
+
+describe('old job folders', () => {
+  it('removes finished jobs past the age, keeps the newest, the young and the unfinished', async () => {
+    const runs = join(stateDir, 'runs');
+    const day = 24 * 3600;
+    const now = Math.floor(Date.now() / 1000);
+    // name, age in days, finished
+    const jobs: [string, number, boolean][] = [
+      ['old-1', 90, true],
+      ['old-2', 60, true],
+      ['old-unfinished', 80, false],
+      ['-dash-old', 70, true],
+      ['young', 3, true],
+      ['newest', 40, true],
+    ];
+    for (const [name, age, finished] of jobs) {
+      const d = join(runs, name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'log'), 'output\n');
+      if (finished) writeFileSync(join(d, 'exit'), '0\n');
+      const at = now - age * day;
+      utimesSync(d, at, at);
+    }
+    // 'newest' (40 days old by name only) is the most recent folder: kept as the newest one; 'young' by its age.
+    utimesSync(join(runs, 'newest'), now, now);
+    for (const j of ['job-a', 'job-b', 'job-c']) if (existsSync(join(runs, j))) utimesSync(join(runs, j), now - 100 * day, now - 100 * day);
+    await remote.pruneJobs({ olderThanDays: 30, keep: 1 });
+    const left = readdirSync(runs).sort();
+    expect(left).toEqual(['job-c', 'newest', 'old-unfinished', 'young'].sort());
+    // Nothing to prune, or no runs folder at all: no error.
+    await remote.pruneJobs({ olderThanDays: 30, keep: 1 });
+    expect(readdirSync(runs).sort()).toEqual(left);
+    await new Remote(conn, await conn.privilege(), { ...DEFAULT_LAYOUT, stateDir: join(stateDir, 'nowhere') }).pruneJobs();
   });
 });

@@ -332,6 +332,26 @@ export class Remote {
   }
 
   /** Stops a detached job and everything it started (its whole process group). */
+  /**
+   * Removes the folders of finished jobs (script, log, exit code) older than `olderThanDays`, always keeping
+   * the newest `keep` and any job without an exit code (running, or to be followed again): a server deployed
+   * for years does not fill with old logs, and the last runs stay there to read.
+   */
+  async pruneJobs(opts: { olderThanDays?: number; keep?: number } = {}): Promise<void> {
+    const days = Math.max(1, Math.floor(opts.olderThanDays ?? 30));
+    const keep = Math.max(0, Math.floor(opts.keep ?? 20));
+    const runs = shQuote(`${this.layout.stateDir}/runs`);
+    const script = [
+      `cd ${runs} 2>/dev/null || exit 0`,
+      // Newest first; job ids are ours (no newline), `--` keeps a leading dash from being an option.
+      `ls -1t | tail -n +${keep + 1} | while IFS= read -r j; do`,
+      `  if [ -d "$j" ] && [ -f "$j/exit" ] && [ -n "$(find "./$j" -maxdepth 0 -mtime +${days - 1} 2>/dev/null)" ]; then rm -rf -- "./$j"; fi`,
+      'done',
+    ].join('\n');
+    const r = await this.root(script);
+    if (r.code !== 0) throw new AppError('deploy.step_failed', { step: 'prune-jobs', exitCode: String(r.code) });
+  }
+
   async cancelJob(job: string, as: RemoteCommand['as']): Promise<void> {
     const d = shQuote(this.jobDir(job));
     // `kill -TERM -PGID` (dash's kill takes no `--`): the job runs in its own session, so its pid is

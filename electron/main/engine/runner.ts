@@ -148,6 +148,8 @@ export class StepRunner {
       journal.finishedAt = this.now().toISOString();
       try {
         await this.saveRemote();
+        // Still holding the lock: old finished jobs' folders go (engine/remote.ts keeps the newest and unfinished).
+        if (outcome === 'succeeded') await remote.pruneJobs().catch(() => undefined);
         if (error?.code !== 'ssh.disconnected') await this.lock!.release();
         finalized = true;
       } catch {
