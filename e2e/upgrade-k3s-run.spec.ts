@@ -4,7 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { findLocalPostgres, startScratchCluster, type ScratchCluster } from '../electron/main/backup/scratch-cluster';
 import { startDeployHost, type DeployHost } from '../electron/main/testing';
 import { startDnsServer, type DnsServer } from '../electron/main/testing/dns-server';
-import { hostPsql, seedFixtureData, tableCounts } from '../electron/main/testing/fixture-data';
+import { clusterTableCounts, hostPsql, seedFixtureData, serverWritable as serverWritableOf, tableCounts } from '../electron/main/testing/fixture-data';
 import { startK8sFake, type K8sFake } from '../electron/main/testing/k8s-fake';
 import { POSTGRES_MAJOR } from '../electron/main/testing/postgres-image';
 import { apiCall, newDataDir, startWebApp, type WebApp } from './web-app';
@@ -37,28 +37,8 @@ let app: WebApp;
 
 const setDns = (a: string, ttl: number) => dns.forEach((d) => d.set(DOMAIN, { a: [a], ttl }));
 
-/** Per-table row counts of the cluster's database, read as its own superuser. */
-async function clusterCounts(): Promise<Record<string, number>> {
-  const r = await db.client('psql', ['-X', '-At', '-d', 'koprogo_db'], { stdin: "SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec\n" });
-  if (r.code !== 0) throw new Error(r.stderr);
-  const out: Record<string, number> = {};
-  for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
-    const i = line.lastIndexOf('|');
-    out[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return out;
-}
-
-/** Whether the server's PostgreSQL takes a write (false: read-only, as the freeze leaves it). */
-async function serverWritable(): Promise<boolean> {
-  try {
-    await hostPsql(host.docker, host.composeProject, 'CREATE TABLE IF NOT EXISTS write_probe (id int); DROP TABLE write_probe;');
-    return true;
-  } catch (e) {
-    expect(String(e)).toMatch(/read-only transaction/);
-    return false;
-  }
-}
+const clusterCounts = () => clusterTableCounts(db, 'koprogo_db');
+const serverWritable = () => serverWritableOf(host.docker, host.composeProject);
 
 /** Neither the .env's secret nor the cluster database's password anywhere in the page (attributes and values included). */
 async function expectNoSecret(page: Page): Promise<void> {

@@ -4,6 +4,7 @@
 // The test reads and changes the database through `docker exec` as root, beside the app.
 import { docker, type DockerHandle } from './docker-host';
 import { FIXTURE_POSTGRES } from './git-fixture';
+import type { ScratchCluster } from '../backup/scratch-cluster';
 
 export async function databaseContainer(d: DockerHandle, composeProject: string): Promise<string> {
   const r = await docker(d.env, ['ps', '-q', '--filter', `label=com.docker.compose.project=${composeProject}`, '--filter', `label=com.docker.compose.service=${FIXTURE_POSTGRES.service}`]);
@@ -44,14 +45,38 @@ ${opts.bulkRows ? `CREATE TABLE IF NOT EXISTS documents (id bigserial PRIMARY KE
 }
 
 /** Row count of every ordinary table as PostgreSQL itself says, `schema.table` → rows, for comparisons. */
-export async function tableCounts(d: DockerHandle, composeProject: string): Promise<Record<string, number>> {
-  const list = await hostPsql(d, composeProject, `SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec`);
+/** The query that lists `SELECT '<schema.table>', count(*)` for every user table, run by psql's \gexec. */
+const COUNT_TABLES = `SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec`;
+
+function parseCounts(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const line of list.trim().split('\n').filter(Boolean)) {
+  for (const line of text.trim().split('\n').filter(Boolean)) {
     const i = line.lastIndexOf('|');
     out[line.slice(0, i)] = Number(line.slice(i + 1));
   }
   return out;
+}
+
+export async function tableCounts(d: DockerHandle, composeProject: string): Promise<Record<string, number>> {
+  return parseCounts(await hostPsql(d, composeProject, COUNT_TABLES));
+}
+
+/** Per-table row counts of a database of a PostgreSQL cluster started on this machine (the phase 3 cluster's), as its superuser. */
+export async function clusterTableCounts(cluster: Pick<ScratchCluster, 'client'>, database: string): Promise<Record<string, number>> {
+  const r = await cluster.client('psql', ['-X', '-At', '-d', database], { stdin: `${COUNT_TABLES}\n` });
+  if (r.code !== 0) throw new Error(r.stderr);
+  return parseCounts(r.stdout);
+}
+
+/** Whether the test host's PostgreSQL takes a write (false: read-only, as the phase 2 → 3 freeze leaves it). */
+export async function serverWritable(d: DockerHandle, composeProject: string): Promise<boolean> {
+  try {
+    await hostPsql(d, composeProject, 'CREATE TABLE IF NOT EXISTS write_probe (id int); DROP TABLE write_probe;');
+    return true;
+  } catch (e) {
+    if (!/read-only transaction/.test(String(e))) throw e;
+    return false;
+  }
 }
 
 /**

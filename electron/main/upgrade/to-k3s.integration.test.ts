@@ -11,7 +11,7 @@ import { createHandlers, type Handlers } from '../services/handlers';
 import { contractCalls } from '../testing/contract-calls';
 import { startDeployHost, type DeployHost } from '../testing';
 import { startDnsServer, type DnsServer } from '../testing/dns-server';
-import { hostPsql, seedFixtureData, tableCounts } from '../testing/fixture-data';
+import { clusterTableCounts, hostPsql, seedFixtureData, serverWritable as serverWritableOf, tableCounts } from '../testing/fixture-data';
 import { startK8sFake, type K8sFake } from '../testing/k8s-fake';
 import { POSTGRES_MAJOR } from '../testing/postgres-image';
 
@@ -42,26 +42,8 @@ const target = { kind: 'phase', toPhase: 3 } as const;
 const options = { clusterProfileId: CLUSTER, ingress: INGRESS };
 const setDns = (a: string, ttl: number) => dns.forEach((d) => d.set(DOMAIN, { a: [a], ttl }));
 
-async function clusterCounts(): Promise<Record<string, number>> {
-  const r = await db.client('psql', ['-X', '-At', '-d', 'koprogo_db'], { stdin: "SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec\n" });
-  if (r.code !== 0) throw new Error(r.stderr);
-  const out: Record<string, number> = {};
-  for (const line of r.stdout.trim().split('\n').filter(Boolean)) {
-    const i = line.lastIndexOf('|');
-    out[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return out;
-}
-
-async function serverWritable(): Promise<boolean> {
-  try {
-    await hostPsql(host.docker, host.composeProject, 'CREATE TABLE IF NOT EXISTS write_probe (id int); DROP TABLE write_probe;');
-    return true;
-  } catch (e) {
-    expect(String(e)).toMatch(/read-only transaction/);
-    return false;
-  }
-}
+const clusterCounts = () => clusterTableCounts(db, 'koprogo_db');
+const serverWritable = () => serverWritableOf(host.docker, host.composeProject);
 
 beforeAll(async () => {
   const binDir = await findLocalPostgres(POSTGRES_MAJOR);
