@@ -12,6 +12,7 @@ import { useSettings } from '../stores/settings-store';
 import { useStepAction } from '../stores/step-action';
 import { useUpgrade } from '../stores/upgrade-store';
 import { formatMoney } from './money';
+import { minutes, PlanFacts } from './PlanFacts';
 import { K3sPlanView, K3sPrimaryAction, K3sRunExtras } from './K3sUpgrade';
 import { stepTitleKey, VersionOutcome, VersionPlanView } from './VersionUpdate';
 import './upgrade.css';
@@ -23,10 +24,6 @@ import './upgrade.css';
 
 function money(lang: Language, m: Money | null): string {
   return formatMoney(lang, m);
-}
-
-function minutes(lang: Language, sec: number): string {
-  return formatNumber(lang, Math.max(1, Math.round(sec / 60)));
 }
 
 export function UpgradeScreen() {
@@ -192,22 +189,7 @@ function PlanView({ plan, lang, t, onOptions, busy }: PlanProps) {
             </select>
           </label>
         )}
-        <dl className="facts upgrade-facts">
-          <div>
-            <dt>{t('upgrade.cost.title')}</dt>
-            <dd data-testid="upgrade-cost-change">
-              {delta === null ? '—' : t(delta >= 0 ? 'upgrade.cost.more' : 'upgrade.cost.less', { amount: money(lang, { net: Math.abs(delta), gross: null, currency: plan.cost.currency }) })}
-            </dd>
-          </div>
-          <div>
-            <dt>{t('upgrade.downtime.title')}</dt>
-            <dd data-testid="upgrade-downtime">{t('upgrade.downtime.range', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</dd>
-          </div>
-          <div>
-            <dt>{t('upgrade.backup.title')}</dt>
-            <dd>{t(`upgrade.backup.${plan.verify}`)}</dd>
-          </div>
-        </dl>
+        <PlanFacts plan={plan} lang={lang} t={t} cost={delta === null ? '—' : t(delta >= 0 ? 'upgrade.cost.more' : 'upgrade.cost.less', { amount: money(lang, { net: Math.abs(delta), gross: null, currency: plan.cost.currency }) })} />
         {plan.route === 'hetzner-resize' && (
           <fieldset className="upgrade-choice" data-testid="upgrade-disk">
             <legend>{t('upgrade.disk.title')}</legend>

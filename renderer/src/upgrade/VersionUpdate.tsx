@@ -2,11 +2,11 @@ import { useState } from 'react';
 import type { TFunction } from 'i18next';
 import type { Language } from '../../../electron/shared/contract-languages';
 import type { UpgradePlan, UpgradeRun } from '../../../electron/shared/contract-upgrade';
-import { formatNumber } from '../../../electron/shared/i18n/format';
 import { TextField } from '../components/TextField';
 import { formatDuration, localParams } from '../format';
 import { useStepAction } from '../stores/step-action';
 import { useUpgrade } from '../stores/upgrade-store';
+import { PlanFacts } from './PlanFacts';
 
 // The version update of a phase 1–2 deployment, inside the upgrade screen: the ref picker (the repository's tags
 // and branches), what changes in the env example (the new keys as form fields, filled before the plan can run;
@@ -16,10 +16,6 @@ import { useUpgrade } from '../stores/upgrade-store';
 /** Where a plan's step titles are (a version update words the shared steps its own way). */
 export function stepTitleKey(plan: Pick<UpgradePlan, 'kind'>, id: string): string {
   return plan.kind === 'version' ? `upgrade.versionStepTitles.${id}` : `upgrade.stepTitles.${id}`;
-}
-
-function minutes(lang: Language, sec: number): string {
-  return formatNumber(lang, Math.max(1, Math.round(sec / 60)));
 }
 
 export function VersionPlanView({ plan, lang, t, busy }: { plan: UpgradePlan | null; lang: Language; t: TFunction; busy: boolean }) {
@@ -72,20 +68,7 @@ export function VersionPlanView({ plan, lang, t, busy }: { plan: UpgradePlan | n
           </p>
         )}
         {plan && (
-          <dl className="facts upgrade-facts">
-            <div>
-              <dt>{t('upgrade.cost.title')}</dt>
-              <dd data-testid="upgrade-cost-change">{t('upgrade.version.noCost')}</dd>
-            </div>
-            <div>
-              <dt>{t('upgrade.downtime.title')}</dt>
-              <dd data-testid="upgrade-downtime">{t('upgrade.downtime.range', { min: minutes(lang, plan.downtime.minSec), max: minutes(lang, plan.downtime.maxSec) })}</dd>
-            </div>
-            <div>
-              <dt>{t('upgrade.backup.title')}</dt>
-              <dd>{t(`upgrade.backup.${plan.verify}`)}</dd>
-            </div>
-          </dl>
+          <PlanFacts plan={plan} lang={lang} t={t} cost={t('upgrade.version.noCost')} />
         )}
       </div>
       {v && (
