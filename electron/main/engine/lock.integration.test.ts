@@ -255,6 +255,25 @@ describe('the server lock', () => {
     expect(s.events()).toEqual(['start', 'end']);
   });
 
+  it('a detached job whose lock was taken over is stopped there, not left running beside the successor', async () => {
+    const s = scenario('lost-detached');
+    const a = await runner(s, { machine: 'laptop', machineId: 'ma', lock: { heartbeatMs: 100 } });
+    const first = a.r.run([s.detached, { ...s.step, id: 'second' }]);
+    await until(() => s.events().length === 1, 'the job to start');
+    await a.remote.breakLock();
+    const b = await runner(s, { machine: 'desktop', machineId: 'mb' });
+    expect((await b.remote.acquireLock({ runId: 'successor', lockId: 'successor-lock', owner: 'bob', machine: 'desktop', machineId: 'mb', since: new Date().toISOString() })).ok).toBe(true);
+    // The job is still waiting for the test: the run ends on its own, by the lost lock.
+    const result = await first;
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.code).toBe('deploy.lock_lost');
+    s.release();
+    await new Promise((r) => setTimeout(r, 600));
+    // Killed, so it never wrote its end; the second step never started; the successor's lock untouched.
+    expect(s.events()).toEqual(['start']);
+    expect(JSON.parse(readFileSync(join(s.lockDir, 'owner.json'), 'utf8')).lockId).toBe('successor-lock');
+  });
+
   it('release removes the lock only for its holder (compare-and-delete on the server)', async () => {
     const s = scenario('release');
     const conn = await connect();
