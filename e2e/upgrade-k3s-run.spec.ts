@@ -212,6 +212,21 @@ test('the founder moves the server onto the cluster: TTL, read-only server, rest
     en: () => expect(page.getByTestId('upgrade-rollback')).toHaveText('Back to the server'),
   }, 'en');
 
+  // Meanwhile on the dashboard: the move stopped at the DNS step, and the application is read-only on the
+  // server until the founder resumes or goes back; the banner leads back to the move.
+  await page.getByTestId('upgrade-back').click();
+  const banner = page.getByTestId('upgrade-banner');
+  await expect(banner).toHaveAttribute('data-read-only', 'true', { timeout: 30_000 });
+  await expect(banner).toContainText(`s'est arrêté à « Faire pointer ${DOMAIN} vers ${INGRESS} et le vérifier sur 3 résolveurs »`);
+  await expect(page.getByTestId('upgrade-banner-read-only')).toContainText('lecture seule');
+  // The move is under way: the card that proposes it is not shown beside its banner.
+  await expect(page.getByTestId('upgrade-recommendation')).toHaveCount(0);
+  await page.screenshot({ path: join(SHOTS, 'upgrade-k3s-run-banner-fr.png') });
+  copyFileSync(join(SHOTS, 'upgrade-k3s-run-banner-fr.png'), join(DOCS, 'upgrade-k3s-run-banner-fr.png'));
+  await page.getByTestId('upgrade-banner-open').click();
+  await expect(page.getByTestId('upgrade-step-dns-switch')).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
+  await expect(page.getByTestId('upgrade-rollback')).toBeVisible();
+
   // Back to the server: writable again, the record to put back listed (the DNS never moved: already there).
   await page.getByTestId('upgrade-rollback').click();
   const back = page.getByTestId('upgrade-rolled-back');

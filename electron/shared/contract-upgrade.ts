@@ -216,7 +216,8 @@ export const upgradeRunSchema = z.object({
   outcome: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
-  steps: z.array(z.object({ id: z.enum(UPGRADE_STEPS), state: stepStateSchema, startedAt: z.string().optional(), endedAt: z.string().optional() })),
+  /** Each step's state, with its title's parameters (the plan's), so a banner can name it without the plan. */
+  steps: z.array(z.object({ id: z.enum(UPGRADE_STEPS), state: stepStateSchema, startedAt: z.string().optional(), endedAt: z.string().optional(), titleParams: z.record(z.string(), z.union([z.string(), z.number()])).optional() })),
   /** Measured: from the first step that stops the application to the health check after it. */
   downtimeMs: z.number().nullable(),
   before: healthSummarySchema.nullable(),

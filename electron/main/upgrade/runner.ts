@@ -485,7 +485,7 @@ export function runView(j: UpgradeJournal): UpgradeRun {
     outcome: j.outcome,
     startedAt: j.startedAt,
     finishedAt: j.finishedAt,
-    steps: j.order.map((id) => ({ id, state: j.steps[id]?.state ?? 'pending', startedAt: j.steps[id]?.startedAt, endedAt: j.steps[id]?.endedAt })),
+    steps: j.order.map((id) => ({ id, state: j.steps[id]?.state ?? 'pending', startedAt: j.steps[id]?.startedAt, endedAt: j.steps[id]?.endedAt, titleParams: j.plan.view.steps.find((s) => s.id === id)?.titleParams })),
     downtimeMs: j.downtime.startedAt !== null && j.downtime.endedAt !== null ? j.downtime.endedAt - j.downtime.startedAt : null,
     before: j.before,
     after: j.after,

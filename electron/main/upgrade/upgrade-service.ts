@@ -141,7 +141,10 @@ export class UpgradeService {
     const j = await this.journals.read(profileId);
     // A phase 2 → 3 run rolled back is over: the server is as it was.
     const rolledBack = j?.kind === 'phase-2-3' && j.outcome === 'cancelled';
-    return j && j.outcome !== 'succeeded' && !rolledBack && j.downtime.startedAt !== null && !j.rollback ? j.plan : null;
+    // A move to K3s is half-way once the server went read-only: reopened (from the dashboard's banner, say), it
+    // shows that run with its plan, not a new plan made from what the DNS and the form say now.
+    const frozen = j?.kind === 'phase-2-3' && (j.steps.freeze?.state ?? 'pending') !== 'pending';
+    return j && j.outcome !== 'succeeded' && !rolledBack && (j.downtime.startedAt !== null || frozen) && !j.rollback ? j.plan : null;
   }
 
   private get k3sDeps(): ToK3sServiceDeps {

@@ -83,6 +83,8 @@ export function Dashboard() {
   const { close, setRange, exportCsv, dismissStarted } = useHealth.getState();
   const f = useFormats(lang, range);
   const upgradeOpen = useUpgrade((s) => s.profileId !== null);
+  // A move under way or stopped half-way: its banner leads back to it; the card proposing one again is left out.
+  const moveUnderWay = useUpgrade((s) => s.running || (s.run !== null && s.run.kind !== 'version' && s.run.outcome !== 'succeeded'));
   const marks = useChartMarks(profileId, range, f.clock);
   const [backupsOpen, setBackupsOpen] = useState(false);
   const [exported, setExported] = useState<string | null>(null);
@@ -253,7 +255,7 @@ export function Dashboard() {
       {current && !(current.phase >= 3 && current.point === null) && (
         <>
           {profileId && <UpgradeBanner profileId={profileId} />}
-          {current.signals.recommendation && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} onCompare={(p) => void comparePhases(p)} />}
+          {current.signals.recommendation && !moveUnderWay && <Recommendation current={current} lang={lang} t={t} onUpgrade={(p) => void upgrade(p)} onCompare={(p) => void comparePhases(p)} />}
           {backupsOpen && profileId && <BackupsPanel profileId={profileId} />}
 
           <div className="tiles" data-testid="metric-tiles">

@@ -218,7 +218,14 @@ async function replan(): Promise<void> {
   useUpgrade.setState({ planning: true, error: null });
   try {
     const plan = await api()['upgrade.plan']({ profileId, target, options });
-    if (useUpgrade.getState().profileId === profileId) useUpgrade.setState({ plan });
+    if (useUpgrade.getState().profileId !== profileId) return;
+    // A move to K3s reopened half-way (from the dashboard): the plan is its run's; the form takes that run's
+    // cluster and ingress back, so what follows (back to the server, a new attempt) plans with them, not defaults.
+    const run = useUpgrade.getState().run;
+    const ingress = plan.migration?.dns.changes[0]?.to;
+    if (plan.migration && run?.planHash === plan.planHash && options.ingress === undefined && ingress) {
+      useUpgrade.setState({ plan, options: { ...options, clusterProfileId: plan.migration.cluster.profileId, ingress } });
+    } else useUpgrade.setState({ plan });
   } catch (error) {
     useUpgrade.setState({ error: toEnvelope(error, 'upgrade.plan'), plan: null });
   } finally {

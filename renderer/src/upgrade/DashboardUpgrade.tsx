@@ -7,6 +7,7 @@ import { RANGES, type RangeId } from '../stores/health-store';
 import { useSettings } from '../stores/settings-store';
 import { useUpgrade } from '../stores/upgrade-store';
 import type { ChartMark } from '../dashboard/chart';
+import { stepTitleKey } from './VersionUpdate';
 
 // What the dashboard shows of upgrades: the marks on its charts (the application down, back up, the
 // move done), and a banner with the last upgrade: stopped half-way (resume it) or done (its downtime).
@@ -68,13 +69,19 @@ export function UpgradeBanner({ profileId }: { profileId: string }) {
   }
   if (running || run.outcome === 'failed' || run.outcome === 'cancelled' || run.outcome === 'running') {
     const at = run.steps.find((s) => s.state === 'failed' || s.state === 'cancelled' || s.state === 'running');
-    const step = at ? t(`upgrade.stepTitles.${at.id}`) : '—';
+    const step = at ? t(stepTitleKey(run, at.id), at.titleParams ?? {}) : '—';
     const text = running
       ? version ? t('upgrade.banner.versionRunning', { ref }) : t('upgrade.banner.running', { phase: run.toPhase })
       : version ? t('upgrade.banner.versionStopped', { ref, step }) : t('upgrade.banner.stopped', { phase: run.toPhase, step });
+    // A move to K3s stopped after the server's database went read-only (and not put back by "back to the
+    // server", which clears the error): the application takes no writes until the founder resumes or goes back.
+    const readOnly = !running && run.kind === 'phase-2-3' && run.error !== null && run.steps.some((s) => s.id === 'freeze' && s.state !== 'pending');
     return (
-      <div className="notice notice-warn upgrade-banner" role="status" data-testid="upgrade-banner" data-outcome={running ? 'running' : run.outcome}>
-        <span>{text}</span>
+      <div className="notice notice-warn upgrade-banner" role="status" data-testid="upgrade-banner" data-outcome={running ? 'running' : run.outcome} data-read-only={readOnly ? 'true' : undefined}>
+        <span>
+          {text}
+          {readOnly && <strong data-testid="upgrade-banner-read-only"> {t('upgrade.banner.readOnly')}</strong>}
+        </span>
         <button type="button" className="btn" onClick={open} data-testid="upgrade-banner-open">
           {running ? t('upgrade.banner.follow') : t('upgrade.run.resume')}
         </button>
