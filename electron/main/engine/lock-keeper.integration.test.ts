@@ -76,6 +76,8 @@ describe('the lock keeper', () => {
     expect(keeper!.heartbeats).toBeGreaterThan(0);
     // The run stops keeping it (e.g. the app froze): the lock goes stale and the other computer takes it over.
     keeper!.stop();
+    // A heartbeat sent just before the stop may still be on its way: aged after it, not before.
+    await keeper!.idle();
     await ageHeartbeat(a, stateDir);
     const taken = await b.acquireLock({ ...owner('run-b', 'desktop'), lockId: 'b-lock' }, { staleAfterSeconds: 60 });
     expect(taken).toMatchObject({ ok: true, takenOver: { reason: 'stale_heartbeat', holder: { runId: 'run-a' } } });

@@ -133,14 +133,24 @@ export class LockKeeper {
   async beat(): Promise<void> {
     if (this.beating || this.lostFlag || this.stopped || !this.req.target.reachable) return;
     this.beating = true;
-    try {
-      this.heartbeats++;
-      if ((await this.req.target.heartbeat(this.lockId)) === 'lost') this.markLost();
-    } catch {
-      /* a lost connection shows up in the step that is running */
-    } finally {
-      this.beating = false;
-    }
+    this.inFlight = (async () => {
+      try {
+        this.heartbeats++;
+        if ((await this.req.target.heartbeat(this.lockId)) === 'lost') this.markLost();
+      } catch {
+        /* a lost connection shows up in the step that is running */
+      } finally {
+        this.beating = false;
+      }
+    })();
+    await this.inFlight;
+  }
+
+  /** The heartbeat on its way when the keeper stopped, if any: once it is back, nothing touches the lock any more. */
+  private inFlight: Promise<void> = Promise.resolve();
+
+  async idle(): Promise<void> {
+    await this.inFlight;
   }
 
   /**
@@ -168,6 +178,7 @@ export class LockKeeper {
   /** Stops the heartbeats and gives the lock back — only if it is still this run's (compare-and-delete). */
   async release(): Promise<'released' | 'not_held'> {
     this.stop();
+    await this.idle();
     if (this.lostFlag) return 'not_held';
     return this.req.target.release(this.lockId);
   }

@@ -23,8 +23,9 @@ export function useChartMarks(profileId: string | null, range: RangeId, clock: (
     const to = Date.now() + 60_000;
     void useUpgrade.getState().loadMarks(profileId, to - RANGES[range] - 60_000, to);
   }, [profileId, range, running]);
+  // A move to K3s is "up" once the cluster answers (the DNS may not have moved yet): "cluster ready", not "phase 3 online".
   return useMemo(
-    () => marks.filter((m) => m.kind !== 'start').map((m) => ({ at: m.at, color: COLORS[m.kind], label: m.ref ? t(`upgrade.versionMarks.${m.kind}`, { ref: m.ref, time: clock(m.at) }) : t(`upgrade.marks.${m.kind}`, { phase: m.toPhase, time: clock(m.at) }) })),
+    () => marks.filter((m) => m.kind !== 'start').map((m) => ({ at: m.at, color: COLORS[m.kind], label: m.ref ? t(`upgrade.versionMarks.${m.kind}`, { ref: m.ref, time: clock(m.at) }) : t(`upgrade.marks.${m.kind === 'up' && m.toPhase === 3 ? 'clusterUp' : m.kind}`, { phase: m.toPhase, time: clock(m.at) }) })),
     [marks, t, clock],
   );
 }
