@@ -73,6 +73,8 @@ export class LockKeeper {
   private timer: ReturnType<typeof setInterval> | null = null;
   private beating = false;
   private lostFlag = false;
+  /** Aborted when the lock is found to be someone else's; a new one once it is taken back (`reacquire`). */
+  private lostNow = new AbortController();
   private stopped = false;
   /** Heartbeats sent (a run's round-trip figure leaves them out). */
   heartbeats = 0;
@@ -115,7 +117,13 @@ export class LockKeeper {
     if (this.lostFlag) return;
     this.lostFlag = true;
     this.clear();
+    this.lostNow.abort();
     this.req.onLost?.();
+  }
+
+  /** Aborted when the lock goes to someone else: a step given it stops there rather than run on beside the other run. */
+  get lostSignal(): AbortSignal {
+    return this.lostNow.signal;
   }
 
   private start(): void {
@@ -164,6 +172,7 @@ export class LockKeeper {
       return { ok: false, holder: result.holder, reason: result.reason };
     }
     this.lostFlag = false;
+    if (this.lostNow.signal.aborted) this.lostNow = new AbortController();
     if (!this.timer) this.start();
     return { ok: true, keeper: this, takenOver: result.takenOver };
   }

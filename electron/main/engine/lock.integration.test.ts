@@ -235,15 +235,20 @@ describe('the server lock', () => {
     expect((await first).outcome).toBe('succeeded');
   });
 
-  it('a run whose lock was broken and taken stops, writes no journal over its successor, and leaves its lock alone', async () => {
-    const s = scenario('lost');
+  /** A run of `first` then a second step, whose lock another computer breaks and takes ('successor-lock') once the first has started. */
+  async function takenOverDuring(s: ReturnType<typeof scenario>, first: Step) {
     const a = await runner(s, { machine: 'laptop', machineId: 'ma', lock: { heartbeatMs: 100 } });
-    const first = a.r.run([s.step, { ...s.step, id: 'second' }]);
-    await until(() => s.events().length === 1, 'the first run to start');
+    const run = a.r.run([first, { ...s.step, id: 'second' }]);
+    await until(() => s.events().length === 1, 'the first step to start');
     await a.remote.breakLock();
     const b = await runner(s, { machine: 'desktop', machineId: 'mb' });
-    const bLock = await b.remote.acquireLock({ runId: 'successor', lockId: 'successor-lock', owner: 'bob', machine: 'desktop', machineId: 'mb', since: new Date().toISOString() });
-    expect(bLock.ok).toBe(true);
+    expect((await b.remote.acquireLock({ runId: 'successor', lockId: 'successor-lock', owner: 'bob', machine: 'desktop', machineId: 'mb', since: new Date().toISOString() })).ok).toBe(true);
+    return { run, successor: b };
+  }
+
+  it('a run whose lock was broken and taken stops, writes no journal over its successor, and leaves its lock alone', async () => {
+    const s = scenario('lost');
+    const { run: first, successor: b } = await takenOverDuring(s, s.step);
     await b.remote.writeJournal('{"successor":true}', 'successor-lock');
     s.release();
     const result = await first;
@@ -257,12 +262,7 @@ describe('the server lock', () => {
 
   it('a detached job whose lock was taken over is stopped there, not left running beside the successor', async () => {
     const s = scenario('lost-detached');
-    const a = await runner(s, { machine: 'laptop', machineId: 'ma', lock: { heartbeatMs: 100 } });
-    const first = a.r.run([s.detached, { ...s.step, id: 'second' }]);
-    await until(() => s.events().length === 1, 'the job to start');
-    await a.remote.breakLock();
-    const b = await runner(s, { machine: 'desktop', machineId: 'mb' });
-    expect((await b.remote.acquireLock({ runId: 'successor', lockId: 'successor-lock', owner: 'bob', machine: 'desktop', machineId: 'mb', since: new Date().toISOString() })).ok).toBe(true);
+    const { run: first } = await takenOverDuring(s, s.detached);
     // The job is still waiting for the test: the run ends on its own, by the lost lock.
     const result = await first;
     expect(result.outcome).toBe('failed');

@@ -331,7 +331,6 @@ export class Remote {
     return code;
   }
 
-  /** Stops a detached job and everything it started (its whole process group). */
   /**
    * Removes the folders of finished jobs (script, log, exit code) older than `olderThanDays`, always keeping
    * the newest `keep` and any job without an exit code (running, or to be followed again): a server deployed
@@ -352,6 +351,7 @@ export class Remote {
     if (r.code !== 0) throw new AppError('deploy.step_failed', { step: 'prune-jobs', exitCode: String(r.code) });
   }
 
+  /** Stops a detached job and everything it started (its whole process group). */
   async cancelJob(job: string, as: RemoteCommand['as']): Promise<void> {
     const d = shQuote(this.jobDir(job));
     // `kill -TERM -PGID` (dash's kill takes no `--`): the job runs in its own session, so its pid is

@@ -93,13 +93,11 @@ export class StepRunner {
     const runId = this.journal.runId;
     // One lock per run attempt: a second run of the same journal (another window, web mode beside the CLI)
     // has its own lock id and is refused while this one runs.
-    this.lockLostNow = new AbortController();
     const acquired = await LockKeeper.acquire({
       target: remoteLockTarget(() => remote),
       owner: { runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString(), ...(this.deps.owner.machineId ? { machineId: this.deps.owner.machineId } : {}) },
       withProcess: true,
       ...this.deps.lock,
-      onLost: () => this.lockLostNow.abort(),
     });
     if (!acquired.ok) {
       throw new AppError('deploy.locked', { ...lockedParams(acquired.holder), holder: acquired.reason === 'alive_here' ? 'this_computer' : 'other' });
@@ -114,12 +112,6 @@ export class StepRunner {
   }
 
   private lock: LockKeeper | null = null;
-  /**
-   * Aborted when the lock is found to be someone else's: a detached job (a pull, a build, `up`) is stopped
-   * there rather than running on beside the other computer's run. Short commands end by themselves and the
-   * run stops at its next state change.
-   */
-  private lockLostNow = new AbortController();
 
   private get lockLost(): boolean {
     return this.lock?.lost ?? false;
@@ -342,7 +334,10 @@ export class StepRunner {
       await remote.launch(job, action.command);
     }
     const out = this.outputSink(step.id, 'stdout');
-    const signal = cancel ? AbortSignal.any([cancel, this.lockLostNow.signal]) : this.lockLostNow.signal;
+    // The lock lost to another computer stops a detached job (a pull, a build, `up`) there, rather than leave it
+    // running beside the other run; short commands end by themselves and the run stops at its next state change.
+    const lost = this.lock!.lostSignal;
+    const signal = cancel ? AbortSignal.any([cancel, lost]) : lost;
     const onAbort = () => void remote.cancelJob(job, 'root').catch(() => undefined);
     // Cancelled before we got here (e.g. while the job was being started): stop it now.
     if (signal?.aborted) onAbort();

@@ -5,7 +5,6 @@ import { secretName } from './deploy-service';
 import type { DomainHandlers, HandlerContext } from './handler-types';
 import { ovhReader, providerFor } from './provider-access';
 
-/** The dashboard's figures in one line: what the upgrade shows before and after. */
 /** The before/after figures of an upgrade: the server's sample (phases 1–2), or the cluster's nodes and pods (K3s). */
 export function healthSummary(c: HealthCurrent): HealthSummary | null {
   const p = c.point;

@@ -44,7 +44,6 @@ ${opts.bulkRows ? `CREATE TABLE IF NOT EXISTS documents (id bigserial PRIMARY KE
   );
 }
 
-/** Row count of every ordinary table as PostgreSQL itself says, `schema.table` → rows, for comparisons. */
 /** The query that lists `SELECT '<schema.table>', count(*)` for every user table, run by psql's \gexec. */
 const COUNT_TABLES = `SELECT format('SELECT %L, count(*) FROM %I.%I', n.nspname || '.' || c.relname, n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' \\gexec`;
 
@@ -57,6 +56,7 @@ function parseCounts(text: string): Record<string, number> {
   return out;
 }
 
+/** Row count of every ordinary table as PostgreSQL itself says, `schema.table` → rows, for comparisons. */
 export async function tableCounts(d: DockerHandle, composeProject: string): Promise<Record<string, number>> {
   return parseCounts(await hostPsql(d, composeProject, COUNT_TABLES));
 }

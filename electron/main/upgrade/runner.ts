@@ -130,15 +130,13 @@ export class UpgradeRunner {
   }
 
   private keeper: LockKeeper | null = null;
-  /** Aborted when the lock is found to be someone else's: the step that runs stops there, not at its end. */
-  private lockLost = new AbortController();
 
   /** Takes the server's lock (or takes it back after a reboot) and keeps it alive with heartbeats (lock-keeper.ts). */
   private async lock(): Promise<void> {
     // The run id holds it: a resumed run of the same journal takes its own lock back.
     const held = this.keeper
       ? await this.keeper.reacquire()
-      : await LockKeeper.acquire({ target: remoteLockTarget(() => (this.s.connected ? this.s.remote : null)), owner: { runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() }, lockId: this.journal.runId, ...this.deps.lock, onLost: () => this.lockLost.abort() });
+      : await LockKeeper.acquire({ target: remoteLockTarget(() => (this.s.connected ? this.s.remote : null)), owner: { runId: this.journal.runId, owner: this.deps.owner.owner, machine: this.deps.owner.machine, since: this.now().toISOString() }, lockId: this.journal.runId, ...this.deps.lock });
     if (!held.ok) throw new AppError('deploy.locked', lockedParams(held.holder));
     this.keeper = held.keeper;
   }
@@ -182,10 +180,10 @@ export class UpgradeRunner {
   }
 
   async execute(plan: BuiltPlan, signal?: AbortSignal): Promise<UpgradeRun> {
-    if (this.lockLost.signal.aborted && !this.keeper?.lost) this.lockLost = new AbortController();
     // The user's cancel, or the lock lost while a step runs (another computer took it over): the step stops.
-    const stepSignal = signal ? AbortSignal.any([signal, this.lockLost.signal]) : this.lockLost.signal;
-    const lockLost = () => this.keeper?.lost === true && !signal?.aborted;
+    // The keeper may come later (a run prepared without a connection takes its lock after the reboot wait).
+    const stepSignal = () => AbortSignal.any([signal, this.keeper?.lostSignal].filter((x): x is AbortSignal => x !== undefined));
+    const lostToOther = () => this.keeper?.lost === true && !signal?.aborted;
     let current: UpgradeStepId | null = null;
     try {
       for (const id of this.journal.order) {
@@ -207,7 +205,7 @@ export class UpgradeRunner {
         }
         await this.save(this.s.connected);
         this.emitStep(id, 'running');
-        const result = await this.step(id, plan, rec, stepSignal);
+        const result = await this.step(id, plan, rec, stepSignal());
         rec.state = result;
         rec.endedAt = this.now().toISOString();
         if (id === 'health' || id === 'cluster-health') {
@@ -223,7 +221,7 @@ export class UpgradeRunner {
       await this.save(true);
       await this.unlock();
     } catch (error) {
-      const lost = lockLost();
+      const lost = lostToOther();
       const e = lost ? new AppError('deploy.lock_lost', { runId: this.journal.runId }) : error instanceof AppError ? error : new AppError('internal.unexpected', { method: 'upgrade' });
       if (!(error instanceof AppError) && !lost) this.deps.log(`upgrade failed: ${String(error)}`);
       const cancelled = e.code === 'deploy.cancelled';

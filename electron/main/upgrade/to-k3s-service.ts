@@ -11,7 +11,7 @@ import { serverAddresses } from '../recipe/dns-check';
 import type { SecretStore } from '../secrets/secret-store';
 import type { ProfileStore } from '../store/profile-store';
 import { changesOf, DEFAULT_RESOLVERS, readRecords, SWITCH_TTL } from './dns-switch';
-import type { UpgradeJournalStore } from './journal';
+import type { UpgradeJournal, UpgradeJournalStore } from './journal';
 import { runView } from './runner';
 import { rollbackPropagated, setReadOnly, type ToK3sDeps } from './to-k3s-steps';
 import type { UpgradeConfirmation } from '../../shared/contract-upgrade';
@@ -165,13 +165,17 @@ export async function recordMigration(d: ToK3sServiceDeps, profileId: string, mi
  * nothing else on the server changed), the run closed, the records to put back and whether the resolvers see
  * the server again.
  */
+/** A move to K3s whose freeze ran (or was running): the server's database may be read-only now. */
+export function serverFrozen(j: Pick<UpgradeJournal, 'kind' | 'steps'>): boolean {
+  return j.kind === 'phase-2-3' && (j.steps.freeze?.state ?? 'pending') !== 'pending';
+}
+
 export async function rollbackToServer(journals: UpgradeJournalStore, s: Session, now: () => Date): Promise<{ run: UpgradeRun; records: Migration['dns']['changes']; propagated: boolean }> {
   const j = await journals.read(s.profile.id);
   const m = j?.plan.view.migration;
   if (!j || j.kind !== 'phase-2-3' || j.outcome === 'succeeded' || !m) throw new AppError('upgrade.rollback_unavailable', {});
   await s.open();
-  const frozen = j.steps.freeze && j.steps.freeze.state !== 'pending';
-  if (frozen) await setReadOnly(s, 'off');
+  if (serverFrozen(j)) await setReadOnly(s, 'off');
   await s.remote.releaseLock(j.runId).catch(() => undefined);
   const at = now();
   j.outcome = 'cancelled';

@@ -26,7 +26,7 @@ import { runView, UpgradeRunner } from './runner';
 import type { Checklist } from '../../shared/contract-k3s';
 import type { Phase4Item, UpgradeConfirmation } from '../../shared/contract-upgrade';
 import { buildK3sPlan } from './to-k3s-plan';
-import { migrationOf, recordMigration, rollbackToServer, setClusterDatabase, toK3sDeps, type ToK3sServiceDeps } from './to-k3s-service';
+import { migrationOf, recordMigration, rollbackToServer, serverFrozen, setClusterDatabase, toK3sDeps, type ToK3sServiceDeps } from './to-k3s-service';
 import { confirmPhase4, finishPhase4, phase4Plan } from './to-phase4';
 import { listVersions, planVersion, recordVersion, resumeVersion } from './version-service';
 import type { ComposeDeploySettings } from '../engine/types';
@@ -143,8 +143,11 @@ export class UpgradeService {
     const rolledBack = j?.kind === 'phase-2-3' && j.outcome === 'cancelled';
     // A move to K3s is half-way once the server went read-only: reopened (from the dashboard's banner, say), it
     // shows that run with its plan, not a new plan made from what the DNS and the form say now.
-    const frozen = j?.kind === 'phase-2-3' && (j.steps.freeze?.state ?? 'pending') !== 'pending';
-    return j && j.outcome !== 'succeeded' && !rolledBack && (j.downtime.startedAt !== null || frozen) && !j.rollback ? j.plan : null;
+    return j && j.outcome !== 'succeeded' && !rolledBack && (j.downtime.startedAt !== null || serverFrozen(j)) && !j.rollback ? j.plan : null;
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
   }
 
   private get k3sDeps(): ToK3sServiceDeps {
@@ -267,12 +270,12 @@ export class UpgradeService {
         : profile.provider?.kind === 'ovh' && name
           ? { ...profile.provider, offer: built.exec.route === 'ovh-cloud-resize' ? built.view.target!.id.replace(/^ovh:/, '') : name }
           : profile.provider;
-    await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider, settings: { ...profile.settings, [PHASE_SINCE_SETTING]: String((this.deps.now?.() ?? new Date()).getTime()) } });
+    await this.deps.profiles.update(profile, { phase: built.view.toPhase as Profile['phase'], provider, settings: { ...profile.settings, [PHASE_SINCE_SETTING]: String(this.now().getTime()) } });
     this.deps.emit('profiles.changed', { ids: [profileId] });
   }
 
   private async recordK3s(profileId: string, migration: NonNullable<UpgradePlan['migration']>): Promise<void> {
-    await recordMigration(this.k3sDeps, profileId, migration, (this.deps.now?.() ?? new Date()).getTime());
+    await recordMigration(this.k3sDeps, profileId, migration, this.now().getTime());
     this.deps.emit('profiles.changed', { ids: [profileId] });
   }
 
